@@ -1,0 +1,155 @@
+"""The relationship ladder: walk-in → member → regular → super-member.
+
+Thresholds are data (HQ replaces the defaults); :func:`assess` is the one pure
+function that says where a customer stands and what to offer them next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Rung(StrEnum):
+    WALK_IN = "walk_in"
+    MEMBER = "member"
+    REGULAR = "regular"
+    SUPER_MEMBER = "super_member"
+
+    @property
+    def level(self) -> int:
+        return _ORDER.index(self)
+
+
+_ORDER = [Rung.WALK_IN, Rung.MEMBER, Rung.REGULAR, Rung.SUPER_MEMBER]
+
+
+class Channel(StrEnum):
+    MINI_PROGRAM = "mini_program"
+    MICRO_MALL = "micro_mall"
+    APP = "app"
+
+
+@dataclass(frozen=True, slots=True)
+class LadderRules:
+    """Thresholds that move a customer between rungs; HQ sends its own, these are defaults."""
+
+    regular_min_purchases: int = 2
+    regular_window_days: int = 180
+    regular_requires_guide: bool = True
+    super_min_purchases: int = 6
+    super_window_days: int = 365
+    super_min_spend_fen: int = 300_000
+    super_min_referrals: int = 1
+    demote_after_inactive_days: int = 365
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"ladder rule {name} must not be negative")
+
+    @property
+    def longest_window_days(self) -> int:
+        return max(self.regular_window_days, self.super_window_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LadderRules:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStanding:
+    """What the ladder needs to know of one customer, as of ``today``."""
+
+    is_member: bool
+    purchase_days: tuple[date, ...] = ()
+    lifetime_spend_fen: int = 0
+    referrals: int = 0
+    has_guide: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """What to offer next: the QR's channel, and whether to introduce a guide or a referral QR."""
+
+    target: Rung | None
+    channel: Channel
+    offer_guide: bool = False
+    offer_referral: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    rung: Rung
+    next_step: NextStep
+    reasons: tuple[str, ...] = field(default=())
+
+
+def _purchases_within(days: tuple[date, ...], today: date, window: int) -> int:
+    start = today - timedelta(days=window)
+    return sum(1 for d in days if start < d <= today)
+
+
+def assess(standing: CustomerStanding, rules: LadderRules, today: date) -> Assessment:
+    """Place a customer on the ladder and name the next step; pure and deterministic."""
+    if not standing.is_member:
+        return Assessment(
+            Rung.WALK_IN,
+            NextStep(Rung.MEMBER, Channel.MINI_PROGRAM, reason="join_via_mini_program"),
+        )
+    last = max(standing.purchase_days, default=None)
+    lapsed = last is not None and (today - last).days > rules.demote_after_inactive_days
+    in_super = _purchases_within(standing.purchase_days, today, rules.super_window_days)
+    in_regular = _purchases_within(standing.purchase_days, today, rules.regular_window_days)
+    guide_ok = standing.has_guide or not rules.regular_requires_guide
+
+    is_super = (
+        not lapsed
+        and in_super >= rules.super_min_purchases
+        and standing.lifetime_spend_fen >= rules.super_min_spend_fen
+        and standing.referrals >= rules.super_min_referrals
+    )
+    if is_super:
+        return Assessment(
+            Rung.SUPER_MEMBER,
+            NextStep(None, Channel.APP, offer_referral=True, reason="refer_friends_via_app"),
+        )
+    if not lapsed and in_regular >= rules.regular_min_purchases and guide_ok:
+        missing = []
+        if in_super < rules.super_min_purchases:
+            missing.append("purchases")
+        if standing.lifetime_spend_fen < rules.super_min_spend_fen:
+            missing.append("spend")
+        if standing.referrals < rules.super_min_referrals:
+            missing.append("referrals")
+        return Assessment(
+            Rung.REGULAR,
+            NextStep(
+                Rung.SUPER_MEMBER,
+                Channel.MICRO_MALL,
+                offer_guide=True,
+                offer_referral=standing.referrals < rules.super_min_referrals,
+                reason="grow_to_super_member",
+            ),
+            tuple(missing),
+        )
+    reasons: tuple[str, ...] = ("lapsed",) if lapsed else ()
+    if not lapsed and in_regular >= rules.regular_min_purchases and not guide_ok:
+        reasons = ("needs_guide",)
+    return Assessment(
+        Rung.MEMBER,
+        NextStep(
+            Rung.REGULAR,
+            Channel.MICRO_MALL,
+            offer_guide=not standing.has_guide,
+            reason="win_back" if lapsed else "rebuy_via_micro_mall",
+        ),
+        reasons,
+    )

@@ -1,0 +1,58 @@
+"""What the cashier typed or scanned into the one always-ready input, and what it means."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+from posapp.domain.errors import InvalidInput
+from posapp.domain.member_code import CODE_LENGTH, CODE_PREFIX, is_member_code
+from posapp.domain.phone import DEFAULT_REGION, parse_mobile
+from posapp.domain.text import clean_name, find_hidden_character
+
+QUERY_MAX_CHARS = 64
+_PHONE_CHARS = frozenset("0123456789+-(). ")
+
+
+class QueryKind(StrEnum):
+    PHONE = "phone"
+    LAST_FOUR = "last_four"
+    MEMBER_CODE = "member_code"
+    NAME = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterQuery:
+    kind: QueryKind
+    value: str
+
+
+def classify_query(raw: str, region: str = DEFAULT_REGION) -> CounterQuery:
+    """Read one scan or typed entry: member code, phone, last four digits or a name prefix."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        raise InvalidInput("query", "empty", "Nothing to look up.")
+    if len(text) > QUERY_MAX_CHARS:
+        raise InvalidInput("query", "too_long", "That is too long for a phone, code or name.")
+    hidden = find_hidden_character(text)
+    if hidden is not None:
+        raise InvalidInput(
+            "query",
+            "control_character",
+            f"The scan contains a control character (U+{ord(hidden):04X}).",
+        )
+    if all(ch in _PHONE_CHARS for ch in text):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) == 4 and digits == text:
+            return CounterQuery(QueryKind.LAST_FOUR, digits)
+        if len(digits) == CODE_LENGTH and digits.startswith(CODE_PREFIX) and digits == text:
+            if is_member_code(digits):
+                return CounterQuery(QueryKind.MEMBER_CODE, digits)
+            raise InvalidInput(
+                "member_code", "check_digit", "Member code failed its check digit: scan it again."
+            )
+        return CounterQuery(QueryKind.PHONE, parse_mobile(text, region))
+    name = clean_name(text, field="query")
+    assert name is not None
+    return CounterQuery(QueryKind.NAME, name)

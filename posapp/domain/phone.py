@@ -1,0 +1,83 @@
+"""Phone numbers as cashiers and scanners type them, reduced to one E.164 form.
+
+Membership needs a number the customer can receive an SMS on, so only valid *mobile*
+numbers pass; every refusal names the rule that failed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+from posapp.domain.errors import InvalidInput
+from posapp.domain.text import find_hidden_character
+
+DEFAULT_REGION = "CN"
+PHONE_MAX_CHARS = 32
+_ALLOWED = frozenset("0123456789+-(). ")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def _refuse(rule: str, message: str) -> InvalidInput:
+    return InvalidInput("phone", rule, message)
+
+
+def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the E.164 form (``+8613812345678``) of a valid mobile number, or raise."""
+    if raw is None or not raw.strip():
+        raise _refuse("empty", "Phone number is empty.")
+    if len(raw) > PHONE_MAX_CHARS:
+        raise _refuse("too_long", f"Phone number is longer than {PHONE_MAX_CHARS} characters.")
+    hidden = find_hidden_character(raw.replace("\t", " "))
+    if hidden is not None:
+        raise _refuse(
+            "control_character",
+            f"Phone number contains a hidden or control character (U+{ord(hidden):04X}).",
+        )
+    text = unicodedata.normalize("NFKC", raw).strip()
+    bad = next((ch for ch in text if ch not in _ALLOWED), None)
+    if bad is not None:
+        if bad in "#*xX,;" or bad.isalpha():
+            raise _refuse("extension_or_letters", "Phone number has letters or an extension.")
+        raise _refuse("bad_character", f"Phone number contains {bad!r}.")
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise _refuse("unparseable", "This is not a phone number.") from exc
+    if number.extension:
+        raise _refuse("extension_or_letters", "Phone number has letters or an extension.")
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
+        raise _refuse("too_short", "Phone number has too few digits.")
+    if possible == ValidationResult.TOO_LONG:
+        raise _refuse("too_long", "Phone number has too many digits.")
+    if possible == ValidationResult.INVALID_COUNTRY_CODE:
+        raise _refuse("unknown_country", "Phone number has an unknown country code.")
+    if not phonenumbers.is_valid_number(number):
+        raise _refuse("not_valid", "No such phone number exists (only possible, not valid).")
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise _refuse("not_mobile", "Only mobile numbers can be used (this is a landline).")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The national significant number of an E.164 string (``13812345678``)."""
+    return str(phonenumbers.parse(e164, None).national_number)
+
+
+def last_four(e164: str) -> str:
+    return e164[-4:]
+
+
+def mask_phone(e164: str, home_region: str = DEFAULT_REGION) -> str:
+    """Show a phone without its middle digits: ``138****5678`` (country code kept abroad)."""
+    number = phonenumbers.parse(e164, None)
+    digits = str(number.national_number)
+    keep_head = 3 if len(digits) >= 9 else 1
+    middle = max(len(digits) - keep_head - 4, 0)
+    masked = digits[:keep_head] + "*" * middle + digits[keep_head + middle :]
+    if phonenumbers.region_code_for_number(number) == home_region:
+        return masked
+    return f"+{number.country_code} {masked}"

@@ -1,0 +1,73 @@
+"""Money and receipt numbers as they arrive from a keyboard, a scanner or the POS."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from posapp.domain.errors import InvalidInput
+
+RECEIPT_MAX_CHARS = 64
+MAX_SALE_FEN = 100_000_000 * 100  # one hundred million yuan: anything above is a scan error
+CURRENCIES = frozenset({"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "JPY", "SGD"})
+_RECEIPT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]*")
+
+
+def parse_amount(raw: str | int | Decimal) -> int:
+    """Return minor units (fen) from ``"12.30"``, ``"¥12.3"``, ``Decimal`` or whole fen ``int``."""
+    if isinstance(raw, bool):
+        raise InvalidInput("amount", "not_a_number", "Amount is not a number.")
+    if isinstance(raw, int):
+        fen = raw
+    else:
+        text = unicodedata.normalize("NFKC", str(raw)).strip().lstrip("¥￥").replace(",", "")
+        if len(text) > 20:
+            raise InvalidInput("amount", "too_long", "Amount is too long.")
+        try:
+            value = Decimal(text)
+        except InvalidOperation as exc:
+            raise InvalidInput("amount", "not_a_number", "Amount is not a number.") from exc
+        if not value.is_finite():
+            raise InvalidInput("amount", "not_a_number", "Amount is not a number.")
+        if value != value.quantize(Decimal("0.01")):
+            raise InvalidInput("amount", "too_precise", "Amount has more than two decimals.")
+        fen = int(value * 100)
+    if fen < 0:
+        raise InvalidInput(
+            "amount", "negative", "Amount cannot be negative (refunds are not sales)."
+        )
+    if fen > MAX_SALE_FEN:
+        raise InvalidInput("amount", "too_large", "Amount is implausibly large.")
+    return fen
+
+
+def clean_receipt_no(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        raise InvalidInput("receipt_no", "empty", "Receipt number is empty.")
+    if len(text) > RECEIPT_MAX_CHARS:
+        raise InvalidInput(
+            "receipt_no",
+            "too_long",
+            f"Receipt number is longer than {RECEIPT_MAX_CHARS} characters.",
+        )
+    if not _RECEIPT.fullmatch(text):
+        raise InvalidInput(
+            "receipt_no",
+            "bad_character",
+            "Receipt number may hold only letters, digits and . _ / -",
+        )
+    return text
+
+
+def check_currency(raw: str) -> str:
+    code = (raw or "").strip().upper()
+    if code not in CURRENCIES:
+        raise InvalidInput("currency", "unknown", f"Unknown currency {code[:8]!r}.")
+    return code
+
+
+def format_fen(fen: int, currency: str = "CNY") -> str:
+    sign = "¥" if currency == "CNY" else f"{currency} "
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"

@@ -1,0 +1,48 @@
+"""Text as people type it: names in any script, emoji welcome, invisible tricks refused."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from posapp.domain.errors import InvalidInput
+
+NAME_MAX_CHARS = 64
+
+# Bidi embeddings/overrides/isolates: they can make a name display as something else.
+_BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+# Zero-width characters that are not part of an emoji sequence (ZWJ U+200D is allowed there).
+_INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u180e")
+
+
+def find_hidden_character(text: str) -> str | None:
+    """Return the first control, bidi or invisible character in ``text``, if any."""
+    for ch in text:
+        if ch in _BIDI_CONTROLS or ch in _INVISIBLE:
+            return ch
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            return ch
+    return None
+
+
+def clean_name(raw: str | None, *, field: str = "name") -> str | None:
+    """Normalise a customer or staff name to NFC; ``None`` or blank means no name given."""
+    if raw is None:
+        return None
+    if len(raw) > NAME_MAX_CHARS * 4:
+        raise InvalidInput(field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.")
+    text = unicodedata.normalize("NFC", raw).strip()
+    if not text:
+        return None
+    hidden = find_hidden_character(text)
+    if hidden is not None:
+        raise InvalidInput(
+            field,
+            "control_character",
+            f"Name contains a hidden or control character (U+{ord(hidden):04X}).",
+        )
+    text = " ".join(text.split())
+    if len(text) > NAME_MAX_CHARS:
+        raise InvalidInput(field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.")
+    return text

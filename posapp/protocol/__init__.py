@@ -1,0 +1,1 @@
+"""The wire schema shared by the sync client and HQ; imports nothing else of ours."""

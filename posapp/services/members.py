@@ -1,0 +1,342 @@
+"""Recognising, enrolling and caring for members at the counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from posapp.domain import consent as consent_rules
+from posapp.domain.consent import Notice, Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ids import new_id
+from posapp.domain.ladder import Assessment, assess
+from posapp.domain.lookup import CounterQuery, QueryKind, classify_query
+from posapp.domain.member_code import new_member_code
+from posapp.domain.phone import DEFAULT_REGION, last_four, mask_phone, parse_mobile
+from posapp.domain.text import clean_name
+from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled, NoticeRef
+from posapp.services.common import audit, ladder_rules, require_staff, utcnow
+from posapp.services.sales import link_sale
+from posapp.services.standing import current_consents, reassess, standing_of
+from posapp.store.models import ConsentRecord, Member, Staff
+from posapp.store.outbox import append_event
+
+MAX_CANDIDATES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSummary:
+    """One line in a candidate list; the phone is already masked."""
+
+    id: str
+    member_code: str
+    phone_masked: str
+    name: str | None
+    rung: str
+    visit_count: int
+    lifetime_spend_fen: int
+    last_visit_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    """What the cashier sees once a member is recognised."""
+
+    summary: MemberSummary
+    birthday: date | None
+    guide_id: str | None
+    guide_name: str | None
+    consents: dict[Purpose, bool]
+    assessment: Assessment
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    query: CounterQuery
+    candidates: list[MemberSummary]
+    card: MemberCard | None
+
+    @property
+    def exact(self) -> bool:
+        return self.query.kind in (QueryKind.PHONE, QueryKind.MEMBER_CODE)
+
+
+_SUMMARY = (
+    Member.id,
+    Member.member_code,
+    Member.phone_e164,
+    Member.name,
+    Member.rung,
+    Member.visit_count,
+    Member.lifetime_spend_fen,
+    Member.last_visit_at,
+)
+
+
+def _summary(row: object, region: str) -> MemberSummary:
+    phone = row.phone_e164  # type: ignore[attr-defined]
+    return MemberSummary(
+        id=row.id,  # type: ignore[attr-defined]
+        member_code=row.member_code,  # type: ignore[attr-defined]
+        phone_masked=mask_phone(phone, region) if phone else "",
+        name=row.name,  # type: ignore[attr-defined]
+        rung=row.rung,  # type: ignore[attr-defined]
+        visit_count=row.visit_count,  # type: ignore[attr-defined]
+        lifetime_spend_fen=row.lifetime_spend_fen,  # type: ignore[attr-defined]
+        last_visit_at=row.last_visit_at,  # type: ignore[attr-defined]
+    )
+
+
+def identify(session: Session, raw: str, *, region: str = DEFAULT_REGION) -> Identification:
+    """Find who is at the counter from one scan or typed entry.
+
+    A phone or member code gives at most one member, with their card; the last four
+    digits or a name prefix give up to 20 candidates, most recent visit first.
+    """
+    query = classify_query(raw, region)
+    stmt = select(*_SUMMARY).where(Member.erased_at.is_(None))
+    if query.kind is QueryKind.PHONE:
+        stmt = stmt.where(Member.phone_e164 == query.value)
+    elif query.kind is QueryKind.MEMBER_CODE:
+        stmt = stmt.where(Member.member_code == query.value)
+    elif query.kind is QueryKind.LAST_FOUR:
+        stmt = (
+            stmt.where(Member.phone_last4 == query.value)
+            .order_by(Member.last_visit_at.desc())
+            .limit(MAX_CANDIDATES)
+        )
+    else:
+        stmt = (
+            stmt.where(Member.name >= query.value, Member.name < query.value + "\U0010ffff")
+            .order_by(Member.name)
+            .limit(MAX_CANDIDATES)
+        )
+    candidates = [_summary(row, region) for row in session.execute(stmt)]
+    card = None
+    if candidates and query.kind in (QueryKind.PHONE, QueryKind.MEMBER_CODE):
+        card = _card(session, candidates[0], region=region)
+    return Identification(query, candidates, card)
+
+
+def member_card(session: Session, member_id: str, *, region: str = DEFAULT_REGION) -> MemberCard:
+    row = session.execute(select(*_SUMMARY).where(Member.id == member_id)).one_or_none()
+    if row is None:
+        raise InvalidInput("member", "unknown", "No such member at this store.")
+    return _card(session, _summary(row, region), region=region)
+
+
+def _card(session: Session, summary: MemberSummary, *, region: str) -> MemberCard:
+    extra = session.execute(
+        select(Member.birthday, Member.guide_id, Staff.name)
+        .outerjoin(Staff, Staff.id == Member.guide_id)
+        .where(Member.id == summary.id)
+    ).one()
+    consents = current_consents(session, summary.id)
+    rules = ladder_rules(session)
+    today = utcnow().date()
+    standing = standing_of(
+        session, summary.id, rules=rules, today=today, is_member=consents[Purpose.MEMBERSHIP]
+    )
+    return MemberCard(
+        summary=summary,
+        birthday=extra.birthday,
+        guide_id=extra.guide_id,
+        guide_name=extra.name,
+        consents=consents,
+        assessment=assess(standing, rules, today),
+    )
+
+
+def _notice_ref(notice: Notice) -> NoticeRef:
+    return NoticeRef(
+        notice_id=notice.notice_id,
+        version=notice.version,
+        language=notice.language,
+        text_hash=notice.text_hash,
+    )
+
+
+def _record_consent(
+    session: Session,
+    *,
+    member_id: str,
+    purpose: Purpose,
+    granted: bool,
+    notice: Notice,
+    staff_id: str | None,
+    now: datetime,
+) -> ConsentChoice:
+    session.add(
+        ConsentRecord(
+            member_id=member_id,
+            purpose=purpose.value,
+            granted=granted,
+            notice_id=notice.notice_id,
+            notice_version=notice.version,
+            notice_language=notice.language,
+            notice_hash=notice.text_hash,
+            staff_id=staff_id,
+            recorded_at=now,
+        )
+    )
+    return ConsentChoice(purpose=purpose.value, granted=granted, notice=_notice_ref(notice))
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    member_id: str
+    member_code: str
+    created: bool
+
+
+def enrol_member(
+    session: Session,
+    *,
+    phone: str,
+    consents: frozenset[Purpose] | set[Purpose],
+    notice: Notice,
+    staff_id: str | None,
+    name: str | None = None,
+    birthday: date | None = None,
+    guardian_consent: bool = False,
+    guide_id: str | None = None,
+    purchase_id: str | None = None,
+    store_id: str | None = None,
+    region: str = DEFAULT_REGION,
+    now: datetime | None = None,
+) -> Enrolment:
+    """Make a walk-in a member; the same phone twice gives the same member, written once."""
+    now = now or utcnow()
+    e164 = parse_mobile(phone, region)
+    clean = clean_name(name)
+    consent_rules.check_enrolment(
+        frozenset(consents), birthday=birthday, today=now.date(), guardian_consent=guardian_consent
+    )
+    existing = session.execute(
+        select(Member.id, Member.member_code).where(Member.phone_e164 == e164)
+    ).one_or_none()
+    if existing is not None:
+        return Enrolment(existing.id, existing.member_code, created=False)
+    require_staff(session, staff_id)
+    guide = guide_id or staff_id
+    require_staff(session, guide)
+    code = new_member_code()
+    while session.scalar(select(Member.id).where(Member.member_code == code)) is not None:
+        code = new_member_code()
+    member_id = new_id()
+    session.add(
+        Member(
+            id=member_id,
+            member_code=code,
+            phone_e164=e164,
+            phone_last4=last_four(e164),
+            name=clean,
+            birthday=birthday,
+            rung="member",
+            guide_id=guide,
+            enrolled_store_id=store_id,
+            enrolled_by=staff_id,
+            enrolled_at=now,
+            visit_count=0,
+            lifetime_spend_fen=0,
+            referrals=0,
+            guardian_consent=guardian_consent,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    choices = [
+        _record_consent(
+            session,
+            member_id=member_id,
+            purpose=purpose,
+            granted=True,
+            notice=notice,
+            staff_id=staff_id,
+            now=now,
+        )
+        for purpose in Purpose
+        if purpose in consents
+    ]
+    append_event(
+        session,
+        MemberEnrolled(
+            member_id=member_id,
+            member_code=code,
+            phone_e164=e164,
+            name=clean,
+            birthday=birthday,
+            guardian_consent=guardian_consent,
+            staff_id=staff_id,
+            guide_id=guide,
+            purchase_id=purchase_id,
+            consents=choices,
+            enrolled_at=now,
+        ),
+        now=now,
+    )
+    if purchase_id is not None:
+        link_sale(session, purchase_id=purchase_id, member_id=member_id, now=now, announce=False)
+    reassess(session, member_id, now=now)
+    return Enrolment(member_id, code, created=True)
+
+
+def change_consent(
+    session: Session,
+    *,
+    member_id: str,
+    purpose: Purpose,
+    granted: bool,
+    notice: Notice,
+    staff_id: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Grant or withdraw one purpose; returns False when it was already so (nothing written)."""
+    now = now or utcnow()
+    if session.scalar(select(Member.erased_at).where(Member.id == member_id)) is not None:
+        raise InvalidInput("member", "erased", "This member's data has been erased.")
+    if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
+        raise InvalidInput("member", "unknown", "No such member at this store.")
+    if current_consents(session, member_id)[purpose] == granted:
+        return False
+    choice = _record_consent(
+        session,
+        member_id=member_id,
+        purpose=purpose,
+        granted=granted,
+        notice=notice,
+        staff_id=staff_id,
+        now=now,
+    )
+    append_event(
+        session,
+        ConsentChanged(member_id=member_id, staff_id=staff_id, choice=choice, changed_at=now),
+        now=now,
+    )
+    reassess(session, member_id, now=now)
+    return True
+
+
+def reveal_phone(
+    session: Session, *, member_id: str, staff_id: str, now: datetime | None = None
+) -> str:
+    """A manager sees the full number; the reveal is written to the audit log."""
+    role = session.scalar(select(Staff.role).where(Staff.id == staff_id, Staff.active.is_(True)))
+    if role != "manager":
+        raise InvalidInput(
+            "staff", "not_manager", "Only a store manager can reveal a phone number."
+        )
+    phone = session.scalar(select(Member.phone_e164).where(Member.id == member_id))
+    if phone is None:
+        raise InvalidInput("member", "unknown", "No phone number is held for this member.")
+    audit(
+        session, action="reveal_phone", staff_id=staff_id, subject_id=member_id, now=now or utcnow()
+    )
+    return phone

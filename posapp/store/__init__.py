@@ -1,0 +1,1 @@
+"""The counter's own SQLite file: typed models, engine, migrations, backups."""

@@ -1,0 +1,118 @@
+"""Opening the counter's SQLite file: durable pragmas, read and write transactions, clear errors.
+
+Writers take ``BEGIN IMMEDIATE`` so two writers (the GUI's DB worker, the POS intake,
+a second process) queue on SQLite's lock instead of failing half-way with SQLITE_BUSY.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 10_000
+_IMMEDIATE = "posapp_immediate"
+
+
+class StorageError(RuntimeError):
+    """The database cannot do what was asked; ``rule`` says why in a stable code."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+def explain(exc: BaseException) -> StorageError:
+    """Turn a raw SQLite failure into a message a store manager can act on."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "disk is full" in text or "database or disk is full" in text:
+        return StorageError("disk_full", "The disk is full: nothing was saved. Free some space.")
+    if "readonly" in text or "read-only" in text:
+        return StorageError("read_only", "The database file is read-only: nothing was saved.")
+    if "locked" in text or "busy" in text:
+        return StorageError("busy", "The database is busy in another program: try again.")
+    if "malformed" in text or "not a database" in text:
+        return StorageError("corrupt", "The database file is damaged: run 'posapp doctor'.")
+    if "unable to open" in text:
+        return StorageError("cannot_open", "The database file cannot be opened.")
+    return StorageError("storage", f"The database refused the change: {text[:200]}")
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        # A read-only file keeps its mode; writes to it will report read_only.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def make_engine(path: Path, *, read_only: bool = False) -> Engine:
+    mode = "ro" if read_only else "rwc"
+    url = f"sqlite+pysqlite:///file:{quote(str(path))}?mode={mode}&uri=true"
+    engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False)
+    event.listen(engine, "connect", _on_connect)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One SQLite file. ``read()`` and ``write()`` each give a session for one counter action."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.engine = make_engine(self.path, read_only=read_only)
+        self.writer_engine = self.engine.execution_options(**{_IMMEDIATE: True})
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = Session(self.engine, autoflush=False, expire_on_commit=False)
+        try:
+            yield session
+        except DBAPIError as exc:
+            raise explain(exc) from exc
+        finally:
+            session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work commits as one durable transaction, or not at all."""
+        session = Session(self.writer_engine, autoflush=True, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            raise explain(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def raw(self) -> sqlite3.Connection:
+        """A plain sqlite3 connection on the same file, for backups and benchmarks."""
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        _on_connect(conn, None)
+        return conn
+
+    def close(self) -> None:
+        self.engine.dispose()
