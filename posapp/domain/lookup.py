@@ -27,6 +27,11 @@ class CounterQuery:
     kind: QueryKind
     value: str
 
+    @property
+    def exact(self) -> bool:
+        """A phone or member code names one member; the others give a candidate list."""
+        return self.kind in (QueryKind.PHONE, QueryKind.MEMBER_CODE)
+
 
 def classify_query(raw: str, region: str = DEFAULT_REGION) -> CounterQuery:
     """Read one scan or typed entry: member code, phone, last four digits or a name prefix."""

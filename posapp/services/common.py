@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
-from posapp.domain.ladder import LadderRules
-from posapp.store.models import AuditEntry, RuleSet, Staff
+from posapp.store.models import AuditEntry, Staff
 
 
 def utcnow() -> datetime:
     """Naive UTC, the form every timestamp takes in the counter database."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def ladder_rules(session: Session) -> LadderRules:
-    body = session.scalar(select(RuleSet.body).where(RuleSet.kind == "ladder"))
-    return LadderRules.from_dict(json.loads(body)) if body else LadderRules()
 
 
 def require_staff(session: Session, staff_id: str | None) -> None:

@@ -12,15 +12,16 @@ from posapp.domain import consent as consent_rules
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
-from posapp.domain.ladder import Assessment, assess
+from posapp.domain.ladder import Assessment
 from posapp.domain.lookup import CounterQuery, QueryKind, classify_query
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import DEFAULT_REGION, last_four, mask_phone, parse_mobile
 from posapp.domain.text import clean_name
 from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled, NoticeRef
-from posapp.services.common import audit, ladder_rules, require_staff, utcnow
+from posapp.services.common import audit, require_staff, utcnow
 from posapp.services.sales import link_sale
-from posapp.services.standing import current_consents, reassess, standing_of
+from posapp.services.standing import assess_member, current_consents, reassess
+from posapp.store.lookup import Lookup, MemberRow
 from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
 
@@ -65,92 +66,68 @@ class Identification:
 
     @property
     def exact(self) -> bool:
-        return self.query.kind in (QueryKind.PHONE, QueryKind.MEMBER_CODE)
+        return self.query.exact
 
 
-_SUMMARY = (
-    Member.id,
-    Member.member_code,
-    Member.phone_e164,
-    Member.name,
-    Member.rung,
-    Member.visit_count,
-    Member.lifetime_spend_fen,
-    Member.last_visit_at,
-)
-
-
-def _summary(row: object, region: str) -> MemberSummary:
-    phone = row.phone_e164  # type: ignore[attr-defined]
+def _summary(row: MemberRow, region: str) -> MemberSummary:
     return MemberSummary(
-        id=row.id,  # type: ignore[attr-defined]
-        member_code=row.member_code,  # type: ignore[attr-defined]
-        phone_masked=mask_phone(phone, region) if phone else "",
-        name=row.name,  # type: ignore[attr-defined]
-        rung=row.rung,  # type: ignore[attr-defined]
-        visit_count=row.visit_count,  # type: ignore[attr-defined]
-        lifetime_spend_fen=row.lifetime_spend_fen,  # type: ignore[attr-defined]
-        last_visit_at=row.last_visit_at,  # type: ignore[attr-defined]
+        id=row.id,
+        member_code=row.member_code,
+        phone_masked=mask_phone(row.phone_e164, region) if row.phone_e164 else "",
+        name=row.name,
+        rung=row.rung,
+        visit_count=row.visit_count,
+        lifetime_spend_fen=row.lifetime_spend_fen,
+        last_visit_at=row.last_visit_at,
     )
 
 
-def identify(session: Session, raw: str, *, region: str = DEFAULT_REGION) -> Identification:
+def identify(
+    lookup: Lookup, raw: str, *, region: str = DEFAULT_REGION, today: date | None = None
+) -> Identification:
     """Find who is at the counter from one scan or typed entry.
 
     A phone or member code gives at most one member, with their card; the last four
     digits or a name prefix give up to 20 candidates, most recent visit first.
     """
     query = classify_query(raw, region)
-    stmt = select(*_SUMMARY).where(Member.erased_at.is_(None))
     if query.kind is QueryKind.PHONE:
-        stmt = stmt.where(Member.phone_e164 == query.value)
+        found = lookup.member_by_phone(query.value)
+        rows = [found] if found else []
     elif query.kind is QueryKind.MEMBER_CODE:
-        stmt = stmt.where(Member.member_code == query.value)
+        found = lookup.member_by_code(query.value)
+        rows = [found] if found else []
     elif query.kind is QueryKind.LAST_FOUR:
-        stmt = (
-            stmt.where(Member.phone_last4 == query.value)
-            .order_by(Member.last_visit_at.desc())
-            .limit(MAX_CANDIDATES)
-        )
+        rows = lookup.members_by_last4(query.value, MAX_CANDIDATES)
     else:
-        stmt = (
-            stmt.where(Member.name >= query.value, Member.name < query.value + "\U0010ffff")
-            .order_by(Member.name)
-            .limit(MAX_CANDIDATES)
-        )
-    candidates = [_summary(row, region) for row in session.execute(stmt)]
+        rows = lookup.members_by_name_prefix(query.value, MAX_CANDIDATES)
     card = None
-    if candidates and query.kind in (QueryKind.PHONE, QueryKind.MEMBER_CODE):
-        card = _card(session, candidates[0], region=region)
-    return Identification(query, candidates, card)
+    if rows and query.exact:
+        card = _card(lookup, rows[0], region=region, today=today or utcnow().date())
+    return Identification(query, [_summary(r, region) for r in rows], card)
 
 
-def member_card(session: Session, member_id: str, *, region: str = DEFAULT_REGION) -> MemberCard:
-    row = session.execute(select(*_SUMMARY).where(Member.id == member_id)).one_or_none()
+def member_card(
+    lookup: Lookup, member_id: str, *, region: str = DEFAULT_REGION, today: date | None = None
+) -> MemberCard:
+    """The card for a member picked from a candidate list."""
+    row = lookup.member_by_id(member_id)
     if row is None:
         raise InvalidInput("member", "unknown", "No such member at this store.")
-    return _card(session, _summary(row, region), region=region)
+    return _card(lookup, row, region=region, today=today or utcnow().date())
 
 
-def _card(session: Session, summary: MemberSummary, *, region: str) -> MemberCard:
-    extra = session.execute(
-        select(Member.birthday, Member.guide_id, Staff.name)
-        .outerjoin(Staff, Staff.id == Member.guide_id)
-        .where(Member.id == summary.id)
-    ).one()
-    consents = current_consents(session, summary.id)
-    rules = ladder_rules(session)
-    today = utcnow().date()
-    standing = standing_of(
-        session, summary.id, rules=rules, today=today, is_member=consents[Purpose.MEMBERSHIP]
-    )
+def _card(lookup: Lookup, row: MemberRow, *, region: str, today: date) -> MemberCard:
+    detail = lookup.member_detail(row.id)
+    assert detail is not None
+    assessment, consents = assess_member(lookup, row, detail, today=today)
     return MemberCard(
-        summary=summary,
-        birthday=extra.birthday,
-        guide_id=extra.guide_id,
-        guide_name=extra.name,
+        summary=_summary(row, region),
+        birthday=detail.birthday,
+        guide_id=detail.guide_id,
+        guide_name=detail.guide_name,
         consents=consents,
-        assessment=assess(standing, rules, today),
+        assessment=assessment,
     )
 
 
@@ -304,7 +281,7 @@ def change_consent(
         raise InvalidInput("member", "erased", "This member's data has been erased.")
     if session.scalar(select(Member.id).where(Member.id == member_id)) is None:
         raise InvalidInput("member", "unknown", "No such member at this store.")
-    if current_consents(session, member_id)[purpose] == granted:
+    if current_consents(Lookup.within(session), member_id)[purpose] == granted:
         return False
     choice = _record_consent(
         session,

@@ -2,67 +2,84 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.domain.ladder import Assessment, CustomerStanding, LadderRules, assess
-from posapp.services.common import ladder_rules
-from posapp.store.models import ConsentRecord, Member, Purchase
+from posapp.store.lookup import Lookup, MemberDetail, MemberRow
+from posapp.store.models import Member
 
 
-def current_consents(session: Session, member_id: str) -> dict[Purpose, bool]:
+def ladder_rules(lookup: Lookup) -> LadderRules:
+    body = lookup.rule_set("ladder")
+    return LadderRules.from_dict(json.loads(body)) if body else LadderRules()
+
+
+def current_consents(lookup: Lookup, member_id: str) -> dict[Purpose, bool]:
     """The latest decision per purpose; a purpose never asked about counts as not granted."""
-    rows = session.execute(
-        select(ConsentRecord.purpose, ConsentRecord.granted)
-        .where(ConsentRecord.member_id == member_id)
-        .order_by(ConsentRecord.id)
-    )
     state = dict.fromkeys(Purpose, False)
-    for purpose, granted in rows:
-        state[Purpose(purpose)] = bool(granted)
+    for purpose, granted in lookup.consent_decisions(member_id):
+        state[Purpose(purpose)] = granted
     return state
 
 
 def standing_of(
-    session: Session, member_id: str, *, rules: LadderRules, today: date, is_member: bool
+    lookup: Lookup,
+    member_id: str,
+    *,
+    rules: LadderRules,
+    today: date,
+    is_member: bool,
+    lifetime_spend_fen: int,
+    referrals: int,
+    has_guide: bool,
 ) -> CustomerStanding:
     since = datetime.combine(today - timedelta(days=rules.longest_window_days), datetime.min.time())
-    days = session.scalars(
-        select(Purchase.occurred_at).where(
-            Purchase.member_id == member_id, Purchase.occurred_at >= since
-        )
-    ).all()
-    row = session.execute(
-        select(Member.lifetime_spend_fen, Member.referrals, Member.guide_id).where(
-            Member.id == member_id
-        )
-    ).one()
-    last = session.scalar(
-        select(func.max(Purchase.occurred_at)).where(Purchase.member_id == member_id)
-    )
-    purchase_days = tuple(d.date() for d in days)
-    if last is not None and not purchase_days:
-        purchase_days = (last.date(),)
+    days = tuple(t.date() for t in lookup.purchase_times_since(member_id, since))
+    if not days:
+        last = lookup.last_purchase_time(member_id)
+        days = (last.date(),) if last else ()
     return CustomerStanding(
         is_member=is_member,
-        purchase_days=purchase_days,
-        lifetime_spend_fen=row.lifetime_spend_fen,
-        referrals=row.referrals,
-        has_guide=row.guide_id is not None,
+        purchase_days=days,
+        lifetime_spend_fen=lifetime_spend_fen,
+        referrals=referrals,
+        has_guide=has_guide,
     )
+
+
+def assess_member(
+    lookup: Lookup, row: MemberRow, detail: MemberDetail, *, today: date
+) -> tuple[Assessment, dict[Purpose, bool]]:
+    """Place a member on the ladder from what the database says now."""
+    member_id = row.id
+    consents = current_consents(lookup, member_id)
+    rules = ladder_rules(lookup)
+    standing = standing_of(
+        lookup,
+        member_id,
+        rules=rules,
+        today=today,
+        is_member=consents[Purpose.MEMBERSHIP],
+        lifetime_spend_fen=row.lifetime_spend_fen,
+        referrals=detail.referrals,
+        has_guide=detail.guide_id is not None,
+    )
+    return assess(standing, rules, today), consents
 
 
 def reassess(session: Session, member_id: str, *, now: datetime) -> Assessment:
     """Re-place a member on the ladder after a sale or consent change, and store the rung."""
-    rules = ladder_rules(session)
-    consents = current_consents(session, member_id)
-    standing = standing_of(
-        session, member_id, rules=rules, today=now.date(), is_member=consents[Purpose.MEMBERSHIP]
-    )
-    result = assess(standing, rules, now.date())
+    lookup = Lookup.within(session)
+    row = lookup.member_by_id(member_id)
+    detail = lookup.member_detail(member_id)
+    if row is None or detail is None:
+        raise LookupError(member_id)
+    result, _ = assess_member(lookup, row, detail, today=now.date())
     session.execute(
         update(Member).where(Member.id == member_id).values(rung=result.rung.value, updated_at=now)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from urllib.parse import quote
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from posapp.store.lookup import Lookup
 
 BUSY_TIMEOUT_MS = 10_000
 _IMMEDIATE = "posapp_immediate"
@@ -79,6 +82,9 @@ class Database:
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._local = threading.local()
+        self._raw_conns: list[sqlite3.Connection] = []
         self.engine = make_engine(self.path, read_only=read_only)
         self.writer_engine = self.engine.execution_options(**{_IMMEDIATE: True})
 
@@ -108,11 +114,40 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def lookup(self) -> Iterator[Lookup]:
+        """A read transaction for the counter's hot lookups, on this thread's own connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.raw()
+            self._local.conn = conn
+            self._raw_conns.append(conn)
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise explain(exc) from exc
+        try:
+            yield Lookup(conn)
+        except sqlite3.Error as exc:
+            raise explain(exc) from exc
+        finally:
+            conn.execute("ROLLBACK")
+
     def raw(self) -> sqlite3.Connection:
         """A plain sqlite3 connection on the same file, for backups and benchmarks."""
-        conn = sqlite3.connect(self.path, isolation_level=None)
+        mode = "ro" if self.read_only else "rwc"
+        conn = sqlite3.connect(
+            f"file:{quote(str(self.path))}?mode={mode}",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         _on_connect(conn, None)
         return conn
 
     def close(self) -> None:
+        for conn in self._raw_conns:
+            conn.close()
+        self._raw_conns.clear()
+        self._local = threading.local()
         self.engine.dispose()

@@ -1,0 +1,201 @@
+"""Realistic synthetic members, purchases and consents for demos and benchmarks.
+
+Seeded rows are written in bulk with plain SQL and produce no outbox events: they are
+local demo data, never facts to report to HQ.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from stdnum import luhn
+
+from posapp.domain.consent import Notice, Purpose
+from posapp.domain.ids import new_id
+from posapp.domain.ladder import CustomerStanding, LadderRules, assess
+from posapp.domain.member_code import CODE_LENGTH, CODE_PREFIX
+from posapp.store.db import Database, explain
+
+# Prefixes libphonenumber classifies as CN mobile for every 8-digit suffix.
+MOBILE_PREFIXES = (
+    130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155, 156,
+    157, 158, 159, 166, 175, 176, 177, 178, 180, 181, 182, 183, 184, 185, 186, 187,
+    188, 189, 191, 198, 199,
+)  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国文辉鹏飞玲婷雪琳晨宇浩然欣怡子涵梓萱一诺佳琪思远嘉怡"
+STAFF = (
+    ("demo-mgr", "周店长", "manager"),
+    ("demo-g1", "王芳", "guide"),
+    ("demo-g2", "李娜", "guide"),
+    ("demo-g3", "陈静", "guide"),
+    ("demo-c1", "刘洋", "cashier"),
+    ("demo-c2", "张伟", "cashier"),
+)
+DEMO_STORE = ("demo-store", "示范门店 · 静安店", "CN", "CNY")
+SEED_DEVICE = "seed-device"
+BATCH = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    members: int
+    purchases: int
+    consents: int
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def ensure_demo_roster(conn: sqlite3.Connection) -> None:
+    """The demo store and its staff, so seeded sales have a cashier and members a guide."""
+    conn.execute(
+        "INSERT OR IGNORE INTO store (id, name, region, currency) VALUES (?,?,?,?)", DEMO_STORE
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO staff (id, store_id, name, role, pin_hash, active) "
+        "VALUES (?, ?, ?, ?, NULL, 1)",
+        [(sid, DEMO_STORE[0], name, role) for sid, name, role in STAFF],
+    )
+
+
+def _code(rng: random.Random) -> str:
+    body = CODE_PREFIX + str(rng.randrange(10 ** (CODE_LENGTH - 2))).zfill(CODE_LENGTH - 2)
+    return body + luhn.calc_check_digit(body)
+
+
+def seed_members(
+    db: Database,
+    count: int,
+    *,
+    notice: Notice,
+    now: datetime,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SeedResult:
+    """Add ``count`` members with 0–5 purchases each over the last two years."""
+    rng = random.Random(seed)
+    rules = LadderRules()
+    conn = db.raw()
+    guides = [sid for sid, _, role in STAFF if role == "guide"]
+    cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        ensure_demo_roster(conn)
+        phones = {
+            r[0] for r in conn.execute("SELECT phone_e164 FROM member WHERE phone_e164 IS NOT NULL")
+        }
+        codes = {r[0] for r in conn.execute("SELECT member_code FROM member")}
+        receipt_base = conn.execute(
+            "SELECT count(*) FROM purchase WHERE device_id = ?", (SEED_DEVICE,)
+        ).fetchone()[0]
+        conn.execute("COMMIT")
+        totals = SeedResult(0, 0, 0)
+        done = 0
+        while done < count:
+            size = min(BATCH, count - done)
+            members, purchases, consents = [], [], []
+            for _ in range(size):
+                while True:
+                    phone = f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
+                    if phone not in phones:
+                        phones.add(phone)
+                        break
+                code = _code(rng)
+                while code in codes:
+                    code = _code(rng)
+                codes.add(code)
+                member_id = new_id()
+                enrolled = now - timedelta(days=rng.randrange(730), seconds=rng.randrange(86400))
+                name = (
+                    None
+                    if rng.random() < 0.1
+                    else rng.choice(SURNAMES)
+                    + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+                )
+                guide = rng.choice(guides) if rng.random() < 0.4 else None
+                visits = rng.choices((0, 1, 2, 3, 4, 5), weights=(15, 35, 20, 12, 10, 8))[0]
+                spend = 0
+                last = None
+                days = []
+                for _ in range(visits):
+                    at = enrolled + timedelta(
+                        seconds=rng.randrange(max(int((now - enrolled).total_seconds()), 1))
+                    )
+                    fen = rng.randrange(1_900, 259_900, 100)
+                    spend += fen
+                    last = at if last is None or at > last else last
+                    days.append(at.date())
+                    receipt_base += 1
+                    purchases.append(
+                        (new_id(), SEED_DEVICE, f"SEED{receipt_base:010d}", fen, "CNY",
+                         rng.choice(cashiers), member_id, "typed", _ts(at))
+                    )  # fmt: skip
+                referrals = 1 if rng.random() < 0.05 else 0
+                rung = assess(
+                    CustomerStanding(True, tuple(days), spend, referrals, guide is not None),
+                    rules,
+                    now.date(),
+                ).rung.value
+                members.append(
+                    (member_id, code, phone, phone[-4:], name, rung, guide, DEMO_STORE[0],
+                     _ts(enrolled), visits, spend, _ts(last) if last else None, referrals, _ts(now))
+                )  # fmt: skip
+                granted = [Purpose.MEMBERSHIP]
+                if rng.random() < 0.4:
+                    granted.append(Purpose.MARKETING)
+                if guide and rng.random() < 0.7:
+                    granted.append(Purpose.GUIDE_CONTACT)
+                consents.extend(
+                    (member_id, p.value, notice.notice_id, notice.version, notice.language,
+                     notice.text_hash, _ts(enrolled))
+                    for p in granted
+                )  # fmt: skip
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO member (id, member_code, phone_e164, phone_last4, name, rung, guide_id,"
+                " enrolled_store_id, enrolled_at, visit_count, lifetime_spend_fen, last_visit_at,"
+                " referrals, guardian_consent, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)",
+                members,
+            )
+            conn.executemany(
+                "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
+                " member_id, source, occurred_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                purchases,
+            )
+            conn.executemany(
+                "INSERT INTO consent_record (member_id, purpose, granted, notice_id, notice_version,"
+                " notice_language, notice_hash, staff_id, recorded_at) VALUES (?,?,1,?,?,?,?,NULL,?)",
+                consents,
+            )
+            conn.execute("COMMIT")
+            done += size
+            totals = SeedResult(
+                totals.members + len(members),
+                totals.purchases + len(purchases),
+                totals.consents + len(consents),
+            )
+            if progress:
+                progress(done)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("ANALYZE")
+        return totals
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise explain(exc) from exc
+    finally:
+        conn.close()
+
+
+def member_count(db: Database) -> int:
+    conn = db.raw()
+    try:
+        return conn.execute("SELECT count(*) FROM member").fetchone()[0]
+    finally:
+        conn.close()
