@@ -46,7 +46,8 @@ class LadderRules:
     demote_after_inactive_days: int = 365
 
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
             if isinstance(value, int) and not isinstance(value, bool) and value < 0:
                 raise ValueError(f"ladder rule {name} must not be negative")
 

@@ -55,9 +55,10 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
         raise _refuse("too_long", "Phone number has too many digits.")
     if possible == ValidationResult.INVALID_COUNTRY_CODE:
         raise _refuse("unknown_country", "Phone number has an unknown country code.")
-    if not phonenumbers.is_valid_number(number):
+    kind = phonenumbers.number_type(number)  # UNKNOWN is exactly "not a valid number"
+    if kind == PhoneNumberType.UNKNOWN:
         raise _refuse("not_valid", "No such phone number exists (only possible, not valid).")
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    if kind not in _MOBILE_TYPES:
         raise _refuse("not_mobile", "Only mobile numbers can be used (this is a landline).")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -73,11 +74,14 @@ def last_four(e164: str) -> str:
 
 def mask_phone(e164: str, home_region: str = DEFAULT_REGION) -> str:
     """Show a phone without its middle digits: ``138****5678`` (country code kept abroad)."""
+    home_prefix = f"+{phonenumbers.country_code_for_region(home_region)}"
+    if e164.startswith(home_prefix):
+        return _mask_digits(e164[len(home_prefix) :])
     number = phonenumbers.parse(e164, None)
-    digits = str(number.national_number)
+    return f"+{number.country_code} {_mask_digits(str(number.national_number))}"
+
+
+def _mask_digits(digits: str) -> str:
     keep_head = 3 if len(digits) >= 9 else 1
     middle = max(len(digits) - keep_head - 4, 0)
-    masked = digits[:keep_head] + "*" * middle + digits[keep_head + middle :]
-    if phonenumbers.region_code_for_number(number) == home_region:
-        return masked
-    return f"+{number.country_code} {masked}"
+    return digits[:keep_head] + "*" * middle + digits[keep_head + middle :]

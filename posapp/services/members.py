@@ -21,7 +21,7 @@ from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled
 from posapp.services.common import audit, require_staff, utcnow
 from posapp.services.sales import link_sale
 from posapp.services.standing import assess_member, current_consents, reassess
-from posapp.store.lookup import Lookup, MemberRow
+from posapp.store.lookup import Ledger, Lookup, MemberRow
 from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
 
@@ -101,10 +101,11 @@ def identify(
         rows = lookup.members_by_last4(query.value, MAX_CANDIDATES)
     else:
         rows = lookup.members_by_name_prefix(query.value, MAX_CANDIDATES)
+    candidates = [_summary(r, region) for r in rows]
     card = None
     if rows and query.exact:
-        card = _card(lookup, rows[0], region=region, today=today or utcnow().date())
-    return Identification(query, [_summary(r, region) for r in rows], card)
+        card = _card(lookup, rows[0], candidates[0], today=today or utcnow().date())
+    return Identification(query, candidates, card)
 
 
 def member_card(
@@ -114,18 +115,16 @@ def member_card(
     row = lookup.member_by_id(member_id)
     if row is None:
         raise InvalidInput("member", "unknown", "No such member at this store.")
-    return _card(lookup, row, region=region, today=today or utcnow().date())
+    return _card(lookup, row, _summary(row, region), today=today or utcnow().date())
 
 
-def _card(lookup: Lookup, row: MemberRow, *, region: str, today: date) -> MemberCard:
-    detail = lookup.member_detail(row.id)
-    assert detail is not None
-    assessment, consents = assess_member(lookup, row, detail, today=today)
+def _card(lookup: Lookup, row: MemberRow, summary: MemberSummary, *, today: date) -> MemberCard:
+    assessment, consents = assess_member(lookup, row, today=today)
     return MemberCard(
-        summary=_summary(row, region),
-        birthday=detail.birthday,
-        guide_id=detail.guide_id,
-        guide_name=detail.guide_name,
+        summary=summary,
+        birthday=row.birthday,
+        guide_id=row.guide_id,
+        guide_name=row.guide_name,
         consents=consents,
         assessment=assessment,
     )
@@ -243,7 +242,7 @@ def enrol_member(
         if purpose in consents
     ]
     append_event(
-        session,
+        Ledger.within(session),
         MemberEnrolled(
             member_id=member_id,
             member_code=code,
@@ -293,7 +292,7 @@ def change_consent(
         now=now,
     )
     append_event(
-        session,
+        Ledger.within(session),
         ConsentChanged(member_id=member_id, staff_id=staff_id, choice=choice, changed_at=now),
         now=now,
     )

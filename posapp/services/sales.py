@@ -6,17 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
 from posapp.domain.sale import check_currency, clean_receipt_no, parse_amount
 from posapp.protocol.events import SaleLinked, SaleRecorded
-from posapp.services.common import require_staff, utcnow
+from posapp.services.common import utcnow
 from posapp.services.standing import reassess
-from posapp.store.models import Member, Purchase
-from posapp.store.outbox import append_event, take_seq
+from posapp.store.lookup import Ledger
+from posapp.store.outbox import append_event
 
 SOURCES = frozenset({"typed", "scanned", "pos"})
 
@@ -54,47 +53,38 @@ def record_sale(
     code = check_currency(currency)
     if source not in SOURCES:
         raise InvalidInput("source", "unknown", f"Unknown sale source {source[:16]!r}.")
-    claimed = take_seq(session)
+    ledger = Ledger.within(session)
+    claimed = ledger.take_seq()
     device_id = claimed[0]
-    earlier = session.execute(
-        select(Purchase).where(Purchase.device_id == device_id, Purchase.receipt_no == receipt)
-    ).scalar_one_or_none()
+    earlier = ledger.sale_by_receipt(device_id, receipt)
     if earlier is not None:
         session.rollback()  # give back the claimed seq: nothing new happened
-        if earlier.amount_fen != fen or earlier.currency != code:
+        earlier_id, earlier_fen, earlier_currency, earlier_member = earlier
+        if earlier_fen != fen or earlier_currency != code:
             raise InvalidInput(
                 "receipt_no",
                 "duplicate",
                 "This receipt number was already recorded with a different amount.",
             )
-        return SaleResult(
-            earlier.id, receipt, fen, code, earlier.member_id, created=False, rung=None
-        )
-    require_staff(session, staff_id)
-    if (
-        member_id is not None
-        and session.scalar(
-            select(Member.id).where(Member.id == member_id, Member.erased_at.is_(None))
-        )
-        is None
-    ):
+        return SaleResult(earlier_id, receipt, fen, code, earlier_member, created=False)
+    if staff_id is not None and not ledger.staff_is_active(staff_id):
+        raise InvalidInput("staff", "unknown", "This staff member is not on the store's roster.")
+    if member_id is not None and not ledger.member_is_active(member_id):
         raise InvalidInput("member", "unknown", "No such member at this store.")
     purchase_id = new_id()
-    session.execute(
-        Purchase.__table__.insert().values(
-            id=purchase_id,
-            device_id=device_id,
-            receipt_no=receipt,
-            amount_fen=fen,
-            currency=code,
-            staff_id=staff_id,
-            member_id=member_id,
-            source=source,
-            occurred_at=now,
-        )
+    ledger.insert_purchase(
+        purchase_id=purchase_id,
+        device_id=device_id,
+        receipt_no=receipt,
+        amount_fen=fen,
+        currency=code,
+        staff_id=staff_id,
+        member_id=member_id,
+        source=source,
+        occurred_at=now,
     )
     append_event(
-        session,
+        ledger,
         SaleRecorded(
             purchase_id=purchase_id,
             receipt_no=receipt,
@@ -110,22 +100,9 @@ def record_sale(
     )
     rung = None
     if member_id is not None:
-        _count_visit(session, member_id=member_id, fen=fen, at=now)
+        ledger.count_visit(member_id, fen, now)
         rung = reassess(session, member_id, now=now).rung.value
     return SaleResult(purchase_id, receipt, fen, code, member_id, created=True, rung=rung)
-
-
-def _count_visit(session: Session, *, member_id: str, fen: int, at: datetime) -> None:
-    session.execute(
-        update(Member)
-        .where(Member.id == member_id)
-        .values(
-            visit_count=Member.visit_count + 1,
-            lifetime_spend_fen=Member.lifetime_spend_fen + fen,
-            last_visit_at=at,
-            updated_at=at,
-        )
-    )
 
 
 def link_sale(
@@ -135,15 +112,17 @@ def link_sale(
 
     ``announce`` is False when the enrolment event already names the sale.
     """
-    sale = session.get(Purchase, purchase_id)
+    session.flush()
+    ledger = Ledger.within(session)
+    sale = ledger.sale_by_id(purchase_id)
     if sale is None:
         raise InvalidInput("sale", "unknown", "No such sale at this counter.")
-    if sale.member_id == member_id:
+    amount_fen, occurred_at, owner = sale
+    if owner == member_id:
         return
-    if sale.member_id is not None:
+    if owner is not None:
         raise InvalidInput("sale", "already_linked", "This sale already belongs to another member.")
-    sale.member_id = member_id
-    session.flush()
-    _count_visit(session, member_id=member_id, fen=sale.amount_fen, at=max(sale.occurred_at, now))
+    ledger.link_sale(purchase_id, member_id)
+    ledger.count_visit(member_id, amount_fen, occurred_at)
     if announce:
-        append_event(session, SaleLinked(purchase_id=purchase_id, member_id=member_id), now=now)
+        append_event(ledger, SaleLinked(purchase_id=purchase_id, member_id=member_id), now=now)

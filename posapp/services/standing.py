@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.domain.ladder import Assessment, CustomerStanding, LadderRules, assess
-from posapp.store.lookup import Lookup, MemberDetail, MemberRow
-from posapp.store.models import Member
+from posapp.store.lookup import Ledger, Lookup, MemberRow
+
+DEFAULT_RULES = LadderRules()
+
+
+@lru_cache(maxsize=8)
+def _parse_rules(body: str) -> LadderRules:
+    return LadderRules.from_dict(json.loads(body))
 
 
 def ladder_rules(lookup: Lookup) -> LadderRules:
+    """HQ's ladder thresholds, or the defaults until HQ has sent its own."""
     body = lookup.rule_set("ladder")
-    return LadderRules.from_dict(json.loads(body)) if body else LadderRules()
+    return _parse_rules(body) if body else DEFAULT_RULES
 
 
 def current_consents(lookup: Lookup, member_id: str) -> dict[Purpose, bool]:
@@ -53,7 +60,7 @@ def standing_of(
 
 
 def assess_member(
-    lookup: Lookup, row: MemberRow, detail: MemberDetail, *, today: date
+    lookup: Lookup, row: MemberRow, *, today: date
 ) -> tuple[Assessment, dict[Purpose, bool]]:
     """Place a member on the ladder from what the database says now."""
     member_id = row.id
@@ -66,21 +73,20 @@ def assess_member(
         today=today,
         is_member=consents[Purpose.MEMBERSHIP],
         lifetime_spend_fen=row.lifetime_spend_fen,
-        referrals=detail.referrals,
-        has_guide=detail.guide_id is not None,
+        referrals=row.referrals,
+        has_guide=row.guide_id is not None,
     )
     return assess(standing, rules, today), consents
 
 
 def reassess(session: Session, member_id: str, *, now: datetime) -> Assessment:
     """Re-place a member on the ladder after a sale or consent change, and store the rung."""
-    lookup = Lookup.within(session)
-    row = lookup.member_by_id(member_id)
-    detail = lookup.member_detail(member_id)
-    if row is None or detail is None:
+    session.flush()  # ORM-added consent rows must be visible to the plain-SQL reads below
+    ledger = Ledger.within(session)
+    row = ledger.member_by_id(member_id)
+    if row is None:
         raise LookupError(member_id)
-    result, _ = assess_member(lookup, row, detail, today=now.date())
-    session.execute(
-        update(Member).where(Member.id == member_id).values(rung=result.rung.value, updated_at=now)
-    )
+    result, _ = assess_member(ledger, row, today=now.date())
+    if result.rung.value != row.rung:
+        ledger.set_rung(member_id, result.rung.value, now)
     return result

@@ -12,11 +12,14 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 _MEMBER_COLS = (
-    "id, member_code, phone_e164, name, rung, visit_count, lifetime_spend_fen, last_visit_at"
+    "m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count, m.lifetime_spend_fen,"
+    " m.last_visit_at, m.birthday, m.guide_id, g.name, m.referrals"
+    " FROM member m LEFT JOIN staff g ON g.id = m.guide_id"
 )
 
 
@@ -30,10 +33,6 @@ class MemberRow:
     visit_count: int
     lifetime_spend_fen: int
     last_visit_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class MemberDetail:
     birthday: date | None
     guide_id: str | None
     guide_name: str | None
@@ -49,16 +48,20 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _member(row: Sequence[object]) -> MemberRow:
+def _member(row: Sequence[Any]) -> MemberRow:
     return MemberRow(
-        row[0],  # type: ignore[arg-type]
-        row[1],  # type: ignore[arg-type]
-        row[2],  # type: ignore[arg-type]
-        row[3],  # type: ignore[arg-type]
-        row[4],  # type: ignore[arg-type]
-        row[5],  # type: ignore[arg-type]
-        row[6],  # type: ignore[arg-type]
-        _dt(row[7]),  # type: ignore[arg-type]
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        _dt(row[7]),
+        date.fromisoformat(row[8]) if row[8] else None,
+        row[9],
+        row[10],
+        row[11],
     )
 
 
@@ -79,47 +82,36 @@ class Lookup:
 
     def member_by_phone(self, e164: str) -> MemberRow | None:
         return self._one(
-            f"SELECT {_MEMBER_COLS} FROM member WHERE phone_e164 = ? AND erased_at IS NULL",
+            f"SELECT {_MEMBER_COLS} WHERE m.phone_e164 = ? AND m.erased_at IS NULL",
             (e164,),
         )
 
     def member_by_code(self, code: str) -> MemberRow | None:
         return self._one(
-            f"SELECT {_MEMBER_COLS} FROM member WHERE member_code = ? AND erased_at IS NULL",
+            f"SELECT {_MEMBER_COLS} WHERE m.member_code = ? AND m.erased_at IS NULL",
             (code,),
         )
 
     def member_by_id(self, member_id: str) -> MemberRow | None:
         return self._one(
-            f"SELECT {_MEMBER_COLS} FROM member WHERE id = ? AND erased_at IS NULL", (member_id,)
+            f"SELECT {_MEMBER_COLS} WHERE m.id = ? AND m.erased_at IS NULL", (member_id,)
         )
 
     def members_by_last4(self, last4: str, limit: int) -> list[MemberRow]:
         rows = self._conn.execute(
-            f"SELECT {_MEMBER_COLS} FROM member INDEXED BY ix_member_last4_recent "
-            "WHERE phone_last4 = ? AND erased_at IS NULL ORDER BY last_visit_at DESC LIMIT ?",
+            f"SELECT {_MEMBER_COLS.replace('member m', 'member m INDEXED BY ix_member_last4_recent')}"
+            " WHERE m.phone_last4 = ? AND m.erased_at IS NULL ORDER BY m.last_visit_at DESC LIMIT ?",
             (last4, limit),
         )
         return [_member(r) for r in rows]
 
     def members_by_name_prefix(self, prefix: str, limit: int) -> list[MemberRow]:
         rows = self._conn.execute(
-            f"SELECT {_MEMBER_COLS} FROM member WHERE name >= ? AND name < ? "
-            "AND erased_at IS NULL ORDER BY name LIMIT ?",
+            f"SELECT {_MEMBER_COLS} WHERE m.name >= ? AND m.name < ?"
+            " AND m.erased_at IS NULL ORDER BY m.name LIMIT ?",
             (prefix, prefix + "\U0010ffff", limit),
         )
         return [_member(r) for r in rows]
-
-    def member_detail(self, member_id: str) -> MemberDetail | None:
-        row = self._conn.execute(
-            "SELECT m.birthday, m.guide_id, s.name, m.referrals FROM member m "
-            "LEFT JOIN staff s ON s.id = m.guide_id WHERE m.id = ?",
-            (member_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        birthday = date.fromisoformat(row[0]) if row[0] else None
-        return MemberDetail(birthday, row[1], row[2], row[3])
 
     def consent_decisions(self, member_id: str) -> list[tuple[str, bool]]:
         """Every grant and withdrawal for the member, oldest first."""
@@ -145,3 +137,105 @@ class Lookup:
     def rule_set(self, kind: str) -> str | None:
         row = self._conn.execute("SELECT body FROM rule_set WHERE kind = ?", (kind,)).fetchone()
         return row[0] if row else None
+
+
+class Ledger(Lookup):
+    """The counter's hot writes as plain SQL, inside the caller's write transaction.
+
+    A sale must be durable in a couple of milliseconds; building ORM statements costs
+    more than the fsync itself, so the statements a sale runs live here, written once.
+    """
+
+    @classmethod
+    def within(cls, session: Session) -> Ledger:
+        return cls(session.connection().connection.driver_connection)  # type: ignore[arg-type]
+
+    def take_seq(self) -> tuple[str, int]:
+        """Claim this device's next event seq; it rolls back with the transaction, so no gaps."""
+        row = self._conn.execute(
+            "UPDATE sync_state SET next_seq = next_seq + 1 WHERE id = 1"
+            " RETURNING device_id, next_seq"
+        ).fetchone()
+        return row[0], row[1] - 1
+
+    def insert_event(
+        self,
+        *,
+        seq: int,
+        event_id: str,
+        device_id: str,
+        type: str,
+        occurred_at: datetime,
+        schema_version: int,
+        payload: str,
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO outbox_event (seq, event_id, device_id, type, occurred_at,"
+            " schema_version, payload, acked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            (seq, event_id, device_id, type, _ts(occurred_at), schema_version, payload),
+        )
+
+    def sale_by_receipt(
+        self, device_id: str, receipt_no: str
+    ) -> tuple[str, int, str, str | None] | None:
+        """``(purchase_id, amount_fen, currency, member_id)`` of an earlier sale, if any."""
+        return self._conn.execute(
+            "SELECT id, amount_fen, currency, member_id FROM purchase"
+            " WHERE device_id = ? AND receipt_no = ?",
+            (device_id, receipt_no),
+        ).fetchone()
+
+    def staff_is_active(self, staff_id: str) -> bool:
+        row = self._conn.execute("SELECT active FROM staff WHERE id = ?", (staff_id,)).fetchone()
+        return bool(row and row[0])
+
+    def member_is_active(self, member_id: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM member WHERE id = ? AND erased_at IS NULL", (member_id,)
+        ).fetchone()
+        return row is not None
+
+    def insert_purchase(
+        self,
+        *,
+        purchase_id: str,
+        device_id: str,
+        receipt_no: str,
+        amount_fen: int,
+        currency: str,
+        staff_id: str | None,
+        member_id: str | None,
+        source: str,
+        occurred_at: datetime,
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
+            " member_id, source, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (purchase_id, device_id, receipt_no, amount_fen, currency, staff_id, member_id,
+             source, _ts(occurred_at)),
+        )  # fmt: skip
+
+    def count_visit(self, member_id: str, amount_fen: int, at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE member SET visit_count = visit_count + 1,"
+            " lifetime_spend_fen = lifetime_spend_fen + ?,"
+            " last_visit_at = max(coalesce(last_visit_at, ''), ?), updated_at = ? WHERE id = ?",
+            (amount_fen, _ts(at), _ts(at), member_id),
+        )
+
+    def set_rung(self, member_id: str, rung: str, at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE member SET rung = ?, updated_at = ? WHERE id = ?", (rung, _ts(at), member_id)
+        )
+
+    def sale_by_id(self, purchase_id: str) -> tuple[int, datetime, str | None] | None:
+        """``(amount_fen, occurred_at, member_id)`` of one sale."""
+        row = self._conn.execute(
+            "SELECT amount_fen, occurred_at, member_id FROM purchase WHERE id = ?", (purchase_id,)
+        ).fetchone()
+        return (row[0], datetime.fromisoformat(row[1]), row[2]) if row else None
+
+    def link_sale(self, purchase_id: str, member_id: str) -> None:
+        self._conn.execute(
+            "UPDATE purchase SET member_id = ? WHERE id = ?", (member_id, purchase_id)
+        )

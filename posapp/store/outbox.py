@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from posapp.domain.ids import new_id
 from posapp.protocol.events import SCHEMA_VERSION, EventPayload
+from posapp.store.lookup import Ledger
 from posapp.store.models import OutboxEvent, SyncState
 
 
@@ -20,43 +21,26 @@ class Appended:
     device_id: str
 
 
-def take_seq(session: Session) -> tuple[str, int]:
-    """Claim the next per-device seq from the counter row; gapless because it rolls back too."""
-    row = session.execute(
-        update(SyncState)
-        .where(SyncState.id == 1)
-        .values(next_seq=SyncState.next_seq + 1)
-        .returning(SyncState.device_id, SyncState.next_seq)
-    ).one()
-    return row.device_id, row.next_seq - 1
-
-
 def append_event(
-    session: Session,
+    ledger: Ledger,
     payload: EventPayload,
     *,
     now: datetime,
     claimed: tuple[str, int] | None = None,
 ) -> Appended:
     """Write one outbox event; ``claimed`` is a seq already taken in this transaction."""
-    device_id, seq = claimed or take_seq(session)
+    device_id, seq = claimed or ledger.take_seq()
     event_id = new_id()
-    session.execute(
-        OutboxEvent.__table__.insert().values(
-            seq=seq,
-            event_id=event_id,
-            device_id=device_id,
-            type=payload.type,
-            occurred_at=now,
-            schema_version=SCHEMA_VERSION,
-            payload=payload.model_dump_json(),
-        )
+    ledger.insert_event(
+        seq=seq,
+        event_id=event_id,
+        device_id=device_id,
+        type=payload.type,
+        occurred_at=now,
+        schema_version=SCHEMA_VERSION,
+        payload=payload.model_dump_json(),
     )
     return Appended(seq, event_id, device_id)
-
-
-def device_id(session: Session) -> str:
-    return session.execute(select(SyncState.device_id).where(SyncState.id == 1)).scalar_one()
 
 
 def pending_count(session: Session) -> int:
@@ -66,3 +50,8 @@ def pending_count(session: Session) -> int:
         )
         or 0
     )
+
+
+def store_id(session: Session) -> str | None:
+    """The store this counter is registered to, or None before registration."""
+    return session.execute(select(SyncState.store_id).where(SyncState.id == 1)).scalar_one()

@@ -1,0 +1,370 @@
+"""The ``posapp`` command: the counter's data from a terminal, for support, scripts and demos."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from posapp import __version__
+from posapp.domain.consent import Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.sale import format_fen
+from posapp.resources import current_notice
+from posapp.settings import Settings, load_settings
+from posapp.store.db import Database, StorageError
+from posapp.store.migrate import (
+    backup_file,
+    current_revision,
+    head_revision,
+    integrity_check,
+    open_database,
+)
+
+EXIT_INVALID = 2
+EXIT_STORAGE = 3
+
+log = logging.getLogger("posapp")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posapp",
+        description="posapp — the counter companion: recognise members, invite walk-ins, sync with HQ.",
+    )
+    parser.add_argument("--version", action="version", version=f"posapp {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder (default: POSAPP_DATA_DIR or the OS data dir)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="a complete demo in a throwaway data dir"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    seed = sub.add_parser("seed", help="add synthetic members, purchases and consents")
+    seed.add_argument("--members", type=int, required=True)
+    seed.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
+
+    sub.add_parser("doctor", help="check the database and show where everything is")
+
+    backup = sub.add_parser("backup", help="online backup of the counter database")
+    backup.add_argument("--to", type=Path, help="target file (default: backups/ in the data dir)")
+
+    bench = sub.add_parser("bench", help="measure identify and record_sale beside raw sqlite3")
+    bench.add_argument("--members", type=int, default=1_000_000)
+    bench.add_argument("--samples", type=int, default=2_000)
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+
+    ident = sub.add_parser(
+        "identify", help="look a customer up: phone, last four, member code or name"
+    )
+    ident.add_argument("query")
+
+    sale = sub.add_parser("sale", help="record a sale")
+    sale.add_argument("--receipt", required=True)
+    sale.add_argument("--amount", required=True, help="in yuan, e.g. 128.00")
+    sale.add_argument("--currency", default=None)
+    sale.add_argument("--member", help="phone or member code of the buyer")
+    sale.add_argument("--staff", help="staff id of the cashier")
+
+    enrol = sub.add_parser("enrol", help="enrol a member (needs their membership consent)")
+    enrol.add_argument("--phone", required=True)
+    enrol.add_argument("--name")
+    enrol.add_argument("--birthday", type=date.fromisoformat, help="YYYY-MM-DD")
+    enrol.add_argument(
+        "--consent",
+        action="append",
+        default=[],
+        choices=[p.value for p in Purpose],
+        help="a purpose the customer agreed to; repeat for each (membership is required)",
+    )
+    enrol.add_argument("--guardian-consent", action="store_true")
+    enrol.add_argument("--staff")
+
+    consent = sub.add_parser("consent", help="grant or withdraw one purpose for a member")
+    consent.add_argument("member", help="phone or member code")
+    consent.add_argument("purpose", choices=[p.value for p in Purpose])
+    how = consent.add_mutually_exclusive_group(required=True)
+    how.add_argument("--grant", action="store_true")
+    how.add_argument("--withdraw", action="store_true")
+    consent.add_argument("--staff")
+
+    intake = sub.add_parser("intake", help="receive sales from the POS on a loopback HTTP endpoint")
+    intake.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def _open(settings: Settings) -> Database:
+    return open_database(settings.db_path)
+
+
+def _say(text: str) -> None:
+    print(text)
+
+
+def _find_member(db: Database, query: str, region: str) -> str:
+    from posapp.services.members import identify
+
+    with db.lookup() as lookup:
+        found = identify(lookup, query, region=region)
+    if not found.query.exact:
+        raise InvalidInput("member", "not_exact", "Give the member's full phone or member code.")
+    if found.card is None:
+        raise InvalidInput("member", "unknown", "No member with that phone or code.")
+    return found.card.id
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.store.seed import seed_members
+
+    db = _open(settings)
+    started = time.perf_counter()
+    try:
+        result = seed_members(
+            db,
+            args.members,
+            notice=current_notice(settings.language),
+            now=datetime.now(UTC).replace(tzinfo=None),
+            seed=args.seed,
+            progress=lambda n: print(f"  {n:,} / {args.members:,}", file=sys.stderr),
+        )
+    finally:
+        db.close()
+    _say(
+        f"seeded {result.members:,} members, {result.purchases:,} purchases, "
+        f"{result.consents:,} consents in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    db = _open(settings)
+    try:
+        check = integrity_check(db)
+        raw = db.raw()
+        counts = {
+            table: raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("member", "purchase", "consent_record", "outbox_event")
+        }
+        pending = raw.execute(
+            "SELECT count(*) FROM outbox_event WHERE acked_at IS NULL"
+        ).fetchone()[0]
+        device = raw.execute("SELECT device_id, store_id FROM sync_state WHERE id = 1").fetchone()
+        raw.close()
+        revision = current_revision(db)
+    finally:
+        db.close()
+    ok = check == ["ok"]
+    _say(f"posapp {__version__}")
+    _say(f"data dir:   {settings.data_dir}")
+    _say(f"database:   {settings.db_path}")
+    _say(f"settings:   {settings.file}")
+    _say(f"backups:    {settings.data_dir / 'backups'}")
+    _say(f"schema:     {revision} (this version expects {head_revision()})")
+    _say(f"device:     {device[0]}  store: {device[1] or 'not registered with HQ'}")
+    _say(f"integrity:  {'ok' if ok else '; '.join(check[:5])}")
+    for table, count in counts.items():
+        _say(f"{table + ':':<16}{count:,}")
+    _say(f"{'pending sync:':<16}{pending:,}")
+    return 0 if ok else 1
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    db = _open(settings)
+    db.close()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = args.to or settings.data_dir / "backups" / f"manual-{stamp}.db"
+    backup_file(settings.db_path, target)
+    _say(f"backup written to {target}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp import bench
+
+    result = bench.run(settings.data_dir, args.members, samples=args.samples)
+    if args.json:
+        _say(bench.as_json(result))
+    else:
+        verdict = bench.verdicts(result)
+        for key, value in result.items():
+            mark = "" if key not in verdict else ("  ok" if verdict[key] else "  OVER TARGET")
+            _say(f"{key:<28}{value}{mark}")
+    return 0
+
+
+def _print_card(card: object) -> None:
+    from posapp.services.members import MemberCard
+
+    assert isinstance(card, MemberCard)
+    s = card.summary
+    consents = ", ".join(f"{p.value}={'yes' if v else 'no'}" for p, v in card.consents.items())
+    step = card.assessment.next_step
+    _say(f"{s.name or '(no name)'}  {s.phone_masked}  code {s.member_code}")
+    _say(f"  rung {s.rung}; visits {s.visit_count}; lifetime {format_fen(s.lifetime_spend_fen)}")
+    _say(f"  last visit {s.last_visit_at or '-'}; guide {card.guide_name or '-'}")
+    _say(f"  consents: {consents}")
+    _say(f"  next: {step.reason} via {step.channel.value}")
+
+
+def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.services.members import identify
+
+    db = _open(settings)
+    try:
+        with db.lookup() as lookup:
+            found = identify(lookup, args.query, region=settings.region)
+    finally:
+        db.close()
+    if found.card is not None:
+        _print_card(found.card)
+    elif found.candidates:
+        for c in found.candidates:
+            _say(
+                f"{c.member_code}  {c.phone_masked}  {c.name or '-'}  {c.rung}  last {c.last_visit_at or '-'}"
+            )
+    else:
+        _say("no member found: a walk-in (offer the join QR)")
+        return 1
+    return 0
+
+
+def cmd_sale(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.services.sales import record_sale
+
+    db = _open(settings)
+    try:
+        member_id = _find_member(db, args.member, settings.region) if args.member else None
+        with db.write() as session:
+            result = record_sale(
+                session,
+                receipt_no=args.receipt,
+                amount=args.amount,
+                currency=args.currency or settings.currency,
+                staff_id=args.staff,
+                member_id=member_id,
+            )
+    finally:
+        db.close()
+    what = "recorded" if result.created else "already recorded"
+    _say(f"sale {result.receipt_no} {format_fen(result.amount_fen, result.currency)} {what}")
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.services.members import enrol_member
+    from posapp.store.outbox import store_id
+
+    db = _open(settings)
+    try:
+        with db.write() as session:
+            result = enrol_member(
+                session,
+                phone=args.phone,
+                consents={Purpose(p) for p in args.consent},
+                notice=current_notice(settings.language),
+                staff_id=args.staff,
+                name=args.name,
+                birthday=args.birthday,
+                guardian_consent=args.guardian_consent,
+                store_id=store_id(session),
+                region=settings.region,
+            )
+    finally:
+        db.close()
+    state = "enrolled" if result.created else "already a member"
+    _say(f"{state}: member code {result.member_code}")
+    return 0
+
+
+def cmd_consent(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.services.members import change_consent
+
+    db = _open(settings)
+    try:
+        member_id = _find_member(db, args.member, settings.region)
+        with db.write() as session:
+            changed = change_consent(
+                session,
+                member_id=member_id,
+                purpose=Purpose(args.purpose),
+                granted=bool(args.grant),
+                notice=current_notice(settings.language),
+                staff_id=args.staff,
+            )
+    finally:
+        db.close()
+    verb = "granted" if args.grant else "withdrawn"
+    _say(f"{args.purpose} {verb}" if changed else f"{args.purpose} was already {verb}")
+    return 0
+
+
+def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.intake.server import IntakeServer
+
+    db = _open(settings)
+    server = IntakeServer(
+        db,
+        token=settings.intake_token,
+        port=args.port if args.port is not None else settings.intake_port,
+        currency=settings.currency,
+        region=settings.region,
+    )
+    server.start()
+    _say(f"POS intake listening on http://127.0.0.1:{server.port}/v1/sales")
+    _say(f"token is in {settings.file} (intake_token)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        db.close()
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "seed": cmd_seed,
+    "doctor": cmd_doctor,
+    "backup": cmd_backup,
+    "bench": cmd_bench,
+    "identify": cmd_identify,
+    "sale": cmd_sale,
+    "enrol": cmd_enrol,
+    "consent": cmd_consent,
+    "intake": cmd_intake,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.demo:
+            from posapp.demo import run_demo
+
+            return run_demo(args.data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-")))
+        if args.command is None:
+            parser.print_help()
+            return 0
+        settings = load_settings(args.data_dir)
+        return COMMANDS[args.command](args, settings)
+    except InvalidInput as exc:
+        print(f"posapp: {exc.field}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID
+    except StorageError as exc:
+        print(f"posapp: {exc.message}", file=sys.stderr)
+        return EXIT_STORAGE
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
