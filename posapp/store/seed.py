@@ -6,11 +6,14 @@ local demo data, never facts to report to HQ.
 
 from __future__ import annotations
 
+import queue
 import random
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from stdnum import luhn
 
@@ -49,7 +52,7 @@ class SeedResult:
 
 
 def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.isoformat(sep=" ", timespec="microseconds")
 
 
 def ensure_demo_roster(conn: sqlite3.Connection) -> None:
@@ -69,6 +72,41 @@ def _code(rng: random.Random) -> str:
     return body + luhn.calc_check_digit(body)
 
 
+def _write_batches(
+    conn: sqlite3.Connection, batches: queue.Queue[Any], failure: list[BaseException]
+) -> None:
+    """Insert batches as they are made; sqlite3 releases the GIL, so this overlaps generation."""
+    try:
+        while (batch := batches.get()) is not None:
+            members, purchases, consents = batch
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT_MEMBER, members)
+            conn.executemany(_INSERT_PURCHASE, purchases)
+            conn.executemany(_INSERT_CONSENT, consents)
+            conn.execute("COMMIT")
+    except BaseException as exc:  # handed to the generating thread, which raises it
+        failure.append(exc)
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        while batches.get() is not None:
+            pass
+
+
+_INSERT_MEMBER = (
+    "INSERT INTO member (id, member_code, phone_e164, phone_last4, name, rung, guide_id,"
+    " enrolled_store_id, enrolled_at, visit_count, lifetime_spend_fen, last_visit_at,"
+    " referrals, guardian_consent, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)"
+)
+_INSERT_PURCHASE = (
+    "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
+    " member_id, source, occurred_at) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_CONSENT = (
+    "INSERT INTO consent_record (member_id, purpose, granted, notice_id, notice_version,"
+    " notice_language, notice_hash, staff_id, recorded_at) VALUES (?,?,1,?,?,?,?,NULL,?)"
+)
+
+
 def seed_members(
     db: Database,
     count: int,
@@ -79,11 +117,7 @@ def seed_members(
     progress: Callable[[int], None] | None = None,
 ) -> SeedResult:
     """Add ``count`` members with 0–5 purchases each over the last two years."""
-    rng = random.Random(seed)
-    rules = LadderRules()
     conn = db.raw()
-    guides = [sid for sid, _, role in STAFF if role == "guide"]
-    cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
     try:
         conn.execute("BEGIN IMMEDIATE")
         ensure_demo_roster(conn)
@@ -91,97 +125,32 @@ def seed_members(
             r[0] for r in conn.execute("SELECT phone_e164 FROM member WHERE phone_e164 IS NOT NULL")
         }
         codes = {r[0] for r in conn.execute("SELECT member_code FROM member")}
-        receipt_base = conn.execute(
+        receipts = conn.execute(
             "SELECT count(*) FROM purchase WHERE device_id = ?", (SEED_DEVICE,)
         ).fetchone()[0]
         conn.execute("COMMIT")
+        maker = _MemberMaker(random.Random(seed), notice, now, phones, codes, receipts)
+        batches: queue.Queue[Any] = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+        writer = threading.Thread(target=_write_batches, args=(conn, batches, failure))
+        writer.start()
         totals = SeedResult(0, 0, 0)
-        done = 0
-        while done < count:
-            size = min(BATCH, count - done)
-            members, purchases, consents = [], [], []
-            for _ in range(size):
-                while True:
-                    phone = f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
-                    if phone not in phones:
-                        phones.add(phone)
-                        break
-                code = _code(rng)
-                while code in codes:
-                    code = _code(rng)
-                codes.add(code)
-                member_id = new_id()
-                enrolled = now - timedelta(days=rng.randrange(730), seconds=rng.randrange(86400))
-                name = (
-                    None
-                    if rng.random() < 0.1
-                    else rng.choice(SURNAMES)
-                    + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        try:
+            while totals.members < count and not failure:
+                batch = maker.batch(min(BATCH, count - totals.members))
+                batches.put(batch)
+                totals = SeedResult(
+                    totals.members + len(batch[0]),
+                    totals.purchases + len(batch[1]),
+                    totals.consents + len(batch[2]),
                 )
-                guide = rng.choice(guides) if rng.random() < 0.4 else None
-                visits = rng.choices((0, 1, 2, 3, 4, 5), weights=(15, 35, 20, 12, 10, 8))[0]
-                spend = 0
-                last = None
-                days = []
-                for _ in range(visits):
-                    at = enrolled + timedelta(
-                        seconds=rng.randrange(max(int((now - enrolled).total_seconds()), 1))
-                    )
-                    fen = rng.randrange(1_900, 259_900, 100)
-                    spend += fen
-                    last = at if last is None or at > last else last
-                    days.append(at.date())
-                    receipt_base += 1
-                    purchases.append(
-                        (new_id(), SEED_DEVICE, f"SEED{receipt_base:010d}", fen, "CNY",
-                         rng.choice(cashiers), member_id, "typed", _ts(at))
-                    )  # fmt: skip
-                referrals = 1 if rng.random() < 0.05 else 0
-                rung = assess(
-                    CustomerStanding(True, tuple(days), spend, referrals, guide is not None),
-                    rules,
-                    now.date(),
-                ).rung.value
-                members.append(
-                    (member_id, code, phone, phone[-4:], name, rung, guide, DEMO_STORE[0],
-                     _ts(enrolled), visits, spend, _ts(last) if last else None, referrals, _ts(now))
-                )  # fmt: skip
-                granted = [Purpose.MEMBERSHIP]
-                if rng.random() < 0.4:
-                    granted.append(Purpose.MARKETING)
-                if guide and rng.random() < 0.7:
-                    granted.append(Purpose.GUIDE_CONTACT)
-                consents.extend(
-                    (member_id, p.value, notice.notice_id, notice.version, notice.language,
-                     notice.text_hash, _ts(enrolled))
-                    for p in granted
-                )  # fmt: skip
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                "INSERT INTO member (id, member_code, phone_e164, phone_last4, name, rung, guide_id,"
-                " enrolled_store_id, enrolled_at, visit_count, lifetime_spend_fen, last_visit_at,"
-                " referrals, guardian_consent, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)",
-                members,
-            )
-            conn.executemany(
-                "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
-                " member_id, source, occurred_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                purchases,
-            )
-            conn.executemany(
-                "INSERT INTO consent_record (member_id, purpose, granted, notice_id, notice_version,"
-                " notice_language, notice_hash, staff_id, recorded_at) VALUES (?,?,1,?,?,?,?,NULL,?)",
-                consents,
-            )
-            conn.execute("COMMIT")
-            done += size
-            totals = SeedResult(
-                totals.members + len(members),
-                totals.purchases + len(purchases),
-                totals.consents + len(consents),
-            )
-            if progress:
-                progress(done)
+                if progress:
+                    progress(totals.members)
+        finally:
+            batches.put(None)
+            writer.join()
+        if failure:
+            raise failure[0]
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("ANALYZE")
         return totals
@@ -191,6 +160,94 @@ def seed_members(
         raise explain(exc) from exc
     finally:
         conn.close()
+
+
+class _MemberMaker:
+    """Makes plausible members: unique phones and codes, purchases, consents, their rung."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        notice: Notice,
+        now: datetime,
+        phones: set[str],
+        codes: set[str],
+        receipts: int,
+    ) -> None:
+        self.rng, self.notice, self.now = rng, notice, now
+        self.phones, self.codes, self.receipts = phones, codes, receipts
+        self.rules = LadderRules()
+        self.guides = [sid for sid, _, role in STAFF if role == "guide"]
+        self.cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
+        self.now_ts = _ts(now)
+
+    def _phone(self) -> str:
+        while True:
+            phone = f"+86{self.rng.choice(MOBILE_PREFIXES)}{self.rng.randrange(10**8):08d}"
+            if phone not in self.phones:
+                self.phones.add(phone)
+                return phone
+
+    def _member_code(self) -> str:
+        code = _code(self.rng)
+        while code in self.codes:
+            code = _code(self.rng)
+        self.codes.add(code)
+        return code
+
+    def batch(
+        self, size: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        rng, notice, now = self.rng, self.notice, self.now
+        members: list[tuple[Any, ...]] = []
+        purchases: list[tuple[Any, ...]] = []
+        consents: list[tuple[Any, ...]] = []
+        for _ in range(size):
+            member_id = new_id()
+            enrolled = now - timedelta(days=rng.randrange(730), seconds=rng.randrange(86400))
+            age_s = max(int((now - enrolled).total_seconds()), 1)
+            name = None
+            if rng.random() >= 0.1:
+                name = rng.choice(SURNAMES) + "".join(
+                    rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))
+                )
+            guide = rng.choice(self.guides) if rng.random() < 0.4 else None
+            visits = rng.choices((0, 1, 2, 3, 4, 5), weights=(15, 35, 20, 12, 10, 8))[0]
+            spend = 0
+            last: datetime | None = None
+            days = []
+            for _ in range(visits):
+                at = enrolled + timedelta(seconds=rng.randrange(age_s))
+                fen = rng.randrange(1_900, 259_900, 100)
+                spend += fen
+                last = at if last is None or at > last else last
+                days.append(at.date())
+                self.receipts += 1
+                purchases.append(
+                    (new_id(), SEED_DEVICE, f"SEED{self.receipts:010d}", fen, "CNY",
+                     rng.choice(self.cashiers), member_id, "typed", _ts(at))
+                )  # fmt: skip
+            referrals = 1 if rng.random() < 0.05 else 0
+            standing = CustomerStanding(True, tuple(days), spend, referrals, guide is not None)
+            rung = assess(standing, self.rules, now.date()).rung.value
+            phone = self._phone()
+            enrolled_ts = _ts(enrolled)
+            members.append(
+                (member_id, self._member_code(), phone, phone[-4:], name, rung, guide,
+                 DEMO_STORE[0], enrolled_ts, visits, spend, _ts(last) if last else None,
+                 referrals, self.now_ts)
+            )  # fmt: skip
+            granted = [Purpose.MEMBERSHIP]
+            if rng.random() < 0.4:
+                granted.append(Purpose.MARKETING)
+            if guide and rng.random() < 0.7:
+                granted.append(Purpose.GUIDE_CONTACT)
+            consents.extend(
+                (member_id, p.value, notice.notice_id, notice.version, notice.language,
+                 notice.text_hash, enrolled_ts)
+                for p in granted
+            )  # fmt: skip
+        return members, purchases, consents
 
 
 def member_count(db: Database) -> int:
