@@ -20,6 +20,7 @@ from posapp.domain.phone import national_digits
 from posapp.services.members import identify
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
+from posapp.store.lookup import MEMBER_BY_PHONE
 from posapp.store.migrate import open_database
 from posapp.store.seed import SEED_DEVICE, member_count
 
@@ -106,9 +107,11 @@ def _measure(db: Database, samples: int) -> dict[str, Any]:
             return identify(lookup, query)
 
     def raw_phone(e164: str) -> object:
-        return raw.execute(
-            "SELECT id, member_code, name, rung FROM member WHERE phone_e164 = ?", (e164,)
-        ).fetchone()
+        """The same member query our service runs, on a bare sqlite3 connection."""
+        return raw.execute(MEMBER_BY_PHONE, (e164,)).fetchone()
+
+    def bare_phone(e164: str) -> object:
+        return raw.execute("SELECT id FROM member WHERE phone_e164 = ?", (e164,)).fetchone()
 
     result: dict[str, Any] = {"members": total}
     result["identify_phone_p50_ms"], result["identify_phone_p99_ms"] = _time_each(
@@ -117,6 +120,7 @@ def _measure(db: Database, samples: int) -> dict[str, Any]:
     result["identify_phone_raw_p50_ms"], result["identify_phone_raw_p99_ms"] = _time_each(
         phones, raw_phone
     )
+    result["identify_phone_bare_p50_ms"], _ = _time_each(phones, bare_phone)
     result["identify_code_p50_ms"], result["identify_code_p99_ms"] = _time_each(codes, with_lookup)
     result["identify_last4_p50_ms"], result["identify_last4_p99_ms"] = _time_each(
         last4s, with_lookup

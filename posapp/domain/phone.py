@@ -42,6 +42,9 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
         if bad in "#*xX,;" or bad.isalpha():
             raise _refuse("extension_or_letters", "Phone number has letters or an extension.")
         raise _refuse("bad_character", f"Phone number contains {bad!r}.")
+    quick = _plain_national_mobile(text, region)
+    if quick is not None:
+        return quick
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
@@ -61,6 +64,23 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
     if kind not in _MOBILE_TYPES:
         raise _refuse("not_mobile", "Only mobile numbers can be used (this is a landline).")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _plain_national_mobile(text: str, region: str) -> str | None:
+    """E.164 for the common case, digits only as typed or scanned (``13812345678``).
+
+    Building the number directly skips ``parse``'s prefix handling (half the cost of a
+    lookup); validation is still libphonenumber's. Anything it does not accept as a
+    mobile falls through to the full parse, so results never differ from ``parse``'s
+    (a property test checks that).
+    """
+    if not text.isdigit() or text[0] == "0":
+        return None
+    country_code = phonenumbers.country_code_for_region(region)
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(text))
+    if phonenumbers.number_type(number) in _MOBILE_TYPES:
+        return f"+{country_code}{text}"
+    return None
 
 
 def national_digits(e164: str) -> str:

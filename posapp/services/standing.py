@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.domain.ladder import Assessment, CustomerStanding, LadderRules, assess
-from posapp.store.lookup import Ledger, Lookup, MemberRow
+from posapp.store.lookup import Ledger, Lookup, MemberHistory, MemberRow
 
 DEFAULT_RULES = LadderRules()
 
@@ -26,36 +26,28 @@ def ladder_rules(lookup: Lookup) -> LadderRules:
     return _parse_rules(body) if body else DEFAULT_RULES
 
 
-def current_consents(lookup: Lookup, member_id: str) -> dict[Purpose, bool]:
+def consents_from(decisions: list[tuple[str, bool]]) -> dict[Purpose, bool]:
     """The latest decision per purpose; a purpose never asked about counts as not granted."""
     state = dict.fromkeys(Purpose, False)
-    for purpose, granted in lookup.consent_decisions(member_id):
+    for purpose, granted in decisions:
         state[Purpose(purpose)] = granted
     return state
 
 
-def standing_of(
-    lookup: Lookup,
-    member_id: str,
-    *,
-    rules: LadderRules,
-    today: date,
-    is_member: bool,
-    lifetime_spend_fen: int,
-    referrals: int,
-    has_guide: bool,
-) -> CustomerStanding:
-    since = datetime.combine(today - timedelta(days=rules.longest_window_days), datetime.min.time())
-    days = tuple(t.date() for t in lookup.purchase_times_since(member_id, since))
-    if not days:
-        last = lookup.last_purchase_time(member_id)
-        days = (last.date(),) if last else ()
+def current_consents(lookup: Lookup, member_id: str) -> dict[Purpose, bool]:
+    return consents_from(lookup.consent_decisions(member_id))
+
+
+def standing_from(row: MemberRow, history: MemberHistory, *, is_member: bool) -> CustomerStanding:
+    days = tuple(t.date() for t in history.recent_purchases)
+    if not days and history.last_purchase is not None:
+        days = (history.last_purchase.date(),)  # lets the ladder see a lapsed member
     return CustomerStanding(
         is_member=is_member,
         purchase_days=days,
-        lifetime_spend_fen=lifetime_spend_fen,
-        referrals=referrals,
-        has_guide=has_guide,
+        lifetime_spend_fen=row.lifetime_spend_fen,
+        referrals=row.referrals,
+        has_guide=row.guide_id is not None,
     )
 
 
@@ -63,19 +55,11 @@ def assess_member(
     lookup: Lookup, row: MemberRow, *, today: date
 ) -> tuple[Assessment, dict[Purpose, bool]]:
     """Place a member on the ladder from what the database says now."""
-    member_id = row.id
-    consents = current_consents(lookup, member_id)
     rules = ladder_rules(lookup)
-    standing = standing_of(
-        lookup,
-        member_id,
-        rules=rules,
-        today=today,
-        is_member=consents[Purpose.MEMBERSHIP],
-        lifetime_spend_fen=row.lifetime_spend_fen,
-        referrals=row.referrals,
-        has_guide=row.guide_id is not None,
-    )
+    since = datetime.combine(today - timedelta(days=rules.longest_window_days), datetime.min.time())
+    history = lookup.history(row.id, since)
+    consents = consents_from(history.consents)
+    standing = standing_from(row, history, is_member=consents[Purpose.MEMBERSHIP])
     return assess(standing, rules, today), consents
 
 

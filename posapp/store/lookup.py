@@ -23,6 +23,9 @@ _MEMBER_COLS = (
 )
 
 
+MEMBER_BY_PHONE = f"SELECT {_MEMBER_COLS} WHERE m.phone_e164 = ? AND m.erased_at IS NULL"
+
+
 @dataclass(frozen=True, slots=True)
 class MemberRow:
     id: str
@@ -37,6 +40,15 @@ class MemberRow:
     guide_id: str | None
     guide_name: str | None
     referrals: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberHistory:
+    """What the ladder and the consent state are computed from."""
+
+    consents: list[tuple[str, bool]]
+    recent_purchases: list[datetime]
+    last_purchase: datetime | None
 
 
 def _ts(moment: datetime) -> str:
@@ -81,10 +93,7 @@ class Lookup:
         return _member(row) if row else None
 
     def member_by_phone(self, e164: str) -> MemberRow | None:
-        return self._one(
-            f"SELECT {_MEMBER_COLS} WHERE m.phone_e164 = ? AND m.erased_at IS NULL",
-            (e164,),
-        )
+        return self._one(MEMBER_BY_PHONE, (e164,))
 
     def member_by_code(self, code: str) -> MemberRow | None:
         return self._one(
@@ -113,6 +122,20 @@ class Lookup:
         )
         return [_member(r) for r in rows]
 
+    def history(self, member_id: str, since: datetime) -> MemberHistory:
+        """Consent decisions, recent purchase times and the last purchase, in one statement."""
+        rows = self._conn.execute(
+            "SELECT 0, id, purpose, granted FROM consent_record WHERE member_id = ?1"
+            " UNION ALL SELECT 1, 0, occurred_at, NULL FROM purchase"
+            " WHERE member_id = ?1 AND occurred_at >= ?2"
+            " UNION ALL SELECT 2, 0, max(occurred_at), NULL FROM purchase WHERE member_id = ?1",
+            (member_id, _ts(since)),
+        ).fetchall()  # no ORDER BY: its temp B-trees would cost more than the whole lookup
+        consents = [(r[2], bool(r[3])) for r in sorted(r for r in rows if r[0] == 0)]
+        recent = [datetime.fromisoformat(r[2]) for r in rows if r[0] == 1]
+        last = next((_dt(r[2]) for r in rows if r[0] == 2), None)
+        return MemberHistory(consents, recent, last)
+
     def consent_decisions(self, member_id: str) -> list[tuple[str, bool]]:
         """Every grant and withdrawal for the member, oldest first."""
         rows = self._conn.execute(
@@ -120,19 +143,6 @@ class Lookup:
             (member_id,),
         )
         return [(purpose, bool(granted)) for purpose, granted in rows]
-
-    def purchase_times_since(self, member_id: str, since: datetime) -> list[datetime]:
-        rows = self._conn.execute(
-            "SELECT occurred_at FROM purchase WHERE member_id = ? AND occurred_at >= ?",
-            (member_id, _ts(since)),
-        )
-        return [datetime.fromisoformat(r[0]) for r in rows]
-
-    def last_purchase_time(self, member_id: str) -> datetime | None:
-        row = self._conn.execute(
-            "SELECT max(occurred_at) FROM purchase WHERE member_id = ?", (member_id,)
-        ).fetchone()
-        return _dt(row[0])
 
     def rule_set(self, kind: str) -> str | None:
         row = self._conn.execute("SELECT body FROM rule_set WHERE kind = ?", (kind,)).fetchone()
