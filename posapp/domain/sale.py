@@ -30,6 +30,8 @@ def parse_amount(raw: str | int | Decimal) -> int:
             raise InvalidInput("amount", "not_a_number", "Amount is not a number.") from exc
         if not value.is_finite():
             raise InvalidInput("amount", "not_a_number", "Amount is not a number.")
+        if abs(value) * 100 > MAX_SALE_FEN:
+            raise InvalidInput("amount", "too_large", "Amount is implausibly large.")
         if value != value.quantize(Decimal("0.01")):
             raise InvalidInput("amount", "too_precise", "Amount has more than two decimals.")
         fen = int(value * 100)

@@ -1,0 +1,128 @@
+"""The `posapp` command, run as a person or a script would: a real process on a real data dir."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from posapp import __version__
+
+
+def posapp(
+    data_dir: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "posapp", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def test_version() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "posapp", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"posapp {__version__}"
+
+
+def test_counter_round_trip_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "counter"
+    enrol = posapp(
+        data, "enrol", "--phone", "138 1234 5678", "--name", "李雷", "--consent", "membership"
+    )
+    assert enrol.returncode == 0, enrol.stderr
+    code = enrol.stdout.strip().rsplit(" ", 1)[-1]
+    assert len(code) == 13
+
+    first = posapp(data, "sale", "--receipt", "R-100", "--amount", "128.00", "--member", code)
+    again = posapp(data, "sale", "--receipt", "R-100", "--amount", "128.00", "--member", code)
+    assert first.returncode == 0 and "recorded" in first.stdout
+    assert again.returncode == 0 and "already recorded" in again.stdout
+
+    found = posapp(data, "identify", "5678")
+    assert found.returncode == 0
+    assert "138****5678" in found.stdout and "13812345678" not in found.stdout
+
+    card = posapp(data, "identify", code)
+    assert "visits 1" in card.stdout and "¥128.00" in card.stdout
+
+    walk_in = posapp(data, "identify", "13900000000")
+    assert walk_in.returncode == 1 and "walk-in" in walk_in.stdout
+
+    withdraw = posapp(data, "consent", code, "membership", "--withdraw")
+    assert withdraw.returncode == 0 and "withdrawn" in withdraw.stdout
+
+    doctor = posapp(data, "doctor")
+    assert doctor.returncode == 0, doctor.stdout
+    assert "integrity:  ok" in doctor.stdout
+    assert "schema:     0002" in doctor.stdout
+    assert "pending sync:   3" in doctor.stdout  # enrolled, sale, consent withdrawn
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("enrol", "--phone", "010-12345678", "--consent", "membership"), 2, "landline"),
+        (("enrol", "--phone", "13812345678"), 2, "Membership consent"),
+        (("sale", "--receipt", "x" * 10_000, "--amount", "1"), 2, "longer than"),
+        (("sale", "--receipt", "R1", "--amount", "1e400"), 2, "amount"),
+        (("identify", "\x1b[A\x07garbage"), 2, "control character"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_no_trace(
+    tmp_path: Path, args: tuple[str, ...], code: int, says: str
+) -> None:
+    out = posapp(tmp_path / "d", *args)
+    assert out.returncode == code
+    assert says.lower() in out.stderr.lower()
+    assert "Traceback" not in out.stderr
+
+
+def test_seed_backup_and_bench_json(tmp_path: Path) -> None:
+    data = tmp_path / "bench"
+    seeded = posapp(data, "seed", "--members", "500", "--seed", "3")
+    assert seeded.returncode == 0 and "seeded 500 members" in seeded.stdout
+
+    backup = posapp(data, "backup", "--to", str(tmp_path / "copy.db"))
+    assert backup.returncode == 0
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("SELECT count(*) FROM member").fetchone()[0] == 500
+
+    bench = posapp(data, "bench", "--members", "800", "--samples", "200", "--json")
+    assert bench.returncode == 0, bench.stderr
+    result = json.loads(bench.stdout.strip().splitlines()[-1])
+    for key in (
+        "members",
+        "identify_phone_p50_ms",
+        "identify_phone_p99_ms",
+        "identify_phone_raw_p50_ms",
+        "identify_last4_p99_ms",
+        "record_sale_p50_ms",
+        "record_sale_p99_ms",
+        "record_sale_raw_p50_ms",
+        "rss_mb",
+    ):
+        assert isinstance(result[key], int | float), key
+    assert result["members"] == 800  # topped up from 500 by seeding 300 more
+    assert 0 < result["identify_phone_raw_p50_ms"] <= result["identify_phone_p99_ms"]
+
+
+def test_demo_runs_without_a_terminal(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "posapp", "--data-dir", str(tmp_path / "demo"), "--demo"],
+        capture_output=True,
+        text=True,
+        input="",
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "2,000 seeded members" in out.stdout
+    assert "POS intake: http://127.0.0.1:" in out.stdout
