@@ -42,6 +42,7 @@ STAFF = (
 DEMO_STORE = ("demo-store", "示范门店 · 静安店", "CN", "CNY")
 SEED_DEVICE = "seed-device"
 BATCH = 50_000
+SEED_CACHE_KIB = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,10 @@ def seed_members(
 ) -> SeedResult:
     """Add ``count`` members with 0–5 purchases each over the last two years."""
     conn = db.raw()
+    # Bulk loading: a large page cache keeps the random index inserts in memory, and
+    # synchronous=NORMAL (still corruption-safe in WAL mode) skips an fsync per batch.
+    conn.execute(f"PRAGMA cache_size=-{SEED_CACHE_KIB}")
+    conn.execute("PRAGMA synchronous=NORMAL")
     try:
         conn.execute("BEGIN IMMEDIATE")
         ensure_demo_roster(conn)
