@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -71,7 +71,11 @@ def _on_connect(
 
 def make_engine(path: Path, *, read_only: bool = False, autocheckpoint: bool = True) -> Engine:
     mode = "ro" if read_only else "rwc"
-    url = f"sqlite+pysqlite:///file:{quote(str(path))}?mode={mode}&uri=true"
+    # URL.create, not a URL string: SQLAlchemy un-quotes a parsed string's database part,
+    # so a folder named like "Shop #1" would open "Shop " instead of our file.
+    url = URL.create(
+        "sqlite+pysqlite", database=f"file:{quote(str(path))}", query={"mode": mode, "uri": "true"}
+    )
     engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False)
 
     @event.listens_for(engine, "connect")

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -54,7 +55,7 @@ def current_revision(db: Database) -> str | None:
 def backup_file(source: Path, target: Path) -> Path:
     """Copy a live SQLite database page by page (safe while others read or write)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         with dst:
@@ -63,6 +64,22 @@ def backup_file(source: Path, target: Path) -> Path:
         dst.close()
         src.close()
     return target
+
+
+def stored_revision(path: Path) -> str | None:
+    """The schema revision recorded in the file, read without changing a byte of it."""
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone():
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error as exc:
+        raise explain(exc) from exc
+    finally:
+        conn.close()
 
 
 def backup_dir(db_path: Path) -> Path:
@@ -98,14 +115,19 @@ def migrate(db: Database, *, now: datetime | None = None) -> Path | None:
         backup = backup_file(db.path, backup_dir(db.path) / f"pre-migrate-{current}-{stamp}.db")
         _prune_backups(backup_dir(db.path))
         log.info("backed up schema %s before migrating to %s", current, head)
+    upgrade_to(db, head)
+    return backup
+
+
+def upgrade_to(db: Database, revision: str) -> None:
+    """Run the migrations up to ``revision`` in one write transaction (no backup)."""
     cfg = _config()
     try:
         with db.writer_engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, head)
+            command.upgrade(cfg, revision)
     except (sqlite3.Error, DBAPIError) as exc:
         raise explain(exc) from exc
-    return backup
 
 
 def ensure_device(db: Database) -> str:
@@ -125,6 +147,11 @@ def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
+    if migrate_schema and path.exists() and path.stat().st_size > 0:
+        # Checked before a read-write open, which would already switch the file to WAL.
+        revision = stored_revision(path)
+        if revision is not None and revision not in known_revisions():
+            raise SchemaTooNew(revision)
     db = Database(path)
     try:
         if migrate_schema:
