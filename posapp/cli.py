@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -307,20 +309,23 @@ def cmd_consent(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
     from posapp.intake.server import IntakeServer
 
+    if args.port is not None:
+        settings.intake_port = args.port
     db = _open(settings)
-    server = IntakeServer(
-        db,
-        token=settings.intake_token,
-        port=args.port if args.port is not None else settings.intake_port,
-        currency=settings.currency,
-        region=settings.region,
-    )
-    server.start()
+    try:
+        server = IntakeServer.from_settings(db, settings)
+        server.start()
+    except (ValueError, OSError) as exc:
+        db.close()
+        print(f"posapp: the POS intake cannot start: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     _say(f"POS intake listening on http://127.0.0.1:{server.port}/v1/sales")
     _say(f"token is in {settings.file} (intake_token)")
+    sys.stdout.flush()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        while True:
-            time.sleep(3600)
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     finally:

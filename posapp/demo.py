@@ -113,7 +113,8 @@ def run_demo(data_dir: Path, *, interactive: bool | None = None) -> int:
             now=datetime.now(UTC).replace(tzinfo=None),
             seed=2026,
         )
-        server = IntakeServer(db, token=settings.intake_token, port=0)
+        settings.intake_port = 0  # any free port: a demo never fights the real counter's
+        server = IntakeServer.from_settings(db, settings)
         server.start()
         _out(f"posapp demo — data in {data_dir}, {DEMO_MEMBERS:,} seeded members")
         _out(f"POS intake: http://127.0.0.1:{server.port}/v1/sales  (token in {settings.file})")
