@@ -6,6 +6,7 @@ local demo data, never facts to report to HQ.
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import random
 import sqlite3
@@ -42,6 +43,7 @@ STAFF = (
 DEMO_STORE = ("demo-store", "示范门店 · 静安店", "CN", "CNY")
 SEED_DEVICE = "seed-device"
 BATCH = 50_000
+PROCESS_AT = 100_000
 SEED_CACHE_KIB = 256 * 1024
 
 
@@ -73,24 +75,17 @@ def _code(rng: random.Random) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def _write_batches(
-    conn: sqlite3.Connection, batches: queue.Queue[Any], failure: list[BaseException]
-) -> None:
-    """Insert batches as they are made; sqlite3 releases the GIL, so this overlaps generation."""
+def _produce(out: Any, count: int, maker: _MemberMaker) -> None:
+    """Make ``count`` members in batches onto ``out``; ``None`` ends, a string is an error."""
     try:
-        while (batch := batches.get()) is not None:
-            members, purchases, consents = batch
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT_MEMBER, members)
-            conn.executemany(_INSERT_PURCHASE, purchases)
-            conn.executemany(_INSERT_CONSENT, consents)
-            conn.execute("COMMIT")
-    except BaseException as exc:  # handed to the generating thread, which raises it
-        failure.append(exc)
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        while batches.get() is not None:
-            pass
+        done = 0
+        while done < count:
+            batch = maker.batch(min(BATCH, count - done))
+            out.put(batch)
+            done += len(batch[0])
+        out.put(None)
+    except Exception as exc:  # reported to the writing side, which raises
+        out.put(f"{type(exc).__name__}: {exc}")
 
 
 _INSERT_MEMBER = (
@@ -135,27 +130,38 @@ def seed_members(
         ).fetchone()[0]
         conn.execute("COMMIT")
         maker = _MemberMaker(random.Random(seed), notice, now, phones, codes, receipts)
-        batches: queue.Queue[Any] = queue.Queue(maxsize=2)
-        failure: list[BaseException] = []
-        writer = threading.Thread(target=_write_batches, args=(conn, batches, failure))
-        writer.start()
+        # Making members is pure Python and holds the GIL; for big seeds a second process
+        # makes them while this one writes, so the two cores work at once.
+        if count >= PROCESS_AT:
+            ctx = multiprocessing.get_context("spawn")
+            batches: Any = ctx.Queue(maxsize=2)
+            producer: Any = ctx.Process(target=_produce, args=(batches, count, maker), daemon=True)
+        else:
+            batches = queue.Queue(maxsize=2)
+            producer = threading.Thread(target=_produce, args=(batches, count, maker), daemon=True)
+        producer.start()
         totals = SeedResult(0, 0, 0)
         try:
-            while totals.members < count and not failure:
-                batch = maker.batch(min(BATCH, count - totals.members))
-                batches.put(batch)
+            while (batch := batches.get()) is not None:
+                if isinstance(batch, str):
+                    raise RuntimeError(f"making seed members failed: {batch}")
+                members, purchases, consents = batch
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(_INSERT_MEMBER, members)
+                conn.executemany(_INSERT_PURCHASE, purchases)
+                conn.executemany(_INSERT_CONSENT, consents)
+                conn.execute("COMMIT")
                 totals = SeedResult(
-                    totals.members + len(batch[0]),
-                    totals.purchases + len(batch[1]),
-                    totals.consents + len(batch[2]),
+                    totals.members + len(members),
+                    totals.purchases + len(purchases),
+                    totals.consents + len(consents),
                 )
                 if progress:
                     progress(totals.members)
         finally:
-            batches.put(None)
-            writer.join()
-        if failure:
-            raise failure[0]
+            if producer.is_alive() and isinstance(producer, multiprocessing.process.BaseProcess):
+                producer.terminate()
+            producer.join()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("ANALYZE")
         return totals
