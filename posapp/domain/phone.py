@@ -36,7 +36,7 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
             "control_character",
             f"Phone number contains a hidden or control character (U+{ord(hidden):04X}).",
         )
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = unicodedata.normalize("NFKC", raw).replace("\t", " ").strip()
     bad = next((ch for ch in text if ch not in _ALLOWED), None)
     if bad is not None:
         if bad in "#*xX,;" or bad.isalpha():
@@ -48,6 +48,8 @@ def parse_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
+        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+            raise _refuse("unknown_country", "Phone number has an unknown country code.") from exc
         raise _refuse("unparseable", "This is not a phone number.") from exc
     if number.extension:
         raise _refuse("extension_or_letters", "Phone number has letters or an extension.")
