@@ -80,3 +80,13 @@ class SaleLinked(EventPayload):
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     cls.type: cls for cls in (SaleRecorded, MemberEnrolled, ConsentChanged, SaleLinked)
 }
+
+
+class ErasureApplied(EventPayload):
+    """A store confirms it deleted an erased member's personal data."""
+
+    type: ClassVar[str] = "erasure.applied"
+    member_id: str
+
+
+EVENT_TYPES[ErasureApplied.type] = ErasureApplied

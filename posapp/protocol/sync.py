@@ -1,0 +1,96 @@
+"""The sync wire format (v1) between a counter and HQ.
+
+Both sides validate with these models: HQ every request, the counter every answer, so a
+truncated or malformed message is refused whole and never half-applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_PUSH_EVENTS = 500
+MAX_PAGE = 5_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(Strict):
+    code: str = Field(min_length=6, max_length=64)
+    device_name: str = Field(default="", max_length=128)
+
+
+class RegisterResponse(Strict):
+    device_id: str
+    device_no: int
+    store_id: str
+    store_no: int
+    store_name: str
+    currency: str
+    region: str
+    device_secret: str
+    invite_key: str  # hex; the store's own key for signing invites offline
+    hq_time: datetime
+
+
+class EventEnvelope(Strict):
+    event_id: str = Field(min_length=1, max_length=64)
+    device_id: str = Field(min_length=1, max_length=64)
+    seq: int = Field(ge=1)
+    type: str = Field(min_length=1, max_length=64)
+    occurred_at: datetime
+    schema_version: int = Field(ge=1)
+    payload: dict[str, Any]
+
+
+class PushRequest(Strict):
+    events: list[EventEnvelope] = Field(max_length=MAX_PUSH_EVENTS)
+
+
+class Rejection(Strict):
+    event_id: str
+    seq: int
+    reason: str
+
+
+class PushResponse(Strict):
+    """``acked_through``: every seq up to it is stored at HQ (applied, rejected or flagged).
+
+    ``expected_seq`` is set when the batch skipped ahead: resend from that seq.
+    """
+
+    acked_through: int
+    expected_seq: int | None = None
+    rejected: list[Rejection] = Field(default_factory=list)
+    flagged: list[Rejection] = Field(default_factory=list)
+    hq_time: datetime
+
+
+ChangeKind = Literal[
+    "member", "member.merged", "member.erased", "staff", "rules", "event.rejected", "store"
+]
+
+
+class Change(Strict):
+    seq: int
+    kind: ChangeKind
+    key: str
+    data: dict[str, Any]
+
+
+class ChangesPage(Strict):
+    changes: list[Change]
+    cursor: str
+    has_more: bool
+    hq_time: datetime
+
+
+class ApiError(Strict):
+    """Every error HQ answers: a stable code and a plain sentence, never a trace."""
+
+    error: str
+    message: str
