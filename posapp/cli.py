@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--withdraw", action="store_true")
     consent.add_argument("--staff")
 
+    try:
+        from posapp.hq.cli import add_parser as add_hq_parser
+    except ImportError:  # HQ's extra dependencies are not installed on this counter
+        add_hq_parser = None
+    if add_hq_parser is not None:
+        add_hq_parser(sub)
+
     intake = sub.add_parser("intake", help="receive sales from the POS on a loopback HTTP endpoint")
     intake.add_argument("--port", type=int, default=None)
     return parser
@@ -359,6 +366,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        if args.command == "hq":
+            from posapp.hq.cli import run as run_hq
+
+            return run_hq(args)
         settings = load_settings(args.data_dir)
         return COMMANDS[args.command](args, settings)
     except InvalidInput as exc:

@@ -90,3 +90,18 @@ class ErasureApplied(EventPayload):
 
 
 EVENT_TYPES[ErasureApplied.type] = ErasureApplied
+
+
+class InviteIssued(EventPayload):
+    """A QR invite shown or printed at the counter; lets HQ credit the sale and the guide."""
+
+    type: ClassVar[str] = "invite.issued"
+    token: str = Field(min_length=30, max_length=30)
+    channel: Literal["mini_program", "micro_mall", "app"]
+    staff_id: str | None = None
+    member_id: str | None = None
+    purchase_id: str | None = None
+    issued_at: datetime
+
+
+EVENT_TYPES[InviteIssued.type] = InviteIssued

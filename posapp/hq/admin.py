@@ -1,0 +1,330 @@
+"""What HQ's administrators do: stores, staff, device codes, partner keys, rules, erasure.
+
+Used by the admin CLI and the admin API alike, so both follow the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ids import new_id
+from posapp.domain.ladder import LadderRules
+from posapp.domain.member_code import new_member_code
+from posapp.domain.text import clean_name
+from posapp.hq.feed import Pending, emit, staff_view
+from posapp.hq.models import (
+    Consent,
+    Credential,
+    Device,
+    DeviceCode,
+    Erasure,
+    ErasureAck,
+    Member,
+    MemberAlias,
+    MemberStore,
+    RuleSet,
+    Staff,
+    Store,
+)
+from posapp.hq.security import (
+    credential_token,
+    hash_pin,
+    hash_secret,
+    new_secret,
+    phone_fingerprint,
+    same_secret,
+)
+
+ROLES = ("cashier", "guide", "manager")
+CHANNELS = ("mini_program", "micro_mall", "app")
+DEFAULT_CHANNELS = {
+    "mini_program": "https://m.example.cn/j/{token}",
+    "micro_mall": "https://m.example.cn/j/{token}",
+    "app": "https://m.example.cn/j/{token}",
+}
+RULE_KINDS = ("ladder", "follow_up", "channels")
+
+
+class NotFound(LookupError):
+    pass
+
+
+def add_store(
+    session: Session,
+    *,
+    store_id: str,
+    name: str,
+    now: datetime,
+    region: str = "CN",
+    currency: str = "CNY",
+) -> Store:
+    if (
+        not store_id
+        or len(store_id) > 64
+        or not store_id.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise InvalidInput("store_id", "bad_format", "Store ids are letters, digits, - and _.")
+    if session.get(Store, store_id) is not None:
+        raise InvalidInput("store_id", "exists", f"Store {store_id} already exists.")
+    clean = clean_name(name, field="name") or store_id
+    number = (session.scalar(select(func.max(Store.store_no))) or 0) + 1
+    store = Store(
+        id=store_id, store_no=number, name=clean, region=region, currency=currency, created_at=now
+    )
+    session.add(store)
+    session.flush()
+    return store
+
+
+def add_staff(
+    session: Session,
+    *,
+    store_id: str,
+    name: str,
+    role: str,
+    pin: str,
+    now: datetime,
+    staff_id: str | None = None,
+) -> Staff:
+    if session.get(Store, store_id) is None:
+        raise NotFound(f"no store {store_id}")
+    if role not in ROLES:
+        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
+        raise InvalidInput("pin", "bad_format", "A PIN is 4 to 12 digits.")
+    clean = clean_name(name, field="name")
+    if clean is None:
+        raise InvalidInput("name", "empty", "Staff need a name.")
+    number = (session.scalar(select(func.max(Staff.staff_no))) or 0) + 1
+    staff = Staff(
+        id=staff_id or f"{store_id}-{number}",
+        store_id=store_id,
+        staff_no=number,
+        name=clean,
+        role=role,
+        pin_hash=hash_pin(pin),
+        active=True,
+        updated_at=now,
+    )
+    session.add(staff)
+    session.flush()
+    emit(session, [Pending(store_id, "staff", staff.id, staff_view(staff))], now=now)
+    return staff
+
+
+def device_code(session: Session, *, store_id: str, now: datetime, minutes: int) -> str:
+    """A one-time code a counter exchanges for its credential; only its hash is kept."""
+    if session.get(Store, store_id) is None:
+        raise NotFound(f"no store {store_id}")
+    code = "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(12))
+    session.add(
+        DeviceCode(
+            code_hash=hash_secret(code),
+            store_id=store_id,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    return code
+
+
+@dataclass(frozen=True)
+class Registered:
+    device: Device
+    store: Store
+    secret: str
+
+
+def register_device(session: Session, *, code: str, name: str, now: datetime) -> Registered:
+    row = session.get(DeviceCode, hash_secret(code.strip().upper()))
+    if row is None or row.used_at is not None or row.expires_at < now:
+        raise InvalidInput("code", "invalid", "This registration code is unknown, used or expired.")
+    row.used_at = now
+    store = session.get(Store, row.store_id)
+    assert store is not None
+    number = (
+        session.scalar(select(func.max(Device.device_no)).where(Device.store_id == store.id)) or 0
+    ) + 1
+    secret = new_secret()
+    device = Device(
+        id=new_id(),
+        store_id=store.id,
+        device_no=number,
+        name=(clean_name(name, field="device_name") or "")[:128],
+        secret_hash=hash_secret(secret),
+        last_seq=0,
+        registered_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return Registered(device, store, secret)
+
+
+def rotate_device_secret(session: Session, *, device: Device) -> str:
+    """A new secret; the previous one keeps working until the device next uses the new one."""
+    secret = new_secret()
+    device.previous_secret_hash = device.secret_hash
+    device.secret_hash = hash_secret(secret)
+    return secret
+
+
+def authenticate_device(session: Session, device_id: str, secret: str) -> Device | None:
+    device = session.get(Device, device_id)
+    if device is None or device.revoked_at is not None:
+        return None
+    if same_secret(secret, device.secret_hash):
+        if device.previous_secret_hash is not None:
+            device.previous_secret_hash = None  # rotation completed
+        return device
+    if same_secret(secret, device.previous_secret_hash):
+        return device
+    return None
+
+
+def revoke_device(session: Session, *, device_id: str, now: datetime) -> None:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"no device {device_id}")
+    device.revoked_at = now
+
+
+def add_credential(session: Session, *, kind: str, name: str, now: datetime) -> str:
+    """A partner (mini-program backend) or admin credential; returns the bearer token, once."""
+    if kind not in ("partner", "admin"):
+        raise InvalidInput("kind", "unknown", "Credential kinds are partner and admin.")
+    ident = secrets.token_hex(8)
+    secret = new_secret()
+    session.add(
+        Credential(
+            id=ident, kind=kind, name=name[:128], secret_hash=hash_secret(secret), created_at=now
+        )
+    )
+    return credential_token(kind[0], ident, secret)
+
+
+def authenticate_credential(
+    session: Session, kind: str, ident: str, secret: str
+) -> Credential | None:
+    cred = session.get(Credential, ident)
+    if cred is None or cred.kind != kind or cred.revoked_at is not None:
+        return None
+    return cred if same_secret(secret, cred.secret_hash) else None
+
+
+def set_rules(
+    session: Session, *, kind: str, body: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """Replace one rule set and push it to every store."""
+    if kind not in RULE_KINDS:
+        raise InvalidInput("kind", "unknown", f"Rule kinds are {', '.join(RULE_KINDS)}.")
+    if kind == "ladder":
+        try:
+            body = LadderRules.from_dict({**LadderRules().to_dict(), **body}).to_dict()
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("rules", "invalid", f"Ladder rules are invalid: {exc}") from exc
+    if kind == "channels":
+        unknown = set(body) - set(CHANNELS)
+        if unknown or not all(isinstance(v, str) and "{token}" in v for v in body.values()):
+            raise InvalidInput(
+                "rules",
+                "invalid",
+                "Channel templates are URLs with {token}, for mini_program, micro_mall, app.",
+            )
+        body = {**DEFAULT_CHANNELS, **body}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    row = session.get(RuleSet, kind)
+    if row is None:
+        session.add(RuleSet(kind=kind, body=text, updated_at=now))
+    else:
+        row.body, row.updated_at = text, now
+    emit(session, [Pending(None, "rules", kind, body)], now=now)
+    return body
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    member_id: str
+    erased_at: datetime
+    stores: list[str]
+
+
+def erase_member(
+    session: Session, *, member_id: str, requested_by: str, now: datetime, master_key: bytes
+) -> ErasureResult:
+    """Scrub a member's personal data, keep anonymous sale facts, tell every store that holds them."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}")
+    stores = sorted(
+        session.scalars(select(MemberStore.store_id).where(MemberStore.member_id == member_id))
+    )
+    if member.erased_at is not None:
+        return ErasureResult(member_id, member.erased_at, stores)
+    session.add(
+        Erasure(
+            member_id=member_id,
+            phone_hash=phone_fingerprint(master_key, member.phone_e164)
+            if member.phone_e164
+            else None,
+            erased_at=now,
+            requested_by=requested_by[:64],
+        )
+    )
+    aliases = session.execute(
+        select(MemberAlias.local_id, MemberAlias.store_id).where(MemberAlias.member_id == member_id)
+    ).all()
+    member.phone_e164 = None
+    member.name = None
+    member.birthday = None
+    member.wechat_openid = None
+    member.wechat_unionid = None
+    member.guide_id = None
+    member.member_code = "X" + new_member_code()[1:]  # an unused placeholder: codes identify people
+    member.erased_at = now
+    member.updated_at = now
+    session.execute(
+        update(MemberAlias).where(MemberAlias.member_id == member_id).values(member_code="")
+    )
+    session.execute(delete(Consent).where(Consent.member_id == member_id))
+    emit(
+        session,
+        [
+            Pending(
+                store,
+                "member.erased",
+                member_id,
+                {
+                    "member_id": member_id,
+                    "local_ids": sorted(a.local_id for a in aliases if a.store_id == store),
+                },
+            )
+            for store in stores
+        ],
+        now=now,
+    )
+    return ErasureResult(member_id, now, stores)
+
+
+def erasure_status(session: Session, member_id: str) -> dict[str, Any]:
+    erasure = session.get(Erasure, member_id)
+    if erasure is None:
+        raise NotFound(f"no erasure for {member_id}")
+    stores = session.scalars(
+        select(MemberStore.store_id).where(MemberStore.member_id == member_id)
+    ).all()
+    acks = {
+        a.store_id: a.applied_at
+        for a in session.scalars(select(ErasureAck).where(ErasureAck.member_id == member_id))
+    }
+    return {
+        "member_id": member_id,
+        "erased_at": erasure.erased_at.isoformat(),
+        "stores": {s: (acks[s].isoformat() if s in acks else None) for s in sorted(stores)},
+    }

@@ -1,0 +1,450 @@
+"""HQ's HTTP API (FastAPI). Stateless: everything that matters lives in the database.
+
+Credentials: ``Authorization: Bearer <kind>.<id>.<secret>`` with kind ``d`` (a registered
+counter, scoped to its store), ``p`` (the mini-program backend) or ``a`` (HQ admin).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from posapp import __version__
+from posapp.domain.errors import InvalidInput
+from posapp.hq import admin, reports
+from posapp.hq.config import HqSettings
+from posapp.hq.db import HqDatabase
+from posapp.hq.feed import CursorGone, read_changes
+from posapp.hq.ingest import push
+from posapp.hq.models import Device, RateWindow, Store
+from posapp.hq.redeem import redeem
+from posapp.hq.security import split_token, store_invite_key
+from posapp.protocol.invites import RedeemRequest, RedeemResponse
+from posapp.protocol.sync import (
+    MAX_PAGE,
+    ApiError,
+    ChangesPage,
+    PushRequest,
+    PushResponse,
+    RegisterRequest,
+    RegisterResponse,
+)
+
+log = logging.getLogger("posapp.hq")
+RETRYABLE_PG = {"40001", "40P01"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ApiFailure(Exception):
+    def __init__(
+        self, status: int, error: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _plain_error(send, 413, "too_large", "The request body is too large.")
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise ApiFailure(413, "too_large", "The request body is too large.")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _plain_error(send: Send, status: int, error: str, message: str) -> None:
+    body = ApiError(error=error, message=message).model_dump_json().encode()
+    await send(
+        {"type": "http.response.start", "status": status,
+         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    )  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class Caller:
+    kind: str  # device, partner, admin
+    ident: str
+    store_id: str | None = None
+    device: Device | None = None
+
+
+def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None) -> FastAPI:
+    settings = settings or HqSettings()
+    database = db or HqDatabase(settings.db_url)
+    master_key = settings.master_key_bytes()
+
+    app = FastAPI(
+        title="posapp HQ",
+        version=__version__,
+        description="The brand's headquarters: sync, invite redemption, erasure, reports.",
+        responses={
+            400: {"model": ApiError},
+            401: {"model": ApiError},
+            403: {"model": ApiError},
+            404: {"model": ApiError},
+            413: {"model": ApiError},
+            422: {"model": ApiError},
+            429: {"model": ApiError},
+        },
+    )
+    app.state.db = database
+    app.state.settings = settings
+
+    @app.exception_handler(ApiFailure)
+    async def _failure(_: Request, exc: ApiFailure) -> JSONResponse:
+        return JSONResponse(
+            ApiError(error=exc.error, message=exc.message).model_dump(),
+            exc.status,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse(
+            ApiError(error=f"{exc.field}.{exc.rule}", message=exc.message).model_dump(), 422
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _unreadable(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            ApiError(
+                error="invalid_request", message=f"{where}: {first.get('msg', 'invalid')}"[:300]
+            ).model_dump(),
+            422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            ApiError(error="http", message=str(exc.detail)).model_dump(), exc.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s", type(exc).__name__, exc_info=exc)
+        return JSONResponse(
+            ApiError(error="internal", message="HQ could not do this; try again.").model_dump(), 500
+        )
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def reading() -> Iterator[Session]:
+        with database.read() as session:
+            yield session
+
+    def authenticate(authorization: Annotated[str | None, Header()] = None) -> Caller:
+        scheme, _, token = (authorization or "").partition(" ")
+        parts = split_token(token.strip()) if scheme.lower() == "bearer" else None
+        if parts is None:
+            raise ApiFailure(
+                401,
+                "unauthenticated",
+                "A valid credential is needed.",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        kind, ident, secret = parts
+        with database.transaction() as session:
+            if kind == "d":
+                device = admin.authenticate_device(session, ident, secret)
+                caller = Caller("device", ident, device.store_id, device) if device else None
+            elif kind in ("p", "a"):
+                name = {"p": "partner", "a": "admin"}[kind]
+                cred = admin.authenticate_credential(session, name, ident, secret)
+                caller = Caller(name, ident) if cred else None
+            else:
+                caller = None
+            if caller is None:
+                raise ApiFailure(
+                    401,
+                    "unauthenticated",
+                    "A valid credential is needed.",
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            _count_request(session, f"{caller.kind}:{ident}", settings.rate_limit_per_minute)
+        return caller
+
+    def device_only(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if caller.kind != "device":
+            raise ApiFailure(403, "forbidden", "Only a registered counter may do this.")
+        return caller
+
+    def partner_only(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if caller.kind not in ("partner", "admin"):
+            raise ApiFailure(403, "forbidden", "Only the mini-program backend may redeem invites.")
+        return caller
+
+    def admin_only(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if caller.kind != "admin":
+            raise ApiFailure(403, "forbidden", "Only HQ administrators may do this.")
+        return caller
+
+    def reporting(
+        caller: Annotated[Caller, Depends(authenticate)],
+        store_id: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> str | None:
+        """Admins see any store (or all); a counter sees only its own store."""
+        if caller.kind == "admin":
+            return store_id
+        if caller.kind == "device":
+            if store_id not in (None, caller.store_id):
+                raise ApiFailure(403, "forbidden", "A counter sees only its own store.")
+            return caller.store_id
+        raise ApiFailure(403, "forbidden", "Reports are for HQ and the store's own counters.")
+
+    def _count_request(session: Session, key: str, limit: int) -> None:
+        now = utcnow()
+        window = now.replace(second=0, microsecond=0)
+        row_key = f"{key}@{window:%Y%m%d%H%M}"
+        values = {"key": row_key, "count": 1, "expires_at": window + timedelta(minutes=2)}
+        dialect_insert = sqlite_insert if database.is_sqlite else pg_insert
+        stmt = dialect_insert(RateWindow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"], set_={"count": RateWindow.count + 1}
+        )
+        count = session.execute(stmt.returning(RateWindow.count)).scalar_one()
+        if random.random() < 0.01:
+            session.execute(delete(RateWindow).where(RateWindow.expires_at < now))
+        if count > limit:
+            retry = 60 - now.second
+            raise ApiFailure(
+                429, "rate_limited", "Too many requests; slow down.", {"Retry-After": str(retry)}
+            )
+
+    def _writing(action: Callable[[Session], Any]) -> Any:
+        """Run one serialised write transaction, retrying PostgreSQL's transient conflicts."""
+        for attempt in range(4):
+            try:
+                with database.write() as session:
+                    return action(session)
+            except OperationalError as exc:
+                code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+                if code not in RETRYABLE_PG or attempt == 3:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @app.get("/healthz", operation_id="health", tags=["meta"])
+    def health() -> dict[str, str]:
+        with database.read() as session:
+            session.execute(Store.__table__.select().limit(1))
+        return {"status": "ok", "version": __version__}
+
+    @app.post(
+        "/v1/devices/register",
+        operation_id="registerDevice",
+        tags=["devices"],
+        response_model=RegisterResponse,
+    )
+    def register(body: RegisterRequest, request: Request) -> RegisterResponse:
+        client = request.client.host if request.client else "unknown"
+        with database.transaction() as session:
+            _count_request(session, f"register:{client}", 30)
+
+        def act(session: Session) -> RegisterResponse:
+            done = admin.register_device(
+                session, code=body.code, name=body.device_name, now=utcnow()
+            )
+            return RegisterResponse(
+                device_id=done.device.id,
+                device_no=done.device.device_no,
+                store_id=done.store.id,
+                store_no=done.store.store_no,
+                store_name=done.store.name,
+                currency=done.store.currency,
+                region=done.store.region,
+                device_secret=f"d.{done.device.id}.{done.secret}",
+                invite_key=store_invite_key(master_key, done.store.id).hex(),
+                hq_time=utcnow(),
+            )
+
+        return _writing(act)
+
+    @app.post("/v1/devices/rotate", operation_id="rotateDeviceSecret", tags=["devices"])
+    def rotate(caller: Annotated[Caller, Depends(device_only)]) -> dict[str, str]:
+        def act(session: Session) -> dict[str, str]:
+            device = session.get(Device, caller.ident)
+            assert device is not None
+            return {
+                "device_secret": f"d.{device.id}.{admin.rotate_device_secret(session, device=device)}"
+            }
+
+        return _writing(act)
+
+    @app.post(
+        "/v1/sync/push", operation_id="pushEvents", tags=["sync"], response_model=PushResponse
+    )
+    def push_events(
+        body: PushRequest,
+        caller: Annotated[Caller, Depends(device_only)],
+        x_device_time: Annotated[datetime | None, Header()] = None,
+    ) -> PushResponse:
+        if any(e.device_id != caller.ident for e in body.events):
+            raise ApiFailure(400, "wrong_device", "Events must carry this device's id.")
+
+        def act(session: Session) -> PushResponse:
+            device = session.get(Device, caller.ident)
+            assert device is not None
+            now = utcnow()
+            if x_device_time is not None:
+                device.clock_skew_s = int(
+                    (x_device_time.replace(tzinfo=None) - now).total_seconds()
+                )
+            return push(session, device=device, events=body.events, now=now, master_key=master_key)
+
+        return _writing(act)
+
+    @app.get(
+        "/v1/sync/changes", operation_id="getChanges", tags=["sync"], response_model=ChangesPage
+    )
+    def changes(
+        caller: Annotated[Caller, Depends(device_only)],
+        session: Annotated[Session, Depends(reading)],
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
+    ) -> ChangesPage:
+        assert caller.store_id is not None
+        try:
+            page, next_cursor, more = read_changes(
+                session,
+                store_id=caller.store_id,
+                cursor=cursor,
+                limit=min(limit, settings.page_limit * 5),
+            )
+        except CursorGone as exc:
+            raise ApiFailure(410, "cursor_gone", "Start again from a fresh snapshot.") from exc
+        return ChangesPage(changes=page, cursor=next_cursor, has_more=more, hq_time=utcnow())
+
+    @app.post(
+        "/v1/invites/redeem",
+        operation_id="redeemInvite",
+        tags=["invites"],
+        response_model=RedeemResponse,
+    )
+    def redeem_invite(
+        body: RedeemRequest, caller: Annotated[Caller, Depends(partner_only)]
+    ) -> RedeemResponse:
+        return _writing(lambda session: redeem(session, body, master_key=master_key, now=utcnow()))
+
+    @app.post("/v1/members/{member_id}/erase", operation_id="eraseMember", tags=["members"])
+    def erase(
+        member_id: Annotated[str, Path(max_length=64)],
+        caller: Annotated[Caller, Depends(admin_only)],
+    ) -> dict[str, Any]:
+        def act(session: Session) -> dict[str, Any]:
+            try:
+                done = admin.erase_member(
+                    session,
+                    member_id=member_id,
+                    requested_by=caller.ident,
+                    now=utcnow(),
+                    master_key=master_key,
+                )
+            except admin.NotFound as exc:
+                raise ApiFailure(404, "not_found", "No such member.") from exc
+            return {
+                "member_id": done.member_id,
+                "erased_at": done.erased_at.isoformat(),
+                "stores": done.stores,
+            }
+
+        return _writing(act)
+
+    @app.get("/v1/members/{member_id}/erasure", operation_id="getErasure", tags=["members"])
+    def erasure(
+        member_id: Annotated[str, Path(max_length=64)],
+        caller: Annotated[Caller, Depends(admin_only)],
+        session: Annotated[Session, Depends(reading)],
+    ) -> dict[str, Any]:
+        try:
+            return admin.erasure_status(session, member_id)
+        except admin.NotFound as exc:
+            raise ApiFailure(404, "not_found", "No erasure for this member.") from exc
+
+    def _period(days: int) -> tuple[datetime, datetime]:
+        until = utcnow() + timedelta(seconds=1)
+        return until - timedelta(days=days), until
+
+    @app.get("/v1/reports/capture", operation_id="getCaptureReport", tags=["reports"])
+    def capture(
+        store: Annotated[str | None, Depends(reporting)],
+        session: Annotated[Session, Depends(reading)],
+        days: Annotated[int, Query(ge=1, le=366)] = 30,
+    ) -> dict[str, Any]:
+        since, until = _period(days)
+        return reports.capture_rate(session, store_id=store, since=since, until=until)
+
+    @app.get("/v1/reports/enrolments", operation_id="getEnrolmentReport", tags=["reports"])
+    def enrolled(
+        store: Annotated[str | None, Depends(reporting)],
+        session: Annotated[Session, Depends(reading)],
+        days: Annotated[int, Query(ge=1, le=366)] = 30,
+    ) -> dict[str, Any]:
+        since, until = _period(days)
+        return reports.enrolments(session, store_id=store, since=since, until=until)
+
+    @app.get("/v1/reports/rungs", operation_id="getRungReport", tags=["reports"])
+    def rung_report(
+        store: Annotated[str | None, Depends(reporting)],
+        session: Annotated[Session, Depends(reading)],
+    ) -> dict[str, int]:
+        return reports.rungs(session, store_id=store)
+
+    @app.get("/v1/reports/repurchase", operation_id="getRepurchaseReport", tags=["reports"])
+    def repurchase_report(
+        store: Annotated[str | None, Depends(reporting)],
+        session: Annotated[Session, Depends(reading)],
+    ) -> dict[str, Any]:
+        return reports.repurchase(session, store_id=store)
+
+    return _with_body_limit(app, settings.max_body_bytes)
+
+
+def _with_body_limit(app: FastAPI, limit: int) -> FastAPI:
+    app.add_middleware(BodyLimit, limit=limit)
+    return app

@@ -1,0 +1,159 @@
+"""``posapp hq …``: run HQ and administer it from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from posapp.domain.errors import InvalidInput
+from posapp.hq import admin
+from posapp.hq.config import HqSettings
+from posapp.hq.db import HqDatabase
+from posapp.hq.migrate import migrate
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    hq = sub.add_parser("hq", help="run and administer HQ (the brand's server)")
+    hq.add_argument(
+        "--db", help="database URL (default: SQLite in the HQ data dir; POSAPP_HQ_DATABASE_URL)"
+    )
+    hq.add_argument(
+        "--hq-data-dir",
+        type=Path,
+        help="HQ data dir (default: POSAPP_HQ_DATA_DIR or the OS data dir)",
+    )
+    cmds = hq.add_subparsers(dest="hq_command", metavar="COMMAND", required=True)
+
+    serve = cmds.add_parser("serve", help="start HQ under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+
+    cmds.add_parser("migrate", help="bring HQ's database to the current schema")
+
+    store = cmds.add_parser("store", help="stores")
+    store_cmds = store.add_subparsers(dest="store_command", required=True)
+    store_add = store_cmds.add_parser("add", help="add a store")
+    store_add.add_argument("store_id")
+    store_add.add_argument("--name", required=True)
+    store_add.add_argument("--region", default="CN")
+    store_add.add_argument("--currency", default="CNY")
+
+    staff = cmds.add_parser("staff", help="staff")
+    staff_cmds = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_cmds.add_parser("add", help="add a staff member to a store")
+    staff_add.add_argument("store_id")
+    staff_add.add_argument("--name", required=True)
+    staff_add.add_argument("--role", required=True, choices=admin.ROLES)
+    staff_add.add_argument("--pin", required=True, help="4–12 digits (stored as an Argon2id hash)")
+    staff_add.add_argument("--id", dest="staff_id")
+
+    code = cmds.add_parser("device-code", help="a one-time code to register a counter of STORE")
+    code.add_argument("store_id")
+
+    cmds.add_parser("partner-key", help="a credential for the mini-program backend")
+    cmds.add_parser("admin-key", help="a credential for HQ administrators (erasure, reports)")
+
+    rules = cmds.add_parser(
+        "rules", help="ladder thresholds, follow-up rules, channel URL templates"
+    )
+    rules_cmds = rules.add_subparsers(dest="rules_command", required=True)
+    rules_set = rules_cmds.add_parser("set", help="replace one rule set with JSON")
+    rules_set.add_argument("kind", choices=admin.RULE_KINDS)
+    rules_set.add_argument(
+        "json", help="JSON object, e.g. '{\"regular_min_purchases\": 3}' (or @file.json)"
+    )
+
+
+def settings_from(args: argparse.Namespace) -> HqSettings:
+    overrides: dict[str, object] = {}
+    if args.db:
+        overrides["database_url"] = args.db
+    if args.hq_data_dir:
+        overrides["data_dir"] = args.hq_data_dir
+    return HqSettings(**overrides)  # type: ignore[arg-type]
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if args.hq_command == "serve":
+        return _serve(settings, args.host, args.port)
+    db = HqDatabase(settings.db_url)
+    try:
+        migrate(db)
+        if args.hq_command == "migrate":
+            print(
+                f"HQ database at the current schema: {db.engine.url.render_as_string(hide_password=True)}"
+            )
+            return 0
+        return _admin(db, settings, args)
+    except InvalidInput as exc:
+        print(f"posapp hq: {exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    except admin.NotFound as exc:
+        print(f"posapp hq: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+
+
+def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.write() as session:
+        if args.hq_command == "store":
+            store = admin.add_store(
+                session,
+                store_id=args.store_id,
+                name=args.name,
+                now=now,
+                region=args.region,
+                currency=args.currency,
+            )
+            print(f"store {store.id} (no. {store.store_no}) added")
+        elif args.hq_command == "staff":
+            staff = admin.add_staff(
+                session, store_id=args.store_id, name=args.name, role=args.role, pin=args.pin, now=now,
+                staff_id=args.staff_id,
+            )  # fmt: skip
+            print(f"staff {staff.id} ({staff.role}) added")
+        elif args.hq_command == "device-code":
+            code = admin.device_code(
+                session, store_id=args.store_id, now=now, minutes=settings.device_code_minutes
+            )
+            print(code)
+        elif args.hq_command in ("partner-key", "admin-key"):
+            kind = "partner" if args.hq_command == "partner-key" else "admin"
+            print(admin.add_credential(session, kind=kind, name=kind, now=now))
+        elif args.hq_command == "rules":
+            text = Path(args.json[1:]).read_text() if args.json.startswith("@") else args.json
+            try:
+                body = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput("rules", "not_json", f"Not JSON: {exc.msg}") from exc
+            if not isinstance(body, dict):
+                raise InvalidInput("rules", "not_object", "Rules are a JSON object.")
+            print(
+                json.dumps(
+                    admin.set_rules(session, kind=args.kind, body=body, now=now), ensure_ascii=False
+                )
+            )
+    return 0
+
+
+def _serve(settings: HqSettings, host: str, port: int) -> int:
+    import uvicorn
+
+    from posapp.hq.app import create_app
+
+    db = HqDatabase(settings.db_url)
+    migrate(db)
+    app = create_app(settings, db)
+    print(
+        f"posapp HQ on http://{host}:{port}  (database: {db.engine.url.render_as_string(hide_password=True)})"
+    )
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
+    db.close()
+    return 0

@@ -1,0 +1,48 @@
+"""HQ configuration from the environment (``POSAPP_HQ_*``), validated at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("posapp", appauthor=False)) / "hq"
+
+
+class HqSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSAPP_HQ_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    master_key: SecretStr | None = None
+    rate_limit_per_minute: int = 1200
+    max_body_bytes: int = 4 * 1024 * 1024
+    device_code_minutes: int = 24 * 60
+    page_limit: int = 1000
+    clock_skew_warn_s: int = 300
+    log_level: str = "info"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hq.db'}"
+
+    def master_key_bytes(self) -> bytes:
+        """HQ's master key: from the environment, or made once and kept 0600 in the data dir.
+
+        Several HQ processes on one database must share it: set POSAPP_HQ_MASTER_KEY.
+        """
+        if self.master_key is not None:
+            return self.master_key.get_secret_value().encode()
+        path = self.data_dir / "master.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()

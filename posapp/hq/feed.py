@@ -1,0 +1,263 @@
+"""The per-store feed of changes, and the snapshot a device starts from.
+
+Cursors: ``c:<epoch>:<seq>:<tag>`` follows the feed after ``seq``;
+``s:<epoch>:<as_of>:<tag>:<after>`` pages through a snapshot of the store's members taken
+at ``as_of``; the tag fingerprints the change at that seq. A cursor from another
+database epoch (HQ restored from a backup, or a different HQ) or from the future is refused
+with ``CursorGone`` and the device starts a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from posapp.domain.phone import mask_phone
+from posapp.hq.db import current_seq, take_seqs
+from posapp.hq.models import (
+    Change,
+    Consent,
+    HqState,
+    Member,
+    MemberAlias,
+    MemberStore,
+    RuleSet,
+    Staff,
+)
+from posapp.protocol.sync import Change as WireChange
+
+CHUNK = 500
+
+
+class CursorGone(Exception):
+    """The cursor cannot be continued; the device must take a fresh snapshot (HTTP 410)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    store_id: str | None
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def chunks(items: Iterable[str], size: int = CHUNK) -> Iterable[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def emit(session: Session, pending: list[Pending], *, now: datetime) -> None:
+    """Append changes with seqs from the sequencer, inside the caller's write transaction."""
+    if not pending:
+        return
+    seqs = take_seqs(session, len(pending))
+    session.execute(
+        insert(Change),
+        [
+            {
+                "seq": seq,
+                "store_id": p.store_id,
+                "kind": p.kind,
+                "key": p.key,
+                "data": json.dumps(p.data, ensure_ascii=False, separators=(",", ":")),
+                "created_at": now,
+            }
+            for seq, p in zip(seqs, pending, strict=True)
+        ],
+    )
+
+
+def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What a store keeps of each member: enough to recognise them offline, phone included."""
+    ids = list(dict.fromkeys(member_ids))
+    views: dict[str, dict[str, Any]] = {}
+    consents: dict[str, dict[str, bool]] = defaultdict(dict)
+    codes: dict[str, list[str]] = defaultdict(list)
+    for part in chunks(ids):
+        for c in session.execute(
+            select(Consent.member_id, Consent.purpose, Consent.granted)
+            .where(Consent.member_id.in_(part))
+            .order_by(Consent.id)
+        ):
+            consents[c.member_id][c.purpose] = c.granted
+        for a in session.execute(
+            select(MemberAlias.member_id, MemberAlias.local_id, MemberAlias.member_code).where(
+                MemberAlias.member_id.in_(part)
+            )
+        ):
+            codes[a.member_id].append(a.member_code)
+        for m in session.scalars(select(Member).where(Member.id.in_(part))):
+            views[m.id] = {
+                "member_id": m.id,
+                "member_code": m.member_code,
+                "other_codes": sorted(set(codes[m.id]) - {m.member_code}),
+                "phone_e164": m.phone_e164,
+                "phone_masked": mask_phone(m.phone_e164) if m.phone_e164 else "",
+                "name": m.name,
+                "birthday": m.birthday.isoformat() if m.birthday else None,
+                "rung": m.rung,
+                "guide_id": m.guide_id,
+                "home_store_id": m.home_store_id,
+                "enrolled_at": _iso(m.enrolled_at),
+                "visit_count": m.visit_count,
+                "lifetime_spend_fen": m.lifetime_spend_fen,
+                "last_visit_at": _iso(m.last_visit_at),
+                "referrals": m.referrals,
+                "consents": consents[m.id],
+            }
+    return views
+
+
+def member_changes(session: Session, member_ids: Iterable[str]) -> list[Pending]:
+    """One ``member`` change for every store that holds each member."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return []
+    views = member_views(session, ids)
+    holders: dict[str, list[str]] = defaultdict(list)
+    for part in chunks(ids):
+        for row in session.execute(
+            select(MemberStore.member_id, MemberStore.store_id).where(
+                MemberStore.member_id.in_(part)
+            )
+        ):
+            holders[row.member_id].append(row.store_id)
+    return [
+        Pending(store, "member", member_id, views[member_id])
+        for member_id in ids
+        if member_id in views
+        for store in sorted(holders[member_id])
+    ]
+
+
+def epoch(session: Session) -> str:
+    return session.execute(select(HqState.epoch).where(HqState.id == 1)).scalar_one()
+
+
+def _tag(session: Session, seq: int) -> str:
+    """A fingerprint of the change at ``seq``: a database restored from an older backup
+    re-issues seqs for different changes, and the fingerprint then no longer matches."""
+    if seq == 0:
+        return "0"
+    created = session.scalar(select(Change.created_at).where(Change.seq == seq))
+    if created is None:
+        return "-"
+    return hashlib.sha256(f"{seq}:{created.isoformat()}".encode()).hexdigest()[:10]
+
+
+def _parse(session: Session, cursor: str, current_epoch: str) -> tuple[str, int, str]:
+    parts = cursor.split(":")
+    try:
+        if parts[0] == "c" and len(parts) == 4 and parts[1] == current_epoch:
+            seq = int(parts[2])
+            if _tag(session, seq) == parts[3]:
+                return "c", seq, ""
+        if parts[0] == "s" and len(parts) == 5 and parts[1] == current_epoch:
+            seq = int(parts[2])
+            if _tag(session, seq) == parts[3]:
+                return "s", seq, parts[4]
+    except ValueError:
+        pass
+    raise CursorGone(cursor)
+
+
+def _cursor(
+    session: Session, mode: str, current_epoch: str, seq: int, after: str | None = None
+) -> str:
+    tail = f":{after}" if after is not None else ""
+    return f"{mode}:{current_epoch}:{seq}:{_tag(session, seq)}{tail}"
+
+
+def read_changes(
+    session: Session, *, store_id: str, cursor: str | None, limit: int
+) -> tuple[list[WireChange], str, bool]:
+    """One page of the store's feed: ``(changes, next_cursor, has_more)``."""
+    current_epoch = epoch(session)
+    top = current_seq(session)
+    if not cursor:
+        return _snapshot_page(session, store_id, current_epoch, top, "", limit, first=True)
+    mode, seq, after = _parse(session, cursor, current_epoch)
+    if seq > top:
+        raise CursorGone(cursor)  # from the future: this database is older than the cursor
+    if mode == "s":
+        return _snapshot_page(session, store_id, current_epoch, seq, after, limit, first=False)
+    rows = session.execute(
+        select(Change.seq, Change.kind, Change.key, Change.data)
+        .where(Change.seq > seq, or_(Change.store_id == store_id, Change.store_id.is_(None)))
+        .order_by(Change.seq)
+        .limit(limit)
+    ).all()
+    changes = [WireChange(seq=r.seq, kind=r.kind, key=r.key, data=json.loads(r.data)) for r in rows]
+    last = changes[-1].seq if changes else seq
+    return changes, _cursor(session, "c", current_epoch, last), len(changes) == limit
+
+
+def _snapshot_page(
+    session: Session,
+    store_id: str,
+    current_epoch: str,
+    as_of: int,
+    after: str,
+    limit: int,
+    *,
+    first: bool,
+) -> tuple[list[WireChange], str, bool]:
+    changes: list[WireChange] = []
+    if first:
+        changes.append(WireChange(seq=as_of, kind="store", key=store_id, data={"snapshot": True}))
+        for rule in session.scalars(select(RuleSet)):
+            changes.append(
+                WireChange(seq=as_of, kind="rules", key=rule.kind, data=json.loads(rule.body))
+            )
+        for s in session.scalars(select(Staff).where(Staff.store_id == store_id)):
+            changes.append(WireChange(seq=as_of, kind="staff", key=s.id, data=staff_view(s)))
+    ids = session.scalars(
+        select(MemberStore.member_id)
+        .join(Member, Member.id == MemberStore.member_id)
+        .where(
+            MemberStore.store_id == store_id,
+            MemberStore.member_id > after,
+            Member.erased_at.is_(None),
+        )
+        .order_by(MemberStore.member_id)
+        .limit(limit)
+    ).all()
+    views = member_views(session, ids)
+    changes += [WireChange(seq=as_of, kind="member", key=i, data=views[i]) for i in ids]
+    if len(ids) == limit:
+        return changes, _cursor(session, "s", current_epoch, as_of, ids[-1]), True
+    return changes, _cursor(session, "c", current_epoch, as_of), True
+
+
+def staff_view(s: Staff) -> dict[str, Any]:
+    return {
+        "staff_id": s.id,
+        "staff_no": s.staff_no,
+        "store_id": s.store_id,
+        "name": s.name,
+        "role": s.role,
+        "pin_hash": s.pin_hash,
+        "active": s.active,
+    }

@@ -1,0 +1,536 @@
+"""Push: a device's events applied exactly once, in seq order, in one transaction.
+
+Facts never conflict: HQ stores every event under ``UNIQUE(event_id)`` and
+``UNIQUE(device_id, seq)``, derives state from them, and answers ``acked_through``. A
+replay is acknowledged again; a gap stops the batch and names the expected seq; an
+invalid event is stored as rejected and acknowledged (it must never wedge the queue);
+a replayed event id with a different payload is flagged and not applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from posapp.domain.consent import Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ladder import CustomerStanding, LadderRules, assess
+from posapp.domain.member_code import new_member_code
+from posapp.domain.phone import parse_mobile
+from posapp.hq.feed import Pending, chunks, emit, member_changes
+from posapp.hq.models import (
+    Consent,
+    Device,
+    Erasure,
+    ErasureAck,
+    Event,
+    EventConflict,
+    InviteRecord,
+    Member,
+    MemberAlias,
+    MemberStore,
+    Redemption,
+    RuleSet,
+    Sale,
+)
+from posapp.hq.security import phone_fingerprint
+from posapp.protocol.events import (
+    EVENT_TYPES,
+    ConsentChanged,
+    ConsentChoice,
+    ErasureApplied,
+    EventPayload,
+    InviteIssued,
+    MemberEnrolled,
+    SaleLinked,
+    SaleRecorded,
+)
+from posapp.protocol.sync import EventEnvelope, PushResponse, Rejection
+
+
+class Refused(Exception):
+    """An event HQ stores but does not apply; the reason flows back to the store."""
+
+
+def payload_hash(payload: dict[str, object]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ladder_rules(session: Session) -> LadderRules:
+    body = session.scalar(select(RuleSet.body).where(RuleSet.kind == "ladder"))
+    return LadderRules.from_dict(json.loads(body)) if body else LadderRules()
+
+
+@dataclass
+class Applier:
+    """Applies one device's new events; collects which members to recompute and announce."""
+
+    session: Session
+    device: Device
+    now: datetime
+    master_key: bytes
+    touched: set[str] = field(default_factory=set)
+    pending: list[Pending] = field(default_factory=list)
+    aliases: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
+    sales_seen: set[str] = field(default_factory=set)
+
+    def prefetch(self, payloads: list[EventPayload]) -> None:
+        """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
+        local_ids = {p.member_id for p in payloads if getattr(p, "member_id", None)}
+        for part in chunks(sorted(local_ids)):
+            self.aliases.update(dict.fromkeys(part))
+            for row in self.session.execute(
+                select(MemberAlias.local_id, Member.id, Member.erased_at)
+                .join(Member, MemberAlias.member_id == Member.id)
+                .where(MemberAlias.local_id.in_(part))
+            ):
+                self.aliases[row.local_id] = (row.id, row.erased_at is not None)
+        purchases = [p.purchase_id for p in payloads if isinstance(p, SaleRecorded)]
+        for part in chunks(purchases):
+            self.sales_seen.update(
+                self.session.scalars(select(Sale.purchase_id).where(Sale.purchase_id.in_(part)))
+            )
+
+    @property
+    def store_id(self) -> str:
+        return self.device.store_id
+
+    def apply(self, payload: EventPayload) -> None:
+        if isinstance(payload, SaleRecorded):
+            self._sale(payload)
+        elif isinstance(payload, MemberEnrolled):
+            self._enrolled(payload)
+        elif isinstance(payload, ConsentChanged):
+            self._consent(payload)
+        elif isinstance(payload, SaleLinked):
+            self._linked(payload)
+        elif isinstance(payload, ErasureApplied):
+            self._erasure_applied(payload)
+        elif isinstance(payload, InviteIssued):
+            self._invite(payload)
+        else:  # a type known to the protocol but not acted on here yet
+            raise Refused(f"event type {payload.type} is not handled by this HQ")
+
+    def canonical(self, local_id: str) -> tuple[str, bool] | None:
+        """``(canonical member id, erased)`` for a device-made member id, if HQ knows it."""
+        if local_id in self.aliases:
+            return self.aliases[local_id]
+        row = self.session.execute(
+            select(Member.id, Member.erased_at)
+            .join(MemberAlias, MemberAlias.member_id == Member.id)
+            .where(MemberAlias.local_id == local_id)
+        ).one_or_none()
+        return (row.id, row.erased_at is not None) if row else None
+
+    def _sale(self, p: SaleRecorded) -> None:
+        member_id = None
+        if p.member_id:
+            known = self.canonical(p.member_id)
+            if known and known[1]:
+                member_id = None  # an erased member's sale stays, anonymous
+            elif known:
+                member_id = known[0]
+        if p.purchase_id in self.sales_seen:
+            raise Refused("a sale with this purchase_id is already recorded")
+        self.sales_seen.add(p.purchase_id)
+        self.session.add(
+            Sale(
+                purchase_id=p.purchase_id,
+                store_id=self.store_id,
+                device_id=self.device.id,
+                receipt_no=p.receipt_no,
+                amount_fen=p.amount_fen,
+                currency=p.currency,
+                staff_id=p.staff_id,
+                member_id=member_id,
+                member_local_id=p.member_id if member_id is None and p.member_id else None,
+                occurred_at=p.occurred_at.replace(tzinfo=None),
+            )
+        )
+        if member_id:
+            self.touched.add(member_id)
+
+    def _enrolled(self, p: MemberEnrolled) -> None:
+        session = self.session
+        try:
+            if parse_mobile(p.phone_e164) != p.phone_e164:
+                raise Refused("phone is not in E.164 form")
+        except InvalidInput as exc:
+            raise Refused(f"phone refused: {exc.rule}") from exc
+        known = self.canonical(p.member_id)
+        if known and known[1]:
+            raise Refused("this member was erased; the enrolment is not applied again")
+        enrolled_at = p.enrolled_at.replace(tzinfo=None)
+        erased = (
+            session.execute(
+                select(Erasure.erased_at).where(
+                    Erasure.phone_hash == phone_fingerprint(self.master_key, p.phone_e164)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if any(at >= enrolled_at for at in erased):
+            raise Refused("stale enrolment of a member erased after it was made")
+        if known:
+            member_id = known[0]
+        else:
+            existing = session.scalar(select(Member).where(Member.phone_e164 == p.phone_e164))
+            if existing is None:
+                code = p.member_code
+                while session.scalar(select(Member.id).where(Member.member_code == code)):
+                    code = new_member_code()
+                existing = Member(
+                    id=p.member_id,
+                    member_code=code,
+                    phone_e164=p.phone_e164,
+                    name=p.name,
+                    birthday=p.birthday,
+                    rung="member",
+                    guide_id=p.guide_id,
+                    home_store_id=self.store_id,
+                    enrolled_at=enrolled_at,
+                    visit_count=0,
+                    lifetime_spend_fen=0,
+                    referrals=0,
+                    updated_at=self.now,
+                )
+                session.add(existing)
+                session.flush()
+            else:
+                if existing.name is None and p.name:
+                    existing.name = p.name
+                if existing.birthday is None and p.birthday:
+                    existing.birthday = p.birthday
+                if existing.guide_id is None and p.guide_id:
+                    existing.guide_id = p.guide_id
+            member_id = existing.id
+            self.aliases[p.member_id] = (member_id, False)
+            session.add(
+                MemberAlias(
+                    local_id=p.member_id,
+                    member_id=member_id,
+                    store_id=self.store_id,
+                    member_code=p.member_code,
+                )
+            )
+            if member_id != p.member_id:
+                self.pending.append(
+                    Pending(
+                        self.store_id,
+                        "member.merged",
+                        p.member_id,
+                        {"from": p.member_id, "into": member_id},
+                    )
+                )
+        self._hold(member_id)
+        for choice in p.consents:
+            self._record_consent(member_id, choice, p.enrolled_at)
+        # Sales this store recorded before HQ knew the member now find their owner.
+        session.execute(
+            update(Sale)
+            .where(Sale.member_local_id == p.member_id, Sale.member_id.is_(None))
+            .values(member_id=member_id, member_local_id=None)
+        )
+        if p.purchase_id:
+            session.execute(
+                update(Sale).where(Sale.purchase_id == p.purchase_id).values(member_id=member_id)
+            )
+        self.touched.add(member_id)
+
+    def _hold(self, member_id: str) -> None:
+        if self.session.get(MemberStore, (member_id, self.store_id)) is None:
+            self.session.add(MemberStore(member_id=member_id, store_id=self.store_id))
+            self.session.flush()
+
+    def _record_consent(self, member_id: str, choice: ConsentChoice, at: datetime) -> None:
+        self.session.add(
+            Consent(
+                member_id=member_id,
+                purpose=choice.purpose,
+                granted=choice.granted,
+                notice_id=choice.notice.notice_id,
+                notice_version=choice.notice.version,
+                notice_language=choice.notice.language,
+                notice_hash=choice.notice.text_hash,
+                source="store",
+                store_id=self.store_id,
+                recorded_at=at.replace(tzinfo=None),
+            )
+        )
+
+    def _consent(self, p: ConsentChanged) -> None:
+        known = self.canonical(p.member_id)
+        if known is None:
+            raise Refused("consent for a member HQ does not know")
+        if known[1]:
+            raise Refused("this member was erased")
+        self._record_consent(known[0], p.choice, p.changed_at)
+        self.touched.add(known[0])
+
+    def _linked(self, p: SaleLinked) -> None:
+        known = self.canonical(p.member_id)
+        if known is None or known[1]:
+            raise Refused("the sale's member is unknown or erased")
+        sale = self.session.get(Sale, p.purchase_id)
+        if sale is None or sale.store_id != self.store_id:
+            raise Refused("no such sale from this store")
+        sale.member_id = known[0]
+        self.touched.add(known[0])
+
+    def _invite(self, p: InviteIssued) -> None:
+        if self.session.get(InviteRecord, p.token) is not None:
+            raise Refused("this invite was already reported")
+        self.session.add(
+            InviteRecord(
+                token=p.token,
+                store_id=self.store_id,
+                device_id=self.device.id,
+                channel=p.channel,
+                staff_id=p.staff_id,
+                member_local_id=p.member_id,
+                purchase_id=p.purchase_id,
+                issued_at=p.issued_at.replace(tzinfo=None),
+            )
+        )
+        self.session.flush()
+        redeemed = self.session.get(Redemption, p.token)
+        # The customer may have scanned before this store synced: credit the sale now.
+        if redeemed is not None and credit_sale(
+            self.session, token=p.token, member_id=redeemed.member_id
+        ):
+            self.touched.add(redeemed.member_id)
+
+    def _erasure_applied(self, p: ErasureApplied) -> None:
+        if self.session.get(Erasure, p.member_id) is None:
+            raise Refused("no erasure for this member")
+        if self.session.get(ErasureAck, (p.member_id, self.store_id)) is None:
+            self.session.add(
+                ErasureAck(member_id=p.member_id, store_id=self.store_id, applied_at=self.now)
+            )
+
+    def finish(self) -> None:
+        """Recompute the touched members from the facts, then announce them and the rest."""
+        recompute_members(self.session, self.touched, now=self.now)
+        self.session.flush()
+        emit(
+            self.session,
+            self.pending + member_changes(self.session, sorted(self.touched)),
+            now=self.now,
+        )
+
+
+def recompute_members(session: Session, member_ids: set[str], *, now: datetime) -> None:
+    """Visits, spend, last visit and rung, derived again from all of each member's sales."""
+    if not member_ids:
+        return
+    session.flush()
+    rules = ladder_rules(session)
+    since = now - timedelta(days=rules.longest_window_days)
+    for part in chunks(sorted(member_ids)):
+        totals = {
+            r.member_id: r
+            for r in session.execute(
+                select(
+                    Sale.member_id,
+                    func.count().label("visits"),
+                    func.coalesce(func.sum(Sale.amount_fen), 0).label("spend"),
+                    func.max(Sale.occurred_at).label("last"),
+                )
+                .where(Sale.member_id.in_(part))
+                .group_by(Sale.member_id)
+            )
+        }
+        days: dict[str, list[datetime]] = {m: [] for m in part}
+        for r in session.execute(
+            select(Sale.member_id, Sale.occurred_at).where(
+                Sale.member_id.in_(part), Sale.occurred_at >= since
+            )
+        ):
+            days[r.member_id].append(r.occurred_at)
+        membership: dict[str, bool] = {}
+        for r in session.execute(
+            select(Consent.member_id, Consent.granted)
+            .where(Consent.member_id.in_(part), Consent.purpose == Purpose.MEMBERSHIP.value)
+            .order_by(Consent.id)
+        ):
+            membership[r.member_id] = r.granted
+        for member in session.scalars(select(Member).where(Member.id.in_(part))):
+            total = totals.get(member.id)
+            member.visit_count = total.visits if total else 0
+            member.lifetime_spend_fen = int(total.spend) if total else 0
+            member.last_visit_at = total.last if total else None
+            recent = tuple(d.date() for d in days[member.id])
+            if not recent and member.last_visit_at:
+                recent = (member.last_visit_at.date(),)
+            standing = CustomerStanding(
+                is_member=membership.get(member.id, False),
+                purchase_days=recent,
+                lifetime_spend_fen=member.lifetime_spend_fen,
+                referrals=member.referrals,
+                has_guide=member.guide_id is not None,
+            )
+            member.rung = assess(standing, rules, now.date()).rung.value
+            member.updated_at = now
+
+
+def push(
+    session: Session,
+    *,
+    device: Device,
+    events: list[EventEnvelope],
+    now: datetime,
+    master_key: bytes,
+) -> PushResponse:
+    """Store and apply a batch; the caller's transaction commits all of it or none."""
+    session.refresh(device, with_for_update=True)
+    expected = device.last_seq + 1
+    ordered = sorted(events, key=lambda e: e.seq)
+    rejected: list[Rejection] = []
+    flagged: list[Rejection] = []
+    applier = Applier(session, device, now, master_key)
+
+    replays = [e for e in ordered if e.seq < expected]
+    if replays:
+        stored = {
+            row.seq: row
+            for row in session.execute(
+                select(Event.seq, Event.event_id, Event.payload_hash).where(
+                    Event.device_id == device.id, Event.seq.in_([e.seq for e in replays])
+                )
+            )
+        }
+        for e in replays:
+            row = stored.get(e.seq)
+            digest = payload_hash(e.payload)
+            if row is None or row.event_id != e.event_id or row.payload_hash != digest:
+                flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason="replay differs"))
+                _flag(session, e, digest, now)
+
+    gap_at: int | None = None
+    batch: list[tuple[EventEnvelope, str, EventPayload | None, str | None]] = []
+    for e in ordered:
+        if e.seq < expected:
+            continue
+        if e.seq > expected:
+            gap_at = expected
+            break
+        model, problem = _validate(e)
+        batch.append((e, payload_hash(e.payload), model, problem))
+        expected += 1
+    applier.prefetch([m for _, _, m, _ in batch if m is not None])
+    used: set[str] = set()
+    for part in chunks([e.event_id for e, _, _, _ in batch]):
+        used.update(session.scalars(select(Event.event_id).where(Event.event_id.in_(part))))
+
+    rows = []
+    for e, digest, model, problem in batch:
+        status, reason = "applied", problem
+        event_id = e.event_id
+        if event_id in used:
+            status, reason = "flagged", "event_id already used at another seq"
+            event_id = f"{e.event_id}#{device.id[:8]}-{e.seq}"[:64]
+            flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason))
+            _flag(session, e, digest, now)
+        elif model is None:
+            status = "rejected"
+        else:
+            try:
+                if isinstance(model, SaleRecorded):
+                    applier.apply(model)  # checks before it writes: needs no savepoint
+                else:
+                    with session.begin_nested():
+                        applier.apply(model)
+            except Refused as exc:
+                status, reason = "rejected", str(exc)
+        if status == "rejected":
+            rejected.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason or ""))
+            applier.pending.append(
+                Pending(device.store_id, "event.rejected", e.event_id,
+                        {"event_id": e.event_id, "device_id": device.id, "seq": e.seq, "reason": reason})
+            )  # fmt: skip
+        used.add(e.event_id)
+        rows.append(
+            {
+                "event_id": event_id,
+                "device_id": device.id,
+                "seq": e.seq,
+                "store_id": device.store_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at.replace(tzinfo=None),
+                "received_at": now,
+                "schema_version": e.schema_version,
+                "payload": json.dumps(e.payload, ensure_ascii=False, separators=(",", ":")),
+                "payload_hash": digest,
+                "status": status,
+                "reason": reason,
+            }
+        )
+    if rows:
+        session.execute(insert(Event), rows)
+    device.last_seq = expected - 1
+    device.last_seen_at = now
+    applier.finish()
+    return PushResponse(
+        acked_through=device.last_seq,
+        expected_seq=gap_at,
+        rejected=rejected,
+        flagged=flagged,
+        hq_time=now,
+    )
+
+
+def _validate(e: EventEnvelope) -> tuple[EventPayload | None, str | None]:
+    model = EVENT_TYPES.get(e.type)
+    if model is None:
+        return None, f"unknown event type {e.type[:32]!r}"
+    if e.schema_version != 1:
+        return None, f"unknown schema_version {e.schema_version}"
+    try:
+        return model.model_validate(e.payload), None
+    except ValidationError as exc:
+        return None, _brief(exc)
+
+
+def _flag(session: Session, e: EventEnvelope, digest: str, now: datetime) -> None:
+    seen = session.scalar(
+        select(EventConflict.id).where(
+            EventConflict.event_id == e.event_id, EventConflict.payload_hash == digest
+        )
+    )
+    if seen is None:
+        session.add(
+            EventConflict(
+                event_id=e.event_id,
+                device_id=e.device_id,
+                seq=e.seq,
+                payload_hash=digest,
+                received_at=now,
+            )
+        )
+
+
+def _brief(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"invalid payload: {where}: {first.get('msg', '')}"[:256]
+
+
+def credit_sale(session: Session, *, token: str, member_id: str) -> bool:
+    """Give the invite's sale to the member who redeemed it, whichever of the two HQ heard first."""
+    record = session.get(InviteRecord, token)
+    if record is None or record.purchase_id is None:
+        return False
+    result = session.execute(
+        update(Sale)
+        .where(Sale.purchase_id == record.purchase_id, Sale.member_id.is_(None))
+        .values(member_id=member_id, member_local_id=None)
+    )
+    return bool(result.rowcount)

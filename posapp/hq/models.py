@@ -1,0 +1,302 @@
+"""HQ's tables: canonical members across stores, the event log, the per-store change feed.
+
+Portable between SQLite (the zero-set-up default) and PostgreSQL (at scale).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class HqState(Base):
+    """One row: this HQ database's epoch, so cursors from another (restored) database are refused."""
+
+    __tablename__ = "hq_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Counter(Base):
+    """The single sequencer: change seqs are taken from here inside the writing transaction."""
+
+    __tablename__ = "counter"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Store(Base):
+    __tablename__ = "store"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_no: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str] = mapped_column(String(2), default="CN")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("store.id"), index=True)
+    staff_no: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    pin_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Device(Base):
+    """A registered counter. HQ keeps only hashes of its secret (current and, while rotating, previous)."""
+
+    __tablename__ = "device"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("store.id"), index=True)
+    device_no: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_skew_s: Mapped[int | None] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("store_id", "device_no"),)
+
+
+class DeviceCode(Base):
+    """A one-time registration code: stored hashed, expires, used once."""
+
+    __tablename__ = "device_code"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("store.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Credential(Base):
+    """Partner (mini-program backend) and admin credentials, separate from devices."""
+
+    __tablename__ = "credential"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Event(Base):
+    """Every fact a device pushed, exactly once, with what HQ made of it."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    store_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    schema_version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+
+
+class EventConflict(Base):
+    """A replayed event_id whose payload differs from the stored one: flagged, never applied."""
+
+    __tablename__ = "event_conflict"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Member(Base):
+    """The canonical member: one per normalised phone across every store."""
+
+    __tablename__ = "member"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_code: Mapped[str] = mapped_column(String(16), unique=True)
+    phone_e164: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    rung: Mapped[str] = mapped_column(String(16), default="member")
+    guide_id: Mapped[str | None] = mapped_column(String(64))
+    home_store_id: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime)
+    visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    lifetime_spend_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    referrals: Mapped[int] = mapped_column(Integer, default=0)
+    referred_by: Mapped[str | None] = mapped_column(String(64))
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))
+    wechat_unionid: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MemberAlias(Base):
+    """A device-made member id (and its code) and the canonical member it belongs to."""
+
+    __tablename__ = "member_alias"
+    local_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    member_code: Mapped[str] = mapped_column(String(16))
+
+
+class MemberStore(Base):
+    """Which stores hold a member: they receive the member's changes."""
+
+    __tablename__ = "member_store"
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Consent(Base):
+    __tablename__ = "consent"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    notice_id: Mapped[str] = mapped_column(String(64))
+    notice_version: Mapped[int] = mapped_column(Integer)
+    notice_language: Mapped[str] = mapped_column(String(16))
+    notice_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Sale(Base):
+    """A sale fact from a store; the member link survives erasure as an anonymous id."""
+
+    __tablename__ = "sale"
+    purchase_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64))
+    receipt_no: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    member_local_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_sale_store_time", "store_id", "occurred_at"),
+        Index("ix_sale_member_time", "member_id", "occurred_at"),
+    )
+
+
+class Change(Base):
+    """The feed: one row per thing a store must learn, in HQ commit order (``seq``)."""
+
+    __tablename__ = "change"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_change_store_seq", "store_id", "seq"),)
+
+
+class Erasure(Base):
+    """A member HQ erased: blocks re-creation from stale events; records which stores applied it."""
+
+    __tablename__ = "erasure"
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime)
+    requested_by: Mapped[str] = mapped_column(String(64))
+
+
+class ErasureAck(Base):
+    __tablename__ = "erasure_ack"
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RuleSet(Base):
+    __tablename__ = "rule_set"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Redemption(Base):
+    """An invite token redeemed once; a second redemption answers this stored result."""
+
+    __tablename__ = "redemption"
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(64))
+    guide_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    response: Mapped[str] = mapped_column(Text)
+    redeemed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RateWindow(Base):
+    """Requests per credential per window, kept in the database so any HQ process can count."""
+
+    __tablename__ = "rate_window"
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class InviteRecord(Base):
+    """An invite a counter reported issuing: who made it and for which sale."""
+
+    __tablename__ = "invite"
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    member_local_id: Mapped[str | None] = mapped_column(String(64))
+    purchase_id: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)

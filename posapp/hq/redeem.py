@@ -1,0 +1,159 @@
+"""Redeeming a QR invite: one code path for the mini-program backend and HQ's join page.
+
+The token is verified with the store's derived key (so tokens made offline verify), the
+phone becomes one canonical member (created or merged), the store, guide and sale are
+credited, a referral credits its referrer, and a second redemption answers the first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from posapp.domain import invite as invites
+from posapp.domain.consent import Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ids import new_id
+from posapp.domain.member_code import new_member_code
+from posapp.domain.phone import parse_mobile
+from posapp.domain.text import clean_name
+from posapp.hq.feed import emit, member_changes
+from posapp.hq.ingest import credit_sale, recompute_members
+from posapp.hq.models import (
+    Consent,
+    Member,
+    MemberAlias,
+    MemberStore,
+    Redemption,
+    Staff,
+    Store,
+)
+from posapp.hq.security import store_invite_key
+from posapp.protocol.invites import RedeemRequest, RedeemResponse
+
+
+def verify_token(
+    session: Session, token: str, *, master_key: bytes, today: datetime
+) -> tuple[invites.Invite, Store]:
+    """The invite and its store, or an ``InvalidInput`` naming what is wrong with the token."""
+    claimed = invites.peek(token)
+    store = session.scalar(select(Store).where(Store.store_no == claimed.store_no))
+    if store is None:
+        raise InvalidInput("token", "other_store", "This invite names a store HQ does not know.")
+    invite = invites.verify(
+        token, store_invite_key(master_key, store.id), today=today.date(), store_no=store.store_no
+    )
+    return invite, store
+
+
+def redeem(
+    session: Session, request: RedeemRequest, *, master_key: bytes, now: datetime
+) -> RedeemResponse:
+    earlier = session.get(Redemption, request.token)
+    if earlier is not None:
+        return RedeemResponse.model_validate_json(earlier.response)
+    invite, store = verify_token(session, request.token, master_key=master_key, today=now)
+    granted = {c.purpose for c in request.consents if c.granted}
+    if Purpose.MEMBERSHIP.value not in granted:
+        raise InvalidInput(
+            "consent", "membership_required", "Membership consent is needed to join."
+        )
+    phone = parse_mobile(request.phone, store.region)
+    name = clean_name(request.name)
+    guide_id = None
+    if not invite.is_referral:
+        guide_id = session.scalar(
+            select(Staff.id).where(Staff.staff_no == invite.staff_no, Staff.store_id == store.id)
+        )
+    referrer = None
+    if invite.referrer_code:
+        referrer = session.scalar(
+            select(Member)
+            .outerjoin(MemberAlias, MemberAlias.member_id == Member.id)
+            .where(
+                or_(
+                    Member.member_code == invite.referrer_code,
+                    MemberAlias.member_code == invite.referrer_code,
+                ),
+                Member.erased_at.is_(None),
+            )
+            .limit(1)
+        )
+    member = session.scalar(select(Member).where(Member.phone_e164 == phone))
+    created = member is None
+    if member is None:
+        code = new_member_code()
+        while session.scalar(select(Member.id).where(Member.member_code == code)):
+            code = new_member_code()
+        member = Member(
+            id=new_id(),
+            member_code=code,
+            phone_e164=phone,
+            name=name,
+            rung="member",
+            guide_id=guide_id,
+            home_store_id=store.id,
+            enrolled_at=now,
+            visit_count=0,
+            lifetime_spend_fen=0,
+            referrals=0,
+            referred_by=referrer.id if referrer is not None else None,
+            updated_at=now,
+        )
+        session.add(member)
+        session.flush()
+        if referrer is not None and referrer.id != member.id:
+            referrer.referrals += 1
+    else:
+        if member.name is None and name:
+            member.name = name
+        if member.guide_id is None and guide_id:
+            member.guide_id = guide_id
+    member.wechat_openid = request.wechat_openid or member.wechat_openid
+    member.wechat_unionid = request.wechat_unionid or member.wechat_unionid
+    if session.get(MemberStore, (member.id, store.id)) is None:
+        session.add(MemberStore(member_id=member.id, store_id=store.id))
+    for choice in request.consents:
+        session.add(
+            Consent(
+                member_id=member.id,
+                purpose=choice.purpose,
+                granted=choice.granted,
+                notice_id=choice.notice.notice_id,
+                notice_version=choice.notice.version,
+                notice_language=choice.notice.language,
+                notice_hash=choice.notice.text_hash,
+                source="invite",
+                store_id=store.id,
+                recorded_at=now,
+            )
+        )
+    response = RedeemResponse(
+        member_id=member.id,
+        member_code=member.member_code,
+        created=created,
+        store_id=store.id,
+        guide_id=member.guide_id,
+        referred_by=member.referred_by,
+        channel=invite.channel.value,
+    )
+    session.add(
+        Redemption(
+            token=request.token,
+            store_id=store.id,
+            member_id=member.id,
+            guide_id=guide_id,
+            channel=invite.channel.value,
+            response=response.model_dump_json(),
+            redeemed_at=now,
+        )
+    )
+    session.flush()
+    credit_sale(session, token=request.token, member_id=member.id)
+    touched = {member.id} | ({referrer.id} if referrer is not None else set())
+    recompute_members(session, touched, now=now)
+    session.flush()
+    emit(session, member_changes(session, sorted(touched)), now=now)
+    return response
