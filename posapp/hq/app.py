@@ -4,8 +4,8 @@ Credentials: ``Authorization: Bearer <kind>.<id>.<secret>`` with kind ``d`` (a r
 counter, scoped to its store), ``p`` (the mini-program backend) or ``a`` (HQ admin).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the route signatures at run
+# time, and the dependencies they name are local to create_app.
 import logging
 import random
 import time

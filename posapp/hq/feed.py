@@ -233,6 +233,20 @@ def _snapshot_page(
             )
         for s in session.scalars(select(Staff).where(Staff.store_id == store_id)):
             changes.append(WireChange(seq=as_of, kind="staff", key=s.id, data=staff_view(s)))
+        # This store's own member ids that HQ merged into another store's member.
+        for alias in session.execute(
+            select(MemberAlias.local_id, MemberAlias.member_id).where(
+                MemberAlias.store_id == store_id, MemberAlias.local_id != MemberAlias.member_id
+            )
+        ):
+            changes.append(
+                WireChange(
+                    seq=as_of,
+                    kind="member.merged",
+                    key=alias.local_id,
+                    data={"from": alias.local_id, "into": alias.member_id},
+                )
+            )
     ids = session.scalars(
         select(MemberStore.member_id)
         .join(Member, Member.id == MemberStore.member_id)
