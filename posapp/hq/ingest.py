@@ -85,13 +85,7 @@ class Applier:
         """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
         local_ids = {p.member_id for p in payloads if getattr(p, "member_id", None)}
         for part in chunks(sorted(local_ids)):
-            self.aliases.update(dict.fromkeys(part))
-            for row in self.session.execute(
-                select(MemberAlias.local_id, Member.id, Member.erased_at)
-                .join(Member, MemberAlias.member_id == Member.id)
-                .where(MemberAlias.local_id.in_(part))
-            ):
-                self.aliases[row.local_id] = (row.id, row.erased_at is not None)
+            self._resolve(part)
         purchases = [p.purchase_id for p in payloads if isinstance(p, SaleRecorded)]
         for part in chunks(purchases):
             self.sales_seen.update(
@@ -119,15 +113,31 @@ class Applier:
             raise Refused(f"event type {payload.type} is not handled by this HQ")
 
     def canonical(self, local_id: str) -> tuple[str, bool] | None:
-        """``(canonical member id, erased)`` for a device-made member id, if HQ knows it."""
-        if local_id in self.aliases:
-            return self.aliases[local_id]
-        row = self.session.execute(
-            select(Member.id, Member.erased_at)
-            .join(MemberAlias, MemberAlias.member_id == Member.id)
-            .where(MemberAlias.local_id == local_id)
-        ).one_or_none()
-        return (row.id, row.erased_at is not None) if row else None
+        """``(canonical member id, erased)`` for a member id this store may name, if HQ knows it."""
+        if local_id not in self.aliases:
+            self._resolve([local_id])
+        return self.aliases[local_id]
+
+    def _resolve(self, ids: list[str]) -> None:
+        """A store may name its own device-made ids, or canonical members it holds; nothing else.
+
+        That is what keeps store B from touching store A's member by learning its id.
+        """
+        self.aliases.update(dict.fromkeys(ids))
+        for row in self.session.execute(
+            select(MemberAlias.local_id, Member.id, Member.erased_at)
+            .join(Member, MemberAlias.member_id == Member.id)
+            .where(MemberAlias.local_id.in_(ids), MemberAlias.store_id == self.store_id)
+        ):
+            self.aliases[row.local_id] = (row.id, row.erased_at is not None)
+        unresolved = [i for i in ids if self.aliases[i] is None]
+        if unresolved:
+            for row in self.session.execute(
+                select(Member.id, Member.erased_at)
+                .join(MemberStore, MemberStore.member_id == Member.id)
+                .where(Member.id.in_(unresolved), MemberStore.store_id == self.store_id)
+            ):
+                self.aliases[row.id] = (row.id, row.erased_at is not None)
 
     def _sale(self, p: SaleRecorded) -> None:
         member_id = None
@@ -236,12 +246,18 @@ class Applier:
         # Sales this store recorded before HQ knew the member now find their owner.
         session.execute(
             update(Sale)
-            .where(Sale.member_local_id == p.member_id, Sale.member_id.is_(None))
+            .where(
+                Sale.member_local_id == p.member_id,
+                Sale.member_id.is_(None),
+                Sale.store_id == self.store_id,
+            )
             .values(member_id=member_id, member_local_id=None)
         )
         if p.purchase_id:
             session.execute(
-                update(Sale).where(Sale.purchase_id == p.purchase_id).values(member_id=member_id)
+                update(Sale)
+                .where(Sale.purchase_id == p.purchase_id, Sale.store_id == self.store_id)
+                .values(member_id=member_id)
             )
         self.touched.add(member_id)
 

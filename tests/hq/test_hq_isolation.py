@@ -1,0 +1,103 @@
+"""Store isolation, swept over every endpoint: a counter of store B reads and writes nothing of A."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hq_harness import Hq, members_in
+
+SECRET_PHONE = "+8613812345678"
+
+
+def _setup(hq: Hq) -> tuple[Any, Any, str]:
+    hq.store("a")
+    hq.store("b")
+    at_a, at_b = hq.counter("a"), hq.counter("b")
+    enrol = at_a.enrol(SECRET_PHONE, name="李雷")
+    at_a.sale(member_id=enrol["payload"]["member_id"])
+    at_a.push()
+    at_b.sale()
+    at_b.push()
+    return at_a, at_b, enrol["payload"]["member_id"]
+
+
+def test_every_endpoint_is_scoped_to_the_callers_store(hq: Hq) -> None:
+    at_a, at_b, member_a = _setup(hq)
+    b = at_b.auth
+    checked: set[str] = set()
+
+    def check(op: str, answer: Any, *, status: int | set[int]) -> str:
+        checked.add(op)
+        allowed = {status} if isinstance(status, int) else status
+        assert answer.status_code in allowed, (op, answer.status_code, answer.text)
+        assert SECRET_PHONE not in answer.text and "138****5678" not in answer.text, op
+        assert member_a not in answer.text, op
+        return answer.text
+
+    check("health", hq.client.get("/healthz"), status=200)
+    check("getChanges", hq.client.get("/v1/sync/changes", headers=b), status=200)
+    forged = at_a.sale()  # an event in A's device's name, sent with B's credential
+    check(
+        "pushEvents",
+        hq.client.post("/v1/sync/push", json={"events": [forged]}, headers=b),
+        status=400,
+    )
+    sneaky = at_b.event("consent.changed", {"member_id": member_a, "choice": {
+        "purpose": "marketing", "granted": True,
+        "notice": {"notice_id": "p", "version": 1, "language": "zh", "text_hash": "b" * 64}},
+        "changed_at": "2026-11-25T00:00:00"})  # fmt: skip
+    text = check(
+        "pushEvents",
+        hq.client.post("/v1/sync/push", json={"events": [sneaky]}, headers=b),
+        status=200,
+    )
+    assert [r["seq"] for r in json.loads(text)["rejected"]] == [sneaky["seq"]]
+    assert hq.rows("SELECT count(*) FROM consent WHERE store_id = 'b'")[0][0] == 0
+    assert member_a not in members_in(at_b.pull())
+    check(
+        "redeemInvite", hq.client.post("/v1/invites/redeem", json={}, headers=b), status={403, 422}
+    )
+    check("eraseMember", hq.client.post(f"/v1/members/{member_a}/erase", headers=b), status=403)
+    check("getErasure", hq.client.get(f"/v1/members/{member_a}/erasure", headers=b), status=403)
+    for op, path in [("getCaptureReport", "capture"), ("getEnrolmentReport", "enrolments"),
+                     ("getRungReport", "rungs"), ("getRepurchaseReport", "repurchase")]:  # fmt: skip
+        check(
+            op,
+            hq.client.get(f"/v1/reports/{path}", params={"store_id": "a"}, headers=b),
+            status=403,
+        )
+        own = check(op, hq.client.get(f"/v1/reports/{path}", headers=b), status=200)
+        assert '"a"' not in own
+    check("rotateDeviceSecret", hq.client.post("/v1/devices/rotate", headers=b), status=200)
+    check(
+        "registerDevice",
+        hq.client.post("/v1/devices/register", json={"code": "WRONGCODE1"}),
+        status=422,
+    )
+
+    spec = hq.client.get("/openapi.json").json()
+    every = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    assert every == checked, f"endpoints not swept: {every - checked}"
+
+
+def test_a_consent_event_about_another_stores_member_does_not_touch_it(hq: Hq) -> None:
+    """B learns nothing and changes nothing of A's member, even knowing its id."""
+    _, at_b, member_a = _setup(hq)
+    before = hq.rows("SELECT count(*) FROM consent WHERE member_id = :m", m=member_a)[0][0]
+    sneaky = at_b.event("consent.changed", {"member_id": member_a, "choice": {
+        "purpose": "marketing", "granted": True,
+        "notice": {"notice_id": "p", "version": 1, "language": "zh", "text_hash": "b" * 64}},
+        "changed_at": "2026-11-25T00:00:00"})  # fmt: skip
+    answer = at_b.push([sneaky])
+    assert [r["seq"] for r in answer["rejected"]] == [sneaky["seq"]]
+    assert hq.rows("SELECT count(*) FROM consent WHERE member_id = :m", m=member_a)[0][0] == before
+
+
+def test_admin_sees_all_stores_and_partner_cannot_read_reports(hq: Hq) -> None:
+    _setup(hq)
+    report = hq.client.get("/v1/reports/capture", headers=hq.as_admin()).json()
+    assert {s["store_id"] for s in report["by_store"]} == {"a", "b"}
+    assert report["capture_rate"] == 0.5
+    assert hq.client.get("/v1/reports/capture", headers=hq.as_partner()).status_code == 403
+    assert hq.client.get("/v1/sync/changes", headers=hq.as_admin()).status_code == 403
