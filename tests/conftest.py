@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgcluster import PgCluster, pg_available
+from roster import CASHIER, GUIDE, MANAGER, STORE_ID
 
 from posapp.domain.consent import Notice
 from posapp.resources import current_notice
 from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.store.models import Staff, Store
-
-STORE_ID = "test-store"
-CASHIER = "cashier-1"
-GUIDE = "guide-1"
-MANAGER = "manager-1"
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +58,23 @@ def db(db_path: Path) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def notice() -> Notice:
     return current_notice("zh-CN")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One real PostgreSQL 15 per test run. Missing PostgreSQL is a failure, never a skip."""
+    reason = pg_available()
+    if reason:
+        where = "in CI" if os.environ.get("CI") == "true" else "here"
+        pytest.fail(f"PostgreSQL is needed {where}: {reason}", pytrace=False)
+    with PgCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh database of its own for each test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_cluster.create_database(name)
+    yield url
+    pg_cluster.drop_database(name)

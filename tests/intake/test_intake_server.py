@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CASHIER, GUIDE
 from intake_client import JSON, TOKEN, count, counts, post_sale, raw_exchange, request
+from roster import CASHIER, GUIDE
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.member_code import new_member_code

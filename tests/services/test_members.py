@@ -7,7 +7,7 @@ import threading
 from datetime import date
 
 import pytest
-from conftest import CASHIER, GUIDE, MANAGER
+from roster import CASHIER, GUIDE, MANAGER
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import CASHIER, GUIDE
+from roster import CASHIER, GUIDE
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import CASHIER
+from roster import CASHIER
 from sqlalchemy import select, text
 from store_checks import connect, dump
 

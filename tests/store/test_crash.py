@@ -17,7 +17,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from conftest import CASHIER
+from roster import CASHIER
 from store_checks import check_ledger, connect
 
 from posapp.domain.consent import Notice, Purpose

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CASHIER
+from roster import CASHIER
 from sqlalchemy import event, func, select
 from store_checks import check_ledger, connect, dump
 

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import CASHIER
+from roster import CASHIER
 from store_checks import check_ledger, connect, count
 
 from posapp.domain.consent import Notice, Purpose

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from conftest import CASHIER
+from roster import CASHIER
 from store_checks import check_ledger, connect
 from store_writer import write_many
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import CASHIER, GUIDE
+from roster import CASHIER, GUIDE
 from sqlalchemy import text
 from store_checks import NEW_TABLES, OLD_TABLES, check_ledger, connect, dump
 
