@@ -30,7 +30,7 @@ from posapp.hq import admin, reports
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.feed import CursorGone, read_changes
-from posapp.hq.ingest import push
+from posapp.hq.ingest import prepare, push
 from posapp.hq.models import Device, RateWindow, Store
 from posapp.hq.redeem import redeem
 from posapp.hq.security import split_token, store_invite_key
@@ -284,7 +284,7 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
     def register(body: RegisterRequest, request: Request) -> RegisterResponse:
         client = request.client.host if request.client else "unknown"
         with database.transaction() as session:
-            _count_request(session, f"register:{client}", 30)
+            _count_request(session, f"register:{client}", settings.register_limit_per_minute)
 
         def act(session: Session) -> RegisterResponse:
             done = admin.register_device(
@@ -327,6 +327,8 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
         if any(e.device_id != caller.ident for e in body.events):
             raise ApiFailure(400, "wrong_device", "Events must carry this device's id.")
 
+        batch = prepare(body.events)  # validated before the write lock, in parallel with others
+
         def act(session: Session) -> PushResponse:
             device = session.get(Device, caller.ident)
             assert device is not None
@@ -335,7 +337,7 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
                 device.clock_skew_s = int(
                     (x_device_time.replace(tzinfo=None) - now).total_seconds()
                 )
-            return push(session, device=device, events=body.events, now=now, master_key=master_key)
+            return push(session, device=device, batch=batch, now=now, master_key=master_key)
 
         return _writing(act)
 

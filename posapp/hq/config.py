@@ -22,6 +22,7 @@ class HqSettings(BaseSettings):
     database_url: str | None = None
     master_key: SecretStr | None = None
     rate_limit_per_minute: int = 1200
+    register_limit_per_minute: int = 30
     max_body_bytes: int = 4 * 1024 * 1024
     device_code_minutes: int = 24 * 60
     page_limit: int = 1000

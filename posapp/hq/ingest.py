@@ -58,9 +58,12 @@ class Refused(Exception):
     """An event HQ stores but does not apply; the reason flows back to the store."""
 
 
+def canonical_json(payload: dict[str, object]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def payload_hash(payload: dict[str, object]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 def ladder_rules(session: Session) -> LadderRules:
@@ -70,7 +73,11 @@ def ladder_rules(session: Session) -> LadderRules:
 
 @dataclass
 class Applier:
-    """Applies one device's new events; collects which members to recompute and announce."""
+    """Applies one device's new events; collects which members to recompute and announce.
+
+    Every handler makes all its checks (raising ``Refused``) before its first write, so a
+    refused event leaves nothing behind without the cost of a savepoint per event.
+    """
 
     session: Session
     device: Device
@@ -80,6 +87,28 @@ class Applier:
     pending: list[Pending] = field(default_factory=list)
     aliases: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
     sales_seen: set[str] = field(default_factory=set)
+    by_phone: dict[str, Member | dict[str, object]] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)
+    rows: dict[type, list[dict[str, object]]] = field(
+        default_factory=lambda: {
+            Member: [],
+            MemberAlias: [],
+            MemberStore: [],
+            Consent: [],
+            Sale: [],
+        }
+    )
+    erased_phones: dict[str, list[datetime]] = field(default_factory=dict)
+    codes_taken: set[str] = field(default_factory=set)
+    waiting_sales: set[str] = field(default_factory=set)
+
+    def flush(self) -> None:
+        """Write the rows gathered so far, one statement per table, parents first."""
+        for table, rows in self.rows.items():
+            if rows:
+                self.session.execute(insert(table), rows)
+                rows.clear()
+        self.session.flush()
 
     def prefetch(self, payloads: list[EventPayload]) -> None:
         """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
@@ -91,6 +120,28 @@ class Applier:
             self.sales_seen.update(
                 self.session.scalars(select(Sale.purchase_id).where(Sale.purchase_id.in_(part)))
             )
+        enrolments = [p for p in payloads if isinstance(p, MemberEnrolled)]
+        for part in chunks([p.phone_e164 for p in enrolments]):
+            for member in self.session.scalars(select(Member).where(Member.phone_e164.in_(part))):
+                self.by_phone[member.phone_e164 or ""] = member
+        prints = {phone_fingerprint(self.master_key, p.phone_e164) for p in enrolments}
+        for part in chunks(sorted(prints)):
+            for row in self.session.execute(
+                select(Erasure.phone_hash, Erasure.erased_at).where(Erasure.phone_hash.in_(part))
+            ):
+                self.erased_phones.setdefault(row.phone_hash, []).append(row.erased_at)
+        for part in chunks([p.member_code for p in enrolments]):
+            self.codes_taken.update(
+                self.session.scalars(select(Member.member_code).where(Member.member_code.in_(part)))
+            )
+        for part in chunks([p.member_id for p in enrolments]):
+            self.waiting_sales.update(
+                self.session.scalars(
+                    select(Sale.member_local_id).where(
+                        Sale.member_local_id.in_(part), Sale.store_id == self.store_id
+                    )
+                )
+            )
 
     @property
     def store_id(self) -> str:
@@ -99,7 +150,8 @@ class Applier:
     def apply(self, payload: EventPayload) -> None:
         if isinstance(payload, SaleRecorded):
             self._sale(payload)
-        elif isinstance(payload, MemberEnrolled):
+            return
+        if isinstance(payload, MemberEnrolled):
             self._enrolled(payload)
         elif isinstance(payload, ConsentChanged):
             self._consent(payload)
@@ -149,26 +201,28 @@ class Applier:
                 member_id = known[0]
         if p.purchase_id in self.sales_seen:
             raise Refused("a sale with this purchase_id is already recorded")
+        waiting = p.member_id if member_id is None and p.member_id else None
+        if waiting:
+            self.waiting_sales.add(waiting)
         self.sales_seen.add(p.purchase_id)
-        self.session.add(
-            Sale(
-                purchase_id=p.purchase_id,
-                store_id=self.store_id,
-                device_id=self.device.id,
-                receipt_no=p.receipt_no,
-                amount_fen=p.amount_fen,
-                currency=p.currency,
-                staff_id=p.staff_id,
-                member_id=member_id,
-                member_local_id=p.member_id if member_id is None and p.member_id else None,
-                occurred_at=p.occurred_at.replace(tzinfo=None),
-            )
+        self.rows[Sale].append(
+            {
+                "purchase_id": p.purchase_id,
+                "store_id": self.store_id,
+                "device_id": self.device.id,
+                "receipt_no": p.receipt_no,
+                "amount_fen": p.amount_fen,
+                "currency": p.currency,
+                "staff_id": p.staff_id,
+                "member_id": member_id,
+                "member_local_id": waiting,
+                "occurred_at": p.occurred_at.replace(tzinfo=None),
+            }
         )
         if member_id:
             self.touched.add(member_id)
 
     def _enrolled(self, p: MemberEnrolled) -> None:
-        session = self.session
         try:
             if parse_mobile(p.phone_e164) != p.phone_e164:
                 raise Refused("phone is not in E.164 form")
@@ -178,59 +232,19 @@ class Applier:
         if known and known[1]:
             raise Refused("this member was erased; the enrolment is not applied again")
         enrolled_at = p.enrolled_at.replace(tzinfo=None)
-        erased = (
-            session.execute(
-                select(Erasure.erased_at).where(
-                    Erasure.phone_hash == phone_fingerprint(self.master_key, p.phone_e164)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        erased = self.erased_phones.get(phone_fingerprint(self.master_key, p.phone_e164), [])
         if any(at >= enrolled_at for at in erased):
             raise Refused("stale enrolment of a member erased after it was made")
+        # All checks done: from here on only writes.
         if known:
             member_id = known[0]
         else:
-            existing = session.scalar(select(Member).where(Member.phone_e164 == p.phone_e164))
-            if existing is None:
-                code = p.member_code
-                while session.scalar(select(Member.id).where(Member.member_code == code)):
-                    code = new_member_code()
-                existing = Member(
-                    id=p.member_id,
-                    member_code=code,
-                    phone_e164=p.phone_e164,
-                    name=p.name,
-                    birthday=p.birthday,
-                    rung="member",
-                    guide_id=p.guide_id,
-                    home_store_id=self.store_id,
-                    enrolled_at=enrolled_at,
-                    visit_count=0,
-                    lifetime_spend_fen=0,
-                    referrals=0,
-                    updated_at=self.now,
-                )
-                session.add(existing)
-                session.flush()
-            else:
-                if existing.name is None and p.name:
-                    existing.name = p.name
-                if existing.birthday is None and p.birthday:
-                    existing.birthday = p.birthday
-                if existing.guide_id is None and p.guide_id:
-                    existing.guide_id = p.guide_id
-            member_id = existing.id
+            member_id = self._canonical_for(p, enrolled_at)
             self.aliases[p.member_id] = (member_id, False)
-            session.add(
-                MemberAlias(
-                    local_id=p.member_id,
-                    member_id=member_id,
-                    store_id=self.store_id,
-                    member_code=p.member_code,
-                )
-            )
+            self.rows[MemberAlias].append(
+                {"local_id": p.member_id, "member_id": member_id, "store_id": self.store_id,
+                 "member_code": p.member_code}
+            )  # fmt: skip
             if member_id != p.member_id:
                 self.pending.append(
                     Pending(
@@ -244,42 +258,75 @@ class Applier:
         for choice in p.consents:
             self._record_consent(member_id, choice, p.enrolled_at)
         # Sales this store recorded before HQ knew the member now find their owner.
-        session.execute(
-            update(Sale)
-            .where(
-                Sale.member_local_id == p.member_id,
-                Sale.member_id.is_(None),
-                Sale.store_id == self.store_id,
-            )
-            .values(member_id=member_id, member_local_id=None)
-        )
-        if p.purchase_id:
-            session.execute(
+        if p.member_id in self.waiting_sales or p.purchase_id:
+            self.flush()
+            self.session.execute(
                 update(Sale)
-                .where(Sale.purchase_id == p.purchase_id, Sale.store_id == self.store_id)
-                .values(member_id=member_id)
+                .where(
+                    Sale.member_local_id == p.member_id,
+                    Sale.member_id.is_(None),
+                    Sale.store_id == self.store_id,
+                )
+                .values(member_id=member_id, member_local_id=None)
             )
+            if p.purchase_id:
+                self.session.execute(
+                    update(Sale)
+                    .where(Sale.purchase_id == p.purchase_id, Sale.store_id == self.store_id)
+                    .values(member_id=member_id)
+                )
         self.touched.add(member_id)
 
+    def _canonical_for(self, p: MemberEnrolled, enrolled_at: datetime) -> str:
+        """The member this phone already is at HQ (filling gaps in what HQ knows), or a new one."""
+        existing = self.by_phone.get(p.phone_e164)
+        if isinstance(existing, Member):
+            existing.name = existing.name or p.name
+            existing.birthday = existing.birthday or p.birthday
+            existing.guide_id = existing.guide_id or p.guide_id
+            return existing.id
+        if existing is not None:  # created earlier in this same batch
+            return str(existing["id"])
+        code = p.member_code
+        while code in self.codes_taken or self.session.scalar(
+            select(Member.id).where(Member.member_code == code)
+        ):
+            code = new_member_code()
+        self.codes_taken.add(code)
+        row: dict[str, object] = {
+            "id": p.member_id, "member_code": code, "phone_e164": p.phone_e164, "name": p.name,
+            "birthday": p.birthday, "rung": "member", "guide_id": p.guide_id,
+            "home_store_id": self.store_id, "enrolled_at": enrolled_at, "visit_count": 0,
+            "lifetime_spend_fen": 0, "referrals": 0, "updated_at": self.now,
+        }  # fmt: skip
+        self.rows[Member].append(row)
+        self.by_phone[p.phone_e164] = row
+        self.held.add(p.member_id)
+        self.rows[MemberStore].append({"member_id": p.member_id, "store_id": self.store_id})
+        return p.member_id
+
     def _hold(self, member_id: str) -> None:
+        """Make sure this store receives the member's changes from now on."""
+        if member_id in self.held:
+            return
+        self.held.add(member_id)
         if self.session.get(MemberStore, (member_id, self.store_id)) is None:
-            self.session.add(MemberStore(member_id=member_id, store_id=self.store_id))
-            self.session.flush()
+            self.rows[MemberStore].append({"member_id": member_id, "store_id": self.store_id})
 
     def _record_consent(self, member_id: str, choice: ConsentChoice, at: datetime) -> None:
-        self.session.add(
-            Consent(
-                member_id=member_id,
-                purpose=choice.purpose,
-                granted=choice.granted,
-                notice_id=choice.notice.notice_id,
-                notice_version=choice.notice.version,
-                notice_language=choice.notice.language,
-                notice_hash=choice.notice.text_hash,
-                source="store",
-                store_id=self.store_id,
-                recorded_at=at.replace(tzinfo=None),
-            )
+        self.rows[Consent].append(
+            {
+                "member_id": member_id,
+                "purpose": choice.purpose,
+                "granted": choice.granted,
+                "notice_id": choice.notice.notice_id,
+                "notice_version": choice.notice.version,
+                "notice_language": choice.notice.language,
+                "notice_hash": choice.notice.text_hash,
+                "source": "store",
+                "store_id": self.store_id,
+                "recorded_at": at.replace(tzinfo=None),
+            }
         )
 
     def _consent(self, p: ConsentChanged) -> None:
@@ -295,6 +342,7 @@ class Applier:
         known = self.canonical(p.member_id)
         if known is None or known[1]:
             raise Refused("the sale's member is unknown or erased")
+        self.flush()  # the sale may have come earlier in this batch
         sale = self.session.get(Sale, p.purchase_id)
         if sale is None or sale.store_id != self.store_id:
             raise Refused("no such sale from this store")
@@ -304,6 +352,7 @@ class Applier:
     def _invite(self, p: InviteIssued) -> None:
         if self.session.get(InviteRecord, p.token) is not None:
             raise Refused("this invite was already reported")
+        self.flush()  # its sale may have come earlier in this batch
         self.session.add(
             InviteRecord(
                 token=p.token,
@@ -334,6 +383,7 @@ class Applier:
 
     def finish(self) -> None:
         """Recompute the touched members from the facts, then announce them and the rest."""
+        self.flush()
         recompute_members(self.session, self.touched, now=self.now)
         self.session.flush()
         emit(
@@ -397,73 +447,90 @@ def recompute_members(session: Session, member_ids: set[str], *, now: datetime) 
             member.updated_at = now
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event checked before the write lock is taken: parsing costs no one else's time."""
+
+    envelope: EventEnvelope
+    text: str  # canonical JSON of the payload, as stored
+    digest: str
+    model: EventPayload | None
+    problem: str | None
+
+
+def prepare(events: list[EventEnvelope]) -> list[Prepared]:
+    """Validate payloads and hash them, outside any transaction."""
+    prepared = []
+    for e in sorted(events, key=lambda e: e.seq):
+        model, problem = _validate(e)
+        text = canonical_json(e.payload)
+        prepared.append(
+            Prepared(e, text, hashlib.sha256(text.encode()).hexdigest(), model, problem)
+        )
+    return prepared
+
+
 def push(
     session: Session,
     *,
     device: Device,
-    events: list[EventEnvelope],
+    batch: list[Prepared],
     now: datetime,
     master_key: bytes,
 ) -> PushResponse:
-    """Store and apply a batch; the caller's transaction commits all of it or none."""
+    """Store and apply a prepared batch; the caller's transaction commits all of it or none."""
     session.refresh(device, with_for_update=True)
     expected = device.last_seq + 1
-    ordered = sorted(events, key=lambda e: e.seq)
     rejected: list[Rejection] = []
     flagged: list[Rejection] = []
     applier = Applier(session, device, now, master_key)
 
-    replays = [e for e in ordered if e.seq < expected]
+    replays = [p for p in batch if p.envelope.seq < expected]
     if replays:
         stored = {
             row.seq: row
             for row in session.execute(
                 select(Event.seq, Event.event_id, Event.payload_hash).where(
-                    Event.device_id == device.id, Event.seq.in_([e.seq for e in replays])
+                    Event.device_id == device.id, Event.seq.in_([p.envelope.seq for p in replays])
                 )
             )
         }
-        for e in replays:
-            row = stored.get(e.seq)
-            digest = payload_hash(e.payload)
-            if row is None or row.event_id != e.event_id or row.payload_hash != digest:
+        for p in replays:
+            e, row = p.envelope, stored.get(p.envelope.seq)
+            if row is None or row.event_id != e.event_id or row.payload_hash != p.digest:
                 flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason="replay differs"))
-                _flag(session, e, digest, now)
+                _flag(session, e, p.digest, now)
 
     gap_at: int | None = None
-    batch: list[tuple[EventEnvelope, str, EventPayload | None, str | None]] = []
-    for e in ordered:
-        if e.seq < expected:
+    fresh: list[Prepared] = []
+    for p in batch:
+        if p.envelope.seq < expected:
             continue
-        if e.seq > expected:
+        if p.envelope.seq > expected:
             gap_at = expected
             break
-        model, problem = _validate(e)
-        batch.append((e, payload_hash(e.payload), model, problem))
+        fresh.append(p)
         expected += 1
-    applier.prefetch([m for _, _, m, _ in batch if m is not None])
+    applier.prefetch([p.model for p in fresh if p.model is not None])
     used: set[str] = set()
-    for part in chunks([e.event_id for e, _, _, _ in batch]):
+    for part in chunks([p.envelope.event_id for p in fresh]):
         used.update(session.scalars(select(Event.event_id).where(Event.event_id.in_(part))))
 
     rows = []
-    for e, digest, model, problem in batch:
-        status, reason = "applied", problem
+    for p in fresh:
+        e = p.envelope
+        status, reason = "applied", p.problem
         event_id = e.event_id
         if event_id in used:
             status, reason = "flagged", "event_id already used at another seq"
             event_id = f"{e.event_id}#{device.id[:8]}-{e.seq}"[:64]
             flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason))
-            _flag(session, e, digest, now)
-        elif model is None:
+            _flag(session, e, p.digest, now)
+        elif p.model is None:
             status = "rejected"
         else:
             try:
-                if isinstance(model, SaleRecorded):
-                    applier.apply(model)  # checks before it writes: needs no savepoint
-                else:
-                    with session.begin_nested():
-                        applier.apply(model)
+                applier.apply(p.model)
             except Refused as exc:
                 status, reason = "rejected", str(exc)
         if status == "rejected":
@@ -483,8 +550,8 @@ def push(
                 "occurred_at": e.occurred_at.replace(tzinfo=None),
                 "received_at": now,
                 "schema_version": e.schema_version,
-                "payload": json.dumps(e.payload, ensure_ascii=False, separators=(",", ":")),
-                "payload_hash": digest,
+                "payload": p.text,
+                "payload_hash": p.digest,
                 "status": status,
                 "reason": reason,
             }
