@@ -104,11 +104,12 @@ class Applier:
 
     def flush(self) -> None:
         """Write the rows gathered so far, one statement per table, parents first."""
+        self.session.flush()
+        connection = self.session.connection()
         for table, rows in self.rows.items():
             if rows:
-                self.session.execute(insert(table), rows)
+                connection.execute(insert(table.__table__), rows)  # Core: no ORM bookkeeping
                 rows.clear()
-        self.session.flush()
 
     def prefetch(self, payloads: list[EventPayload]) -> None:
         """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
@@ -557,7 +558,7 @@ def push(
             }
         )
     if rows:
-        session.execute(insert(Event), rows)
+        session.connection().execute(insert(Event.__table__), rows)
     device.last_seq = expected - 1
     device.last_seen_at = now
     applier.finish()
