@@ -16,5 +16,10 @@ class InvalidInput(ValueError):
         self.rule = rule
         self.message = message
 
+    def __reduce__(self) -> tuple[type[InvalidInput], tuple[str, str, str]]:
+        # Exceptions pickle (and copy) by re-calling ``__init__`` with ``args``, which here
+        # holds only the message; without this, pickle/copy raise TypeError.
+        return (type(self), (self.field, self.rule, self.message))
+
     def __repr__(self) -> str:
         return f"InvalidInput(field={self.field!r}, rule={self.rule!r})"

@@ -23,6 +23,9 @@ class Rung(StrEnum):
         return _ORDER.index(self)
 
 
+MAX_RULE_DAYS = 36_500  # a hundred years; longer windows overflow date arithmetic
+
+
 _ORDER = [Rung.WALK_IN, Rung.MEMBER, Rung.REGULAR, Rung.SUPER_MEMBER]
 
 
@@ -46,10 +49,20 @@ class LadderRules:
     demote_after_inactive_days: int = 365
 
     def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
+        # Rules arrive as JSON from HQ's admin: refuse wrong types here, or every assess()
+        # on every device fails later (TypeError on "2", OverflowError on a huge window).
+        for name, spec in self.__dataclass_fields__.items():
             value = getattr(self, name)
-            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            if isinstance(spec.default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"ladder rule {name} must be true or false")
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"ladder rule {name} must be a whole number")
+            if value < 0:
                 raise ValueError(f"ladder rule {name} must not be negative")
+            if name.endswith("_days") and value > MAX_RULE_DAYS:
+                raise ValueError(f"ladder rule {name} must be at most {MAX_RULE_DAYS} days")
 
     @property
     def longest_window_days(self) -> int:
@@ -107,12 +120,15 @@ def assess(standing: CustomerStanding, rules: LadderRules, today: date) -> Asses
         )
     last = max(standing.purchase_days, default=None)
     lapsed = last is not None and (today - last).days > rules.demote_after_inactive_days
+    # Never having bought is no purchase in the window either: with a zero threshold such a
+    # member would otherwise rank above one who bought once, long ago (non-monotone).
+    active = last is not None and not lapsed
     in_super = _purchases_within(standing.purchase_days, today, rules.super_window_days)
     in_regular = _purchases_within(standing.purchase_days, today, rules.regular_window_days)
     guide_ok = standing.has_guide or not rules.regular_requires_guide
 
     is_super = (
-        not lapsed
+        active
         and in_super >= rules.super_min_purchases
         and standing.lifetime_spend_fen >= rules.super_min_spend_fen
         and standing.referrals >= rules.super_min_referrals
@@ -122,7 +138,7 @@ def assess(standing: CustomerStanding, rules: LadderRules, today: date) -> Asses
             Rung.SUPER_MEMBER,
             NextStep(None, Channel.APP, offer_referral=True, reason="refer_friends_via_app"),
         )
-    if not lapsed and in_regular >= rules.regular_min_purchases and guide_ok:
+    if active and in_regular >= rules.regular_min_purchases and guide_ok:
         missing = []
         if in_super < rules.super_min_purchases:
             missing.append("purchases")
@@ -142,7 +158,7 @@ def assess(standing: CustomerStanding, rules: LadderRules, today: date) -> Asses
             tuple(missing),
         )
     reasons: tuple[str, ...] = ("lapsed",) if lapsed else ()
-    if not lapsed and in_regular >= rules.regular_min_purchases and not guide_ok:
+    if active and in_regular >= rules.regular_min_purchases and not guide_ok:
         reasons = ("needs_guide",)
     return Assessment(
         Rung.MEMBER,

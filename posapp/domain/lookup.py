@@ -58,6 +58,8 @@ def classify_query(raw: str, region: str = DEFAULT_REGION) -> CounterQuery:
                 "member_code", "check_digit", "Member code failed its check digit: scan it again."
             )
         return CounterQuery(QueryKind.PHONE, parse_mobile(text, region))
-    name = clean_name(text, field="query")
+    # Names are stored as clean_name leaves them (NFC, full-width letters kept), so the
+    # prefix is cleaned the same way, not from the NFKC text used to spot digits above.
+    name = clean_name(raw, field="query")
     assert name is not None
     return CounterQuery(QueryKind.NAME, name)

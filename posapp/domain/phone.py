@@ -7,6 +7,7 @@ numbers pass; every refusal names the rule that failed.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -96,14 +97,22 @@ def last_four(e164: str) -> str:
 
 def mask_phone(e164: str, home_region: str = DEFAULT_REGION) -> str:
     """Show a phone without its middle digits: ``138****5678`` (country code kept abroad)."""
-    home_prefix = f"+{phonenumbers.country_code_for_region(home_region)}"
+    home_prefix = _home_prefix(home_region)
     if e164.startswith(home_prefix):
         return _mask_digits(e164[len(home_prefix) :])
     number = phonenumbers.parse(e164, None)
     return f"+{number.country_code} {_mask_digits(str(number.national_number))}"
 
 
+@lru_cache(maxsize=16)
+def _home_prefix(region: str) -> str:
+    return f"+{phonenumbers.country_code_for_region(region)}"
+
+
 def _mask_digits(digits: str) -> str:
     keep_head = 3 if len(digits) >= 9 else 1
-    middle = max(len(digits) - keep_head - 4, 0)
+    # Hide at least two digits: a short number (4-6 digits, e.g. +690, +682) would otherwise
+    # be shown in full, its "last four" being all of it.
+    keep_tail = max(min(4, len(digits) - keep_head - 2), 0)
+    middle = max(len(digits) - keep_head - keep_tail, 0)
     return digits[:keep_head] + "*" * middle + digits[keep_head + middle :]

@@ -11,6 +11,7 @@ from posapp.domain.errors import InvalidInput
 RECEIPT_MAX_CHARS = 64
 MAX_SALE_FEN = 100_000_000 * 100  # one hundred million yuan: anything above is a scan error
 CURRENCIES = frozenset({"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "JPY", "SGD"})
+_MAX_SALE_YUAN = Decimal(MAX_SALE_FEN) / 100
 _RECEIPT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]*")
 
 
@@ -30,7 +31,9 @@ def parse_amount(raw: str | int | Decimal) -> int:
             raise InvalidInput("amount", "not_a_number", "Amount is not a number.") from exc
         if not value.is_finite():
             raise InvalidInput("amount", "not_a_number", "Amount is not a number.")
-        if abs(value) * 100 > MAX_SALE_FEN:
+        # Compare without arithmetic: abs()/* round to the context and raise decimal.Overflow
+        # for exponents such as "1e999999".
+        if value.copy_abs() > _MAX_SALE_YUAN:
             raise InvalidInput("amount", "too_large", "Amount is implausibly large.")
         if value != value.quantize(Decimal("0.01")):
             raise InvalidInput("amount", "too_precise", "Amount has more than two decimals.")
@@ -72,4 +75,5 @@ def check_currency(raw: str) -> str:
 
 def format_fen(fen: int, currency: str = "CNY") -> str:
     sign = "¥" if currency == "CNY" else f"{currency} "
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    minus, fen = ("-", -fen) if fen < 0 else ("", fen)  # floor division would give ¥-1.99 for -1
+    return f"{minus}{sign}{fen // 100:,}.{fen % 100:02d}"

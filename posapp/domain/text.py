@@ -14,6 +14,10 @@ _BIDI_CONTROLS = frozenset(
 )
 # Zero-width characters that are not part of an emoji sequence (ZWJ U+200D is allowed there).
 _INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u180e")
+# Format characters that belong in real text: ZWNJ/ZWJ (Persian, Indic scripts, emoji
+# sequences); tag characters U+E0020..U+E007F spell subdivision flags (England, Scotland).
+_FORMAT_ALLOWED = frozenset("\u200c\u200d")
+_TAGS = ("\U000e0020", "\U000e007f")
 
 
 def find_hidden_character(text: str) -> str | None:
@@ -21,7 +25,11 @@ def find_hidden_character(text: str) -> str | None:
     for ch in text:
         if ch in _BIDI_CONTROLS or ch in _INVISIBLE:
             return ch
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs", "Co", "Cn"):
+            return ch
+        # Other invisible format characters (U+2061..U+2064, U+206A..U+206F, U+FFF9..U+FFFB ...)
+        if category == "Cf" and ch not in _FORMAT_ALLOWED and not _TAGS[0] <= ch <= _TAGS[1]:
             return ch
     return None
 

@@ -189,7 +189,9 @@ class MemberStore(Base):
 
     __tablename__ = "member_store"
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), primary_key=True)
-    store_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_member_store_store_member", "store_id", "member_id", unique=True),)
 
 
 class Consent(Base):

@@ -293,7 +293,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("member_id", "store_id", name=op.f("pk_member_store")),
     )
     with op.batch_alter_table("member_store", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_member_store_store_id"), ["store_id"], unique=False)
+        batch_op.create_index(
+            "ix_member_store_store_member", ["store_id", "member_id"], unique=True
+        )
 
     op.create_table(
         "staff",
@@ -329,7 +331,7 @@ def downgrade() -> None:
 
     op.drop_table("staff")
     with op.batch_alter_table("member_store", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_member_store_store_id"))
+        batch_op.drop_index("ix_member_store_store_member")
 
     op.drop_table("member_store")
     with op.batch_alter_table("member_alias", schema=None) as batch_op:
