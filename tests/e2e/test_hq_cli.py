@@ -1,0 +1,82 @@
+"""`posapp hq …` as an administrator uses it: zero set-up serve, and the admin commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from hq_load import free_port
+
+OPERATIONS = {
+    "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
+    "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
+    "getRepurchaseReport",
+}  # fmt: skip
+
+
+def hq(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSAPP_HQ_")}
+    env["POSAPP_HQ_DATA_DIR"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "posapp", "hq", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_serve_needs_no_set_up_and_publishes_stable_operation_ids(tmp_path: Path) -> None:
+    home = tmp_path / "hq"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSAPP_HQ_")}
+    env["POSAPP_HQ_DATA_DIR"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert health.json()["status"] == "ok"
+        spec = requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()
+        ops = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+        assert ops == OPERATIONS
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert (home / "hq.db").exists() and (home / "master.key").exists()
+    assert oct((home / "master.key").stat().st_mode)[-3:] == "600"
+
+
+def test_admin_commands(tmp_path: Path) -> None:
+    home = tmp_path / "hq"
+    assert hq(home, "store", "add", "sh-01", "--name", "上海静安店").returncode == 0
+    again = hq(home, "store", "add", "sh-01", "--name", "again")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    staff = hq(home, "staff", "add", "sh-01", "--name", "王芳", "--role", "guide", "--pin", "2468")
+    assert staff.returncode == 0 and "guide" in staff.stdout
+    weak = hq(home, "staff", "add", "sh-01", "--name", "李", "--role", "cashier", "--pin", "12")
+    assert weak.returncode == 2 and "PIN" in weak.stderr
+    code = hq(home, "device-code", "sh-01").stdout.strip()
+    assert len(code) == 12 and code.isalnum()
+    assert hq(home, "device-code", "nowhere").returncode == 2
+    partner = hq(home, "partner-key").stdout.strip()
+    assert partner.startswith("p.") and len(partner) > 40
+    rules = hq(home, "rules", "set", "ladder", '{"regular_min_purchases": 3}')
+    assert rules.returncode == 0 and json.loads(rules.stdout)["regular_min_purchases"] == 3
+    bad = hq(home, "rules", "set", "channels", '{"app": "https://no-token.example"}')
+    assert bad.returncode == 2 and "{token}" in bad.stderr
+    garbage = hq(home, "rules", "set", "ladder", "{not json")
+    assert garbage.returncode == 2 and "Traceback" not in garbage.stderr
