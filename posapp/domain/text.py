@@ -20,13 +20,20 @@ _FORMAT_ALLOWED = frozenset("\u200c\u200d")
 _TAGS = ("\U000e0020", "\U000e007f")
 
 
+def _is_noncharacter(ch: str) -> bool:
+    """U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: never text. Other unassigned code points may be
+    emoji newer than this Python's Unicode tables (a WeChat nickname), so they are kept."""
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 def find_hidden_character(text: str) -> str | None:
     """Return the first control, bidi or invisible character in ``text``, if any."""
     for ch in text:
         if ch in _BIDI_CONTROLS or ch in _INVISIBLE:
             return ch
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cs", "Co", "Cn"):
+        if category in ("Cc", "Cs", "Co") or (category == "Cn" and _is_noncharacter(ch)):
             return ch
         # Other invisible format characters (U+2061..U+2064, U+206A..U+206F, U+FFF9..U+FFFB ...)
         if category == "Cf" and ch not in _FORMAT_ALLOWED and not _TAGS[0] <= ch <= _TAGS[1]:
