@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -317,26 +319,40 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
         return _writing(act)
 
     @app.post(
-        "/v1/sync/push", operation_id="pushEvents", tags=["sync"], response_model=PushResponse
+        "/v1/sync/push",
+        operation_id="pushEvents",
+        tags=["sync"],
+        response_model=PushResponse,
+        openapi_extra={"requestBody": _json_body(PushRequest)},
     )
-    def push_events(
-        body: PushRequest,
+    async def push_events(
+        request: Request,
         caller: Annotated[Caller, Depends(device_only)],
         x_device_time: Annotated[datetime | None, Header()] = None,
     ) -> PushResponse:
+        # The body is read and validated straight from bytes by pydantic-core: a batch of
+        # 500 events would otherwise be decoded to Python objects first and walked twice.
+        try:
+            body = PushRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise ApiFailure(
+                422, "invalid_request", f"{where}: {first.get('msg', '')}"[:300]
+            ) from exc
         if any(e.device_id != caller.ident for e in body.events):
             raise ApiFailure(400, "wrong_device", "Events must carry this device's id.")
+        return await run_in_threadpool(_push, body, caller, x_device_time)
 
+    def _push(body: PushRequest, caller: Caller, device_time: datetime | None) -> PushResponse:
         batch = prepare(body.events)  # validated before the write lock, in parallel with others
 
         def act(session: Session) -> PushResponse:
             device = session.get(Device, caller.ident)
             assert device is not None
             now = utcnow()
-            if x_device_time is not None:
-                device.clock_skew_s = int(
-                    (x_device_time.replace(tzinfo=None) - now).total_seconds()
-                )
+            if device_time is not None:
+                device.clock_skew_s = int((device_time.replace(tzinfo=None) - now).total_seconds())
             return push(session, device=device, batch=batch, now=now, master_key=master_key)
 
         return _writing(act)
@@ -448,6 +464,24 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
         return reports.repurchase(session, store_id=store)
 
     return _with_body_limit(app, settings.max_body_bytes)
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An OpenAPI request body for ``model`` with its definitions inlined (no $refs)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.rsplit("/", 1)[1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return {"required": True, "content": {"application/json": {"schema": inline(schema)}}}
 
 
 def _with_body_limit(app: FastAPI, limit: int) -> FastAPI:
