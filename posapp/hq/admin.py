@@ -142,10 +142,14 @@ class Registered:
     secret: str
 
 
-def register_device(session: Session, *, code: str, name: str, now: datetime) -> Registered:
+def register_device(
+    session: Session, *, code: str, name: str, now: datetime, device_id: str | None = None
+) -> Registered:
     row = session.get(DeviceCode, hash_secret(code.strip().upper()))
     if row is None or row.used_at is not None or row.expires_at < now:
         raise InvalidInput("code", "invalid", "This registration code is unknown, used or expired.")
+    if device_id is not None and session.get(Device, device_id) is not None:
+        raise InvalidInput("device_id", "exists", "A counter with this id is already registered.")
     row.used_at = now
     store = session.get(Store, row.store_id)
     assert store is not None
@@ -154,7 +158,7 @@ def register_device(session: Session, *, code: str, name: str, now: datetime) ->
     ) + 1
     secret = new_secret()
     device = Device(
-        id=new_id(),
+        id=device_id or new_id(),
         store_id=store.id,
         device_no=number,
         name=(clean_name(name, field="device_name") or "")[:128],

@@ -305,7 +305,11 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
 
         def act(session: Session) -> RegisterResponse:
             done = admin.register_device(
-                session, code=body.code, name=body.device_name, now=utcnow()
+                session,
+                code=body.code,
+                name=body.device_name,
+                now=utcnow(),
+                device_id=body.device_id,
             )
             return RegisterResponse(
                 device_id=done.device.id,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from posapp.domain.phone import mask_phone
-from posapp.hq.db import current_seq, take_seqs
+from posapp.hq.db import bulk_insert, current_seq, take_seqs
 from posapp.hq.models import (
     Change,
     Consent,
@@ -73,8 +73,9 @@ def emit(session: Session, pending: list[Pending], *, now: datetime) -> None:
     if not pending:
         return
     seqs = take_seqs(session, len(pending))
-    session.execute(
-        insert(Change),
+    bulk_insert(
+        session,
+        Change.__table__,
         [
             {
                 "seq": seq,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
@@ -23,6 +23,7 @@ from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
+from posapp.hq.db import bulk_insert
 from posapp.hq.feed import Pending, chunks, emit, member_changes
 from posapp.hq.models import (
     Consent,
@@ -105,11 +106,9 @@ class Applier:
     def flush(self) -> None:
         """Write the rows gathered so far, one statement per table, parents first."""
         self.session.flush()
-        connection = self.session.connection()
         for table, rows in self.rows.items():
-            if rows:
-                connection.execute(insert(table.__table__), rows)  # Core: no ORM bookkeeping
-                rows.clear()
+            bulk_insert(self.session, table.__table__, rows)  # Core/COPY: no ORM bookkeeping
+            rows.clear()
 
     def prefetch(self, payloads: list[EventPayload]) -> None:
         """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
@@ -557,8 +556,7 @@ def push(
                 "reason": reason,
             }
         )
-    if rows:
-        session.connection().execute(insert(Event.__table__), rows)
+    bulk_insert(session, Event.__table__, rows)
     device.last_seq = expected - 1
     device.last_seen_at = now
     applier.finish()

@@ -22,6 +22,11 @@ class Strict(BaseModel):
 class RegisterRequest(Strict):
     code: str = Field(min_length=6, max_length=64)
     device_name: str = Field(default="", max_length=128)
+    # The counter's own id (a UUID it made on first start): events it recorded before
+    # registering already carry it.
+    device_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
 
 
 class RegisterResponse(Strict):
