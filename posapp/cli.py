@@ -103,6 +103,22 @@ def _parser() -> argparse.ArgumentParser:
     if add_hq_parser is not None:
         add_hq_parser(sub)
 
+    register = sub.add_parser("register", help="register this counter with HQ (once)")
+    register.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example.cn")
+    register.add_argument(
+        "--code", required=True, help="one-time code from 'posapp hq device-code'"
+    )
+    register.add_argument("--name", default="", help="a name for this counter")
+
+    sync = sub.add_parser("sync", help="sync with HQ: push pending events, pull changes")
+    sync_mode = sync.add_mutually_exclusive_group()
+    sync_mode.add_argument("--once", action="store_true", help="one round, then exit (default)")
+    sync_mode.add_argument(
+        "--watch", action="store_true", help="keep syncing every --interval seconds"
+    )
+    sync.add_argument("--interval", type=float, default=30.0)
+    sync.add_argument("what", nargs="?", choices=["status"], help="show the sync status instead")
+
     intake = sub.add_parser("intake", help="receive sales from the POS on a loopback HTTP endpoint")
     intake.add_argument("--port", type=int, default=None)
     return parser
@@ -341,6 +357,87 @@ def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
+    from posapp.sync.client import HqError
+    from posapp.sync.registration import AlreadyRegistered, register
+
+    db = _open(settings)
+    try:
+        done = register(db, settings.data_dir, hq_url=args.hq, code=args.code, name=args.name)
+    except AlreadyRegistered as exc:
+        print(f"posapp: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except HqError as exc:
+        print(f"posapp: registration failed: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        db.close()
+    settings.hq_url = args.hq
+    settings.save()
+    _say(
+        f"registered with HQ as store {done.store_id} ({done.store_name}); device {done.device_id}"
+    )
+    _say(f"secret kept in: {done.secret_kept_in}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from filelock import FileLock, Timeout
+
+    from posapp.store.models import SyncState
+    from posapp.sync.client import HqError
+    from posapp.sync.engine import SyncEngine, pending_summary
+    from posapp.sync.registration import NotRegistered, client_for
+
+    db = _open(settings)
+    try:
+        if args.what == "status":
+            from sqlalchemy import select
+
+            with db.read() as session:
+                state = session.scalars(select(SyncState).where(SyncState.id == 1)).one()
+                count, oldest = pending_summary(session)
+            _say(f"store:         {state.store_id or 'not registered'}  (HQ {state.hq_url or '-'})")
+            _say(
+                f"pending:       {count:,} event(s)"
+                + (f", oldest from {oldest:%Y-%m-%d %H:%M} UTC" if oldest else "")
+            )
+            _say(f"last push:     {state.last_push_at or '-'}")
+            _say(f"last pull:     {state.last_pull_at or '-'}")
+            _say(f"cursor:        {state.cursor or '-'}")
+            _say(f"last error:    {state.last_error or '-'}")
+            return 0
+        lock = FileLock(str(settings.data_dir / "sync.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print("posapp: another sync is already running for this counter.", file=sys.stderr)
+            return EXIT_INVALID
+        try:
+            engine = SyncEngine(db, client_for(db, settings.data_dir))
+            while True:
+                try:
+                    done = engine.run_once()
+                    _say(f"pushed {done.pushed}, rejected {done.rejected}, applied {done.applied} change(s)"
+                         + (" (fresh snapshot)" if done.snapshot else ""))  # fmt: skip
+                except HqError as exc:
+                    print(f"posapp: sync failed: {exc}", file=sys.stderr)
+                    if not args.watch:
+                        return EXIT_STORAGE
+                if not args.watch:
+                    return 0
+                time.sleep(args.interval)
+        finally:
+            lock.release()
+    except NotRegistered as exc:
+        print(f"posapp: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        db.close()
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "seed": cmd_seed,
     "doctor": cmd_doctor,
@@ -351,6 +448,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "enrol": cmd_enrol,
     "consent": cmd_consent,
     "intake": cmd_intake,
+    "register": cmd_register,
+    "sync": cmd_sync,
 }
 
 

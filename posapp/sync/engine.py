@@ -1,0 +1,331 @@
+"""One sync round: push the outbox, then pull and apply HQ's changes.
+
+Each pushed batch's acknowledgement and each pulled page (with its cursor) is one local
+transaction, so a crash at any point leaves the counter consistent and the next round
+simply continues: HQ answers a replayed batch with the same acknowledgement.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from posapp.protocol.events import ErasureApplied
+from posapp.protocol.sync import Change
+from posapp.store.db import Database
+from posapp.store.lookup import Ledger
+from posapp.store.models import (
+    AuditEntry,
+    ConsentRecord,
+    FollowUp,
+    Invite,
+    Member,
+    OutboxEvent,
+    Purchase,
+    RuleSet,
+    Staff,
+    Store,
+    SyncState,
+)
+from posapp.store.outbox import append_event
+from posapp.sync.client import CursorGone, HqClient
+
+log = logging.getLogger(__name__)
+BATCH = 500
+RETENTION = timedelta(days=30)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class RoundResult:
+    pushed: int = 0
+    rejected: int = 0
+    applied: int = 0
+    snapshot: bool = False
+
+
+class SyncEngine:
+    def __init__(self, db: Database, client: HqClient) -> None:
+        self.db = db
+        self.client = client
+
+    def run_once(self) -> RoundResult:
+        result = RoundResult()
+        try:
+            self.push(result)
+            self.pull(result)
+        except Exception as exc:
+            self._note_error(exc)
+            raise
+        with self.db.write() as session:
+            session.execute(update(SyncState).where(SyncState.id == 1).values(last_error=None))
+        return result
+
+    # -- push ------------------------------------------------------------------------------
+
+    def push(self, result: RoundResult) -> None:
+        while True:
+            with self.db.read() as session:
+                rows = session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.acked_at.is_(None))
+                    .order_by(OutboxEvent.seq)
+                    .limit(BATCH)
+                ).all()
+            if not rows:
+                break
+            events = [
+                {"event_id": r.event_id, "device_id": r.device_id, "seq": r.seq, "type": r.type,
+                 "occurred_at": r.occurred_at.isoformat(), "schema_version": r.schema_version,
+                 "payload": json.loads(r.payload)}
+                for r in rows
+            ]  # fmt: skip
+            answer = self.client.push(events, device_time=utcnow())
+            now = utcnow()
+            with self.db.write() as session:
+                session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.seq <= answer.acked_through, OutboxEvent.acked_at.is_(None))
+                    .values(acked_at=now)
+                )
+                if (
+                    answer.expected_seq is not None
+                    and answer.expected_seq <= answer.acked_through + 1
+                ):
+                    # HQ lost events it once acknowledged (restored from a backup): send again.
+                    session.execute(
+                        update(OutboxEvent)
+                        .where(OutboxEvent.seq >= answer.expected_seq)
+                        .values(acked_at=None)
+                    )
+                session.execute(update(SyncState).where(SyncState.id == 1).values(last_push_at=now))
+                session.execute(delete(OutboxEvent).where(OutboxEvent.acked_at < now - RETENTION))
+            result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
+            result.rejected += len(answer.rejected)
+            if answer.acked_through < rows[0].seq and answer.expected_seq is None:
+                break  # no progress: leave it for the next round
+
+    # -- pull ------------------------------------------------------------------------------
+
+    def pull(self, result: RoundResult) -> None:
+        with self.db.read() as session:
+            cursor = session.scalar(select(SyncState.cursor).where(SyncState.id == 1))
+        while True:
+            try:
+                page = self.client.changes(cursor)
+            except CursorGone:
+                cursor = None
+                result.snapshot = True
+                continue
+            with self.db.write() as session:
+                session.execute(text("PRAGMA secure_delete=ON"))  # erased data leaves no trace
+                for change in page.changes:
+                    apply_change(session, change)
+                session.execute(
+                    update(SyncState)
+                    .where(SyncState.id == 1)
+                    .values(cursor=page.cursor, last_pull_at=utcnow())
+                )
+            result.applied += len(page.changes)
+            cursor = page.cursor
+            if not page.has_more:
+                break
+
+    def _note_error(self, exc: Exception) -> None:
+        try:
+            with self.db.write() as session:
+                session.execute(
+                    update(SyncState).where(SyncState.id == 1).values(last_error=str(exc)[:500])
+                )
+        except Exception:
+            log.warning("could not record the sync error")
+
+
+# -- applying HQ's changes -----------------------------------------------------------------
+
+
+def _pending_member_ids(session: Session) -> set[str]:
+    """Members with events HQ has not acknowledged: HQ's older view must not overwrite them."""
+    ids = set()
+    for (payload,) in session.execute(
+        select(OutboxEvent.payload).where(OutboxEvent.acked_at.is_(None))
+    ):
+        member = json.loads(payload).get("member_id")
+        if member:
+            ids.add(member)
+    return ids
+
+
+def apply_change(session: Session, change: Change) -> None:
+    handler = _HANDLERS.get(change.kind)
+    if handler is not None:
+        handler(session, change.key, change.data)
+
+
+def _store(session: Session, key: str, data: dict[str, Any]) -> None:
+    if session.get(Store, key) is None:
+        session.add(Store(id=key, name=key, region="CN", currency="CNY"))
+    session.execute(update(SyncState).where(SyncState.id == 1).values(store_id=key))
+
+
+def _rules(session: Session, key: str, data: dict[str, Any]) -> None:
+    row = session.get(RuleSet, key)
+    body = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    if row is None:
+        session.add(RuleSet(kind=key, body=body, updated_at=utcnow()))
+    else:
+        row.body, row.updated_at = body, utcnow()
+
+
+def _staff(session: Session, key: str, data: dict[str, Any]) -> None:
+    store_id = data.get("store_id")
+    with session.no_autoflush:
+        if store_id and session.get(Store, store_id) is None:
+            session.add(Store(id=store_id, name=store_id, region="CN", currency="CNY"))
+        staff = session.get(Staff, key) or Staff(id=key)
+        staff.store_id = store_id
+        staff.name, staff.role = data["name"], data["role"]
+        staff.pin_hash, staff.active = data.get("pin_hash"), bool(data.get("active", True))
+        session.add(staff)
+    session.flush()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _member(session: Session, key: str, data: dict[str, Any]) -> None:
+    if key in _pending_member_ids(session):
+        return  # our unsynced events come first; HQ's next state will include them
+    phone = data.get("phone_e164")
+    clash = (
+        session.scalar(select(Member).where(Member.phone_e164 == phone, Member.id != key))
+        if phone
+        else None
+    )
+    if clash is not None:
+        _merge(session, clash.id, {"from": clash.id, "into": key})
+    member = session.get(Member, key)
+    if member is None:
+        member = Member(id=key, enrolled_at=_dt(data.get("enrolled_at")) or utcnow())
+        session.add(member)
+    code_owner = session.scalar(select(Member.id).where(Member.member_code == data["member_code"]))
+    if code_owner not in (None, key):
+        session.execute(
+            update(Member).where(Member.id == code_owner).values(member_code="X" + code_owner[-12:])
+        )
+    member.member_code = data["member_code"]
+    member.phone_e164 = phone
+    member.phone_last4 = phone[-4:] if phone else None
+    member.name = data.get("name")
+    member.birthday = (
+        datetime.fromisoformat(data["birthday"]).date() if data.get("birthday") else None
+    )
+    member.rung = data.get("rung", "member")
+    guide = data.get("guide_id")
+    member.guide_id = guide if guide and session.get(Staff, guide) is not None else None
+    member.enrolled_store_id = data.get("home_store_id")
+    member.visit_count = int(data.get("visit_count", 0))
+    member.lifetime_spend_fen = int(data.get("lifetime_spend_fen", 0))
+    member.last_visit_at = _dt(data.get("last_visit_at"))
+    member.referrals = int(data.get("referrals", 0))
+    member.erased_at = None
+    member.guardian_consent = member.guardian_consent or False
+    member.updated_at = utcnow()
+    session.flush()
+
+
+def _merge(session: Session, key: str, data: dict[str, Any]) -> None:
+    """Our member id ``from`` is HQ's ``into``: move everything that points at it."""
+    source, target = data["from"], data["into"]
+    if source == target or session.get(Member, source) is None:
+        return
+    if session.get(Member, target) is None:
+        old = session.get(Member, source)
+        assert old is not None
+        copy = {c.key: getattr(old, c.key) for c in Member.__table__.columns}
+        copy.update(id=target, phone_e164=None, member_code=f"M{target[-12:]}")
+        session.add(Member(**copy))
+        session.flush()
+    for model in (Purchase, Invite, FollowUp):
+        session.execute(update(model).where(model.member_id == source).values(member_id=target))
+    # Consent records are append-only evidence: copied to the member they now belong to, in
+    # their original order, then the originals are removed with the merged id.
+    session.execute(
+        text(
+            "INSERT INTO consent_record (member_id, purpose, granted, notice_id, notice_version,"
+            " notice_language, notice_hash, staff_id, recorded_at) SELECT :target, purpose, granted,"
+            " notice_id, notice_version, notice_language, notice_hash, staff_id, recorded_at"
+            " FROM consent_record WHERE member_id = :source ORDER BY id"
+        ),
+        {"target": target, "source": source},
+    )
+    session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == source))
+    session.execute(delete(Member).where(Member.id == source))
+    session.flush()
+
+
+def _erased(session: Session, key: str, data: dict[str, Any]) -> None:
+    """Delete the member's personal data here, in this one transaction, and tell HQ."""
+    ids = {key, *data.get("local_ids", [])}
+    now = utcnow()
+    for member_id in ids:
+        if session.get(Member, member_id) is None:
+            continue
+        session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == member_id))
+        session.execute(
+            update(Member)
+            .where(Member.id == member_id)
+            .values(phone_e164=None, phone_last4=None, name=None, birthday=None,
+                    member_code="X" + member_id[-12:], erased_at=now, updated_at=now)
+        )  # fmt: skip
+    # Pending events, and acknowledged ones kept for a resend, both: none may keep the data.
+    mentions = [OutboxEvent.payload.contains(member_id) for member_id in ids]
+    for event in session.scalars(select(OutboxEvent).where(or_(*mentions))):
+        payload = json.loads(event.payload)
+        if payload.get("member_id") in ids:
+            for field in ("phone_e164", "name", "birthday", "member_code"):
+                if field in payload:
+                    payload[field] = "" if field in ("phone_e164", "member_code") else None
+            event.payload = json.dumps(payload, ensure_ascii=False)
+    session.add(
+        AuditEntry(at=now, staff_id=None, action="erasure_applied", subject_id=key, detail="")
+    )
+    session.flush()
+    append_event(Ledger.within(session), ErasureApplied(member_id=key), now=now)
+
+
+def _rejected(session: Session, key: str, data: dict[str, Any]) -> None:
+    reason = str(data.get("reason", ""))[:500]
+    session.add(
+        AuditEntry(at=utcnow(), staff_id=None, action="hq_rejected", subject_id=key, detail=reason)
+    )
+
+
+_HANDLERS = {
+    "store": _store,
+    "rules": _rules,
+    "staff": _staff,
+    "member": _member,
+    "member.merged": _merge,
+    "member.erased": _erased,
+    "event.rejected": _rejected,
+}
+
+
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxEvent.occurred_at)).where(
+            OutboxEvent.acked_at.is_(None)
+        )
+    ).one()
+    return count, oldest
