@@ -63,22 +63,6 @@ class HqDatabase:
             session.close()
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One serialised write transaction: the sequencer row is locked before anything else."""
-        session = Session(self._writer, expire_on_commit=False)
-        try:
-            session.execute(
-                select(Counter.value).where(Counter.name == CHANGE_COUNTER).with_for_update()
-            )
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A short write transaction that does not take the sequencer (rate counters, auth)."""
         session = Session(self._writer, expire_on_commit=False)
@@ -90,6 +74,15 @@ class HqDatabase:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One serialised write transaction: the sequencer row is locked before anything else."""
+        with self.transaction() as session:
+            session.execute(
+                select(Counter.value).where(Counter.name == CHANGE_COUNTER).with_for_update()
+            )
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()
