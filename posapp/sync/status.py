@@ -1,0 +1,50 @@
+"""What the counter shows about sync: pending events, their age, last success, last error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from posapp.store.db import Database
+from posapp.store.models import OutboxEvent, SyncState
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    registered: bool
+    pending: int
+    oldest_pending_at: datetime | None
+    last_push_at: datetime | None
+    last_pull_at: datetime | None
+    last_error: str | None
+
+    @property
+    def oldest_pending_age_s(self) -> float | None:
+        if self.oldest_pending_at is None:
+            return None
+        return (datetime.now(UTC).replace(tzinfo=None) - self.oldest_pending_at).total_seconds()
+
+    @property
+    def online(self) -> bool:
+        """The last round reached HQ (no error recorded since)."""
+        return self.registered and self.last_error is None and self.last_pull_at is not None
+
+
+def sync_status(db: Database) -> SyncStatus:
+    with db.read() as session:
+        state = session.scalars(select(SyncState).where(SyncState.id == 1)).one()
+        pending, oldest = session.execute(
+            select(func.count(), func.min(OutboxEvent.occurred_at)).where(
+                OutboxEvent.acked_at.is_(None)
+            )
+        ).one()
+    return SyncStatus(
+        registered=state.hq_url is not None,
+        pending=pending,
+        oldest_pending_at=oldest,
+        last_push_at=state.last_push_at,
+        last_pull_at=state.last_pull_at,
+        last_error=state.last_error,
+    )

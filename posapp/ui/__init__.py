@@ -1,0 +1,1 @@
+"""The Qt counter screen. Only this package imports PySide6."""
