@@ -406,6 +406,13 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             _say(f"last pull:     {state.last_pull_at or '-'}")
             _say(f"cursor:        {state.cursor or '-'}")
             _say(f"last error:    {state.last_error or '-'}")
+            if state.clock_skew_s is not None:
+                warn = (
+                    "  ← more than 5 minutes off: check the till's clock"
+                    if abs(state.clock_skew_s) > 300
+                    else ""
+                )
+                _say(f"clock vs HQ:   {state.clock_skew_s:+d} s{warn}")
             return 0
         lock = FileLock(str(settings.data_dir / "sync.lock"))
         try:

@@ -62,7 +62,7 @@ def test_counter_round_trip_from_the_command_line(tmp_path: Path) -> None:
     doctor = posapp(data, "doctor")
     assert doctor.returncode == 0, doctor.stdout
     assert "integrity:  ok" in doctor.stdout
-    assert "schema:     0002" in doctor.stdout
+    assert "schema:     0003" in doctor.stdout
     assert "pending sync:   3" in doctor.stdout  # enrolled, sale, consent withdrawn
 
 

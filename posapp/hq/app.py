@@ -370,9 +370,10 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
             device = session.get(Device, caller.ident)
             assert device is not None
             now = utcnow()
-            if device_time is not None:
+            answer = push(session, device=device, batch=batch, now=now, master_key=master_key)
+            if device_time is not None:  # after push(), which reloads the device row locked
                 device.clock_skew_s = int((device_time.replace(tzinfo=None) - now).total_seconds())
-            return push(session, device=device, batch=batch, now=now, master_key=master_key)
+            return answer
 
         return _writing(act)
 

@@ -159,6 +159,7 @@ class SyncState(Base):
     last_push_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(String(512))
+    clock_skew_s: Mapped[int | None] = mapped_column(Integer)
 
 
 class Invite(Base):

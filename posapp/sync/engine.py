@@ -39,6 +39,7 @@ from posapp.sync.client import CursorGone, HqClient
 log = logging.getLogger(__name__)
 BATCH = 500
 RETENTION = timedelta(days=30)
+CLOCK_SKEW_WARN_S = 300
 
 
 def utcnow() -> datetime:
@@ -89,8 +90,15 @@ class SyncEngine:
                  "payload": json.loads(r.payload)}
                 for r in rows
             ]  # fmt: skip
-            answer = self.client.push(events, device_time=utcnow())
+            sent_at = utcnow()
+            answer = self.client.push(events, device_time=sent_at)
             now = utcnow()
+            # HQ's clock came back with the answer; the midpoint of the call is our guess of "now".
+            skew = int(
+                (
+                    sent_at + (now - sent_at) / 2 - answer.hq_time.replace(tzinfo=None)
+                ).total_seconds()
+            )
             with self.db.write() as session:
                 session.execute(
                     update(OutboxEvent)
@@ -107,7 +115,11 @@ class SyncEngine:
                         .where(OutboxEvent.seq >= answer.expected_seq)
                         .values(acked_at=None)
                     )
-                session.execute(update(SyncState).where(SyncState.id == 1).values(last_push_at=now))
+                session.execute(
+                    update(SyncState)
+                    .where(SyncState.id == 1)
+                    .values(last_push_at=now, clock_skew_s=skew)
+                )
                 session.execute(delete(OutboxEvent).where(OutboxEvent.acked_at < now - RETENTION))
             result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
             result.rejected += len(answer.rejected)

@@ -19,6 +19,12 @@ class SyncStatus:
     last_push_at: datetime | None
     last_pull_at: datetime | None
     last_error: str | None
+    clock_skew_s: int | None = None
+
+    @property
+    def clock_off(self) -> bool:
+        """More than five minutes from HQ's clock: flagged, but the counter keeps trading."""
+        return self.clock_skew_s is not None and abs(self.clock_skew_s) > 300
 
     @property
     def oldest_pending_age_s(self) -> float | None:
@@ -47,4 +53,5 @@ def sync_status(db: Database) -> SyncStatus:
         last_push_at=state.last_push_at,
         last_pull_at=state.last_pull_at,
         last_error=state.last_error,
+        clock_skew_s=state.clock_skew_s,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from posapp.store.migrate import open_database
 from posapp.sync.client import HqClient, HqError
 from posapp.sync.engine import SyncEngine
 from posapp.sync.registration import client_for, register
+from posapp.sync.status import sync_status
 
 FAULTS = ["ok", "drop_reply", "twice", "503", "502", "500", "429", "timeout", "truncate", "garbage"]
 
@@ -169,4 +170,31 @@ def test_named_faults_each_recover(world: tuple[str, HqDatabase, Path]) -> None:
         with hq_db.read() as session:
             count = session.execute(text("SELECT count(*) FROM event")).scalar_one()
         assert count == n + 1, fault
+    db.close()
+
+
+@pytest.mark.parametrize("jump", [timedelta(days=3), -timedelta(days=3)])
+def test_a_wrong_device_clock_is_flagged_but_trading_goes_on(
+    world: tuple[str, HqDatabase, Path], monkeypatch: pytest.MonkeyPatch, jump: timedelta
+) -> None:
+    """The till's clock (the OS's, not ours) is three days off: sales still reach HQ, and
+    status says how far off it is."""
+    base, hq_db, tmp = world
+    data = tmp / "till"
+    db = open_database(data / "posapp.db")
+    with hq_db.write() as session:
+        code = admin.device_code(session, store_id="a", now=now(), minutes=10)
+    register(db, data, hq_url=base, code=code)
+    import posapp.sync.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "utcnow", lambda: now() + jump)
+    with db.write() as s:
+        record_sale(s, receipt_no="C1", amount=100, now=now() + jump)
+    SyncEngine(db, client_for(db, data)).run_once()
+    status = sync_status(db)
+    assert status.pending == 0
+    assert status.clock_off and abs(status.clock_skew_s - jump.total_seconds()) < 60  # type: ignore[operator]
+    with hq_db.read() as session:
+        skew = session.execute(text("SELECT clock_skew_s FROM device")).scalar_one()
+    assert abs(skew - jump.total_seconds()) < 60
     db.close()
