@@ -27,9 +27,16 @@ def count(path: Path, table: str) -> int:
         conn.close()
 
 
-def dump(conn: sqlite3.Connection, table: str) -> list[tuple[object, ...]]:
-    """Every row of ``table`` in a stable order."""
-    return conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+def dump(
+    conn: sqlite3.Connection, table: str, columns: list[str] | None = None
+) -> list[tuple[object, ...]]:
+    """Every row of ``table`` in a stable order (only ``columns``, when a later schema added some)."""
+    wanted = ", ".join(columns) if columns else "*"
+    return conn.execute(f"SELECT {wanted} FROM {table} ORDER BY 1").fetchall()
+
+
+def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from roster import CASHIER, GUIDE
 from sqlalchemy import text
-from store_checks import NEW_TABLES, OLD_TABLES, check_ledger, connect, dump
+from store_checks import NEW_TABLES, OLD_TABLES, check_ledger, columns_of, connect, dump
 
 from posapp.domain.consent import Notice
 from posapp.protocol.events import (
@@ -41,6 +41,11 @@ DEVICE = "0190f7a0-0000-7000-8000-00000000d001"
 MEMBER_A = "0190f7a0-0000-7000-8000-0000000000a1"
 MEMBER_B = "0190f7a0-0000-7000-8000-0000000000b2"
 T0 = datetime(2026, 10, 1, 9, 0)
+
+
+# The columns each table had at 0001: later revisions may add columns (0003 added
+# sync_state.clock_skew_s); what was there must come through unchanged.
+OLD_COLUMNS: dict[str, list[str]] = {}
 
 
 def _ts(moment: datetime) -> str:
@@ -148,7 +153,8 @@ def build_at_0001(path: Path, notice: Notice) -> dict[str, list[tuple[object, ..
         conn.execute("COMMIT")
         pending = conn.execute("SELECT count(*) FROM outbox_event WHERE acked_at IS NULL")
         assert pending.fetchone()[0] == 3
-        return {table: dump(conn, table) for table in OLD_TABLES}
+        OLD_COLUMNS.update({table: columns_of(conn, table) for table in OLD_TABLES})
+        return {table: dump(conn, table, OLD_COLUMNS[table]) for table in OLD_TABLES}
     finally:
         conn.close()
 
@@ -202,7 +208,7 @@ def test_0001_database_with_data_migrates_to_head_intact(tmp_path: Path, notice:
         assert current_revision(db) == head_revision()
         assert integrity_check(db) == ["ok"]
         conn = connect(path)
-        assert {table: dump(conn, table) for table in OLD_TABLES} == before
+        assert {table: dump(conn, table, OLD_COLUMNS[table]) for table in OLD_TABLES} == before
         assert set(NEW_TABLES) <= _tables(conn)
         check_ledger(conn)
         conn.close()
@@ -235,7 +241,7 @@ def test_backup_taken_before_migrating_restores(tmp_path: Path, notice: Notice) 
     copy = sqlite3.connect(backups[0])
     assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
-    assert {table: dump(copy, table) for table in OLD_TABLES} == before
+    assert {table: dump(copy, table, OLD_COLUMNS[table]) for table in OLD_TABLES} == before
     assert not set(NEW_TABLES) & _tables(copy)
     copy.close()
 
@@ -247,7 +253,7 @@ def test_backup_taken_before_migrating_restores(tmp_path: Path, notice: Notice) 
     try:
         assert current_revision(db) == head_revision()
         conn = connect(path)
-        assert {table: dump(conn, table) for table in OLD_TABLES} == before
+        assert {table: dump(conn, table, OLD_COLUMNS[table]) for table in OLD_TABLES} == before
         undone = conn.execute("SELECT count(*) FROM purchase WHERE receipt_no = 'AFTER-UPGRADE'")
         assert undone.fetchone() == (0,)
         assert set(NEW_TABLES) <= _tables(conn)
