@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +42,15 @@ log = logging.getLogger(__name__)
 BATCH = 500
 RETENTION = timedelta(days=30)
 CLOCK_SKEW_WARN_S = 300
+
+
+CRASH_ENV = "POSAPP_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Fault-injection for the crash tests: die here, at once, if told to by the environment."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def utcnow() -> datetime:
@@ -92,6 +103,7 @@ class SyncEngine:
             ]  # fmt: skip
             sent_at = utcnow()
             answer = self.client.push(events, device_time=sent_at)
+            crash_point("after_push_before_ack")  # HQ has committed; we have not marked it
             now = utcnow()
             # HQ's clock came back with the answer; the midpoint of the call is our guess of "now".
             skew = int(
@@ -121,6 +133,7 @@ class SyncEngine:
                     .values(last_push_at=now, clock_skew_s=skew)
                 )
                 session.execute(delete(OutboxEvent).where(OutboxEvent.acked_at < now - RETENTION))
+            crash_point("after_ack")
             result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
             result.rejected += len(answer.rejected)
             if answer.acked_through < rows[0].seq and answer.expected_seq is None:
@@ -140,8 +153,10 @@ class SyncEngine:
                 continue
             with self.db.write() as session:
                 session.execute(text("PRAGMA secure_delete=ON"))  # erased data leaves no trace
-                for change in page.changes:
+                for number, change in enumerate(page.changes):
                     apply_change(session, change)
+                    if number == len(page.changes) // 2:
+                        crash_point("mid_apply")  # half a page applied, nothing committed
                 session.execute(
                     update(SyncState)
                     .where(SyncState.id == 1)
