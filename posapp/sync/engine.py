@@ -234,40 +234,46 @@ def _member(session: Session, key: str, data: dict[str, Any]) -> None:
     if key in _pending_member_ids(session):
         return  # our unsynced events come first; HQ's next state will include them
     phone = data.get("phone_e164")
-    clash = (
-        session.scalar(select(Member).where(Member.phone_e164 == phone, Member.id != key))
-        if phone
-        else None
-    )
-    if clash is not None:
-        _merge(session, clash.id, {"from": clash.id, "into": key})
-    member = session.get(Member, key)
-    if member is None:
-        member = Member(id=key, enrolled_at=_dt(data.get("enrolled_at")) or utcnow())
-        session.add(member)
-    code_owner = session.scalar(select(Member.id).where(Member.member_code == data["member_code"]))
-    if code_owner not in (None, key):
-        session.execute(
-            update(Member).where(Member.id == code_owner).values(member_code="X" + code_owner[-12:])
+    with session.no_autoflush:  # the member row is complete only at the end
+        clash = (
+            session.scalar(select(Member).where(Member.phone_e164 == phone, Member.id != key))
+            if phone
+            else None
         )
-    member.member_code = data["member_code"]
-    member.phone_e164 = phone
-    member.phone_last4 = phone[-4:] if phone else None
-    member.name = data.get("name")
-    member.birthday = (
-        datetime.fromisoformat(data["birthday"]).date() if data.get("birthday") else None
-    )
-    member.rung = data.get("rung", "member")
-    guide = data.get("guide_id")
-    member.guide_id = guide if guide and session.get(Staff, guide) is not None else None
-    member.enrolled_store_id = data.get("home_store_id")
-    member.visit_count = int(data.get("visit_count", 0))
-    member.lifetime_spend_fen = int(data.get("lifetime_spend_fen", 0))
-    member.last_visit_at = _dt(data.get("last_visit_at"))
-    member.referrals = int(data.get("referrals", 0))
-    member.erased_at = None
-    member.guardian_consent = member.guardian_consent or False
-    member.updated_at = utcnow()
+        if clash is not None:
+            _merge(session, clash.id, {"from": clash.id, "into": key})
+        code_owner = session.scalar(
+            select(Member.id).where(Member.member_code == data["member_code"], Member.id != key)
+        )
+        if code_owner is not None:
+            session.execute(
+                update(Member)
+                .where(Member.id == code_owner)
+                .values(member_code="X" + code_owner[-12:])
+            )
+        guide = data.get("guide_id")
+        guide_known = bool(guide) and session.get(Staff, guide) is not None
+        member = session.get(Member, key)
+        if member is None:
+            member = Member(id=key, enrolled_at=_dt(data.get("enrolled_at")) or utcnow())
+            session.add(member)
+        member.member_code = data["member_code"]
+        member.phone_e164 = phone
+        member.phone_last4 = phone[-4:] if phone else None
+        member.name = data.get("name")
+        member.birthday = (
+            datetime.fromisoformat(data["birthday"]).date() if data.get("birthday") else None
+        )
+        member.rung = data.get("rung", "member")
+        member.guide_id = guide if guide_known else None
+        member.enrolled_store_id = data.get("home_store_id")
+        member.visit_count = int(data.get("visit_count", 0))
+        member.lifetime_spend_fen = int(data.get("lifetime_spend_fen", 0))
+        member.last_visit_at = _dt(data.get("last_visit_at"))
+        member.referrals = int(data.get("referrals", 0))
+        member.erased_at = None
+        member.guardian_consent = bool(member.guardian_consent)
+        member.updated_at = utcnow()
     session.flush()
 
 
