@@ -7,12 +7,12 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hq_load import hq_process
 from sqlalchemy import text
+from sync_world import now, registered_counter
 
 from posapp.domain.consent import Purpose
 from posapp.hq import admin
@@ -23,11 +23,6 @@ from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
 from posapp.store.migrate import integrity_check, open_database
 from posapp.sync.engine import CRASH_ENV
-from posapp.sync.registration import register
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -60,10 +55,7 @@ def test_killed_at_a_crash_point_the_next_run_finishes_the_job(
 ) -> None:
     base, hq_db, tmp = world
     data = tmp / "till"
-    db = open_database(data / "posapp.db")
-    with hq_db.write() as session:
-        code = admin.device_code(session, store_id="a", now=now(), minutes=10)
-    register(db, data, hq_url=base, code=code)
+    db = registered_counter(data, base=base, hq_db=hq_db)
     with db.write() as s:
         enrol_member(
             s,

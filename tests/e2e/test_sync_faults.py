@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import requests
 from hq_load import hq_process
 from requests.adapters import HTTPAdapter
 from sqlalchemy import text
+from sync_world import now, registered_counter
 
 from posapp.domain.consent import Purpose
 from posapp.hq import admin
@@ -27,17 +28,12 @@ from posapp.hq.migrate import migrate
 from posapp.resources import current_notice
 from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
-from posapp.store.migrate import open_database
 from posapp.sync.client import HqClient, HqError
 from posapp.sync.engine import SyncEngine
-from posapp.sync.registration import client_for, register
+from posapp.sync.registration import client_for
 from posapp.sync.status import sync_status
 
 FAULTS = ["ok", "drop_reply", "twice", "503", "502", "500", "429", "timeout", "truncate", "garbage"]
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Faulty(HTTPAdapter):
@@ -117,10 +113,7 @@ def test_random_faults_never_lose_or_double_an_event(
     base, hq_db, tmp = world
     rng = random.Random(seed)
     data = tmp / "till"
-    db = open_database(data / "posapp.db")
-    with hq_db.write() as session:
-        code = admin.device_code(session, store_id="a", now=now(), minutes=10)
-    register(db, data, hq_url=base, code=code)
+    db = registered_counter(data, base=base, hq_db=hq_db)
     notice = current_notice()
     made = 0
     for round_ in range(8):
@@ -157,10 +150,7 @@ def test_random_faults_never_lose_or_double_an_event(
 def test_named_faults_each_recover(world: tuple[str, HqDatabase, Path]) -> None:
     base, hq_db, tmp = world
     data = tmp / "till"
-    db = open_database(data / "posapp.db")
-    with hq_db.write() as session:
-        code = admin.device_code(session, store_id="a", now=now(), minutes=10)
-    register(db, data, hq_url=base, code=code)
+    db = registered_counter(data, base=base, hq_db=hq_db)
     for n, fault in enumerate(FAULTS):
         with db.write() as s:
             record_sale(s, receipt_no=f"N{n}", amount=100 + n)
@@ -181,10 +171,7 @@ def test_a_wrong_device_clock_is_flagged_but_trading_goes_on(
     status says how far off it is."""
     base, hq_db, tmp = world
     data = tmp / "till"
-    db = open_database(data / "posapp.db")
-    with hq_db.write() as session:
-        code = admin.device_code(session, store_id="a", now=now(), minutes=10)
-    register(db, data, hq_url=base, code=code)
+    db = registered_counter(data, base=base, hq_db=hq_db)
     import posapp.sync.engine as engine_module
 
     monkeypatch.setattr(engine_module, "utcnow", lambda: now() + jump)

@@ -11,13 +11,13 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 from filelock import FileLock
 from hq_load import MASTER_KEY, free_port
 from sqlalchemy import text
+from sync_world import now
 
 from posapp.hq import admin
 from posapp.hq.db import HqDatabase
@@ -28,10 +28,6 @@ from posapp.store.migrate import open_database
 from posapp.sync.client import HqError
 from posapp.sync.engine import SyncEngine
 from posapp.sync.registration import client_for, register
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Hq:

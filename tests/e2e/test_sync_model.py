@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import text
+from sync_world import now
 from test_sync_faults import FAULTS, Faulty
 
 from posapp.domain.consent import Purpose
@@ -35,10 +35,6 @@ from posapp.store.migrate import open_database
 from posapp.sync.client import HqClient, HqError
 from posapp.sync.engine import SyncEngine
 from posapp.sync.registration import client_for, register
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture(scope="module")

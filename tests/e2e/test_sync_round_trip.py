@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hq_load import MASTER_KEY, hq_process
+from sync_world import now
 
 from posapp.domain.consent import Purpose
 from posapp.hq import admin
@@ -25,10 +25,6 @@ from posapp.sync.engine import SyncEngine
 from posapp.sync.registration import client_for, register
 
 PHONE = "+8613812345678"
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hq_load import free_port, hq_process
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
+from sync_world import now
 
 from posapp.hq import admin
 from posapp.hq.db import HqDatabase
@@ -23,10 +23,6 @@ from posapp.sync.engine import RoundResult, SyncEngine
 from posapp.sync.registration import client_for, register
 from posapp.sync.status import SyncStatus, sync_status
 from posapp.ui.sync_worker import SyncWorker
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
