@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,9 @@ from posapp.sync.client import CursorGone, HqClient
 
 log = logging.getLogger(__name__)
 BATCH = 500
+PAGE = (
+    5_000  # changes per pull: a snapshot page; 3 bind lists of this size stay under SQLite's limit
+)
 RETENTION = timedelta(days=30)
 CLOCK_SKEW_WARN_S = 300
 
@@ -142,30 +146,31 @@ class SyncEngine:
     # -- pull ------------------------------------------------------------------------------
 
     def pull(self, result: RoundResult) -> None:
+        """Apply pages in order; the next page is fetched while this one is being applied."""
         with self.db.read() as session:
             cursor = session.scalar(select(SyncState.cursor).where(SyncState.id == 1))
-        while True:
-            try:
-                page = self.client.changes(cursor)
-            except CursorGone:
-                cursor = None
-                result.snapshot = True
-                continue
-            with self.db.write() as session:
-                session.execute(text("PRAGMA secure_delete=ON"))  # erased data leaves no trace
-                for number, change in enumerate(page.changes):
-                    apply_change(session, change)
-                    if number == len(page.changes) // 2:
-                        crash_point("mid_apply")  # half a page applied, nothing committed
-                session.execute(
-                    update(SyncState)
-                    .where(SyncState.id == 1)
-                    .values(cursor=page.cursor, last_pull_at=utcnow())
-                )
-            result.applied += len(page.changes)
-            cursor = page.cursor
-            if not page.has_more:
-                break
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posapp-pull") as fetcher:
+            coming = fetcher.submit(self.client.changes, cursor, limit=PAGE)
+            while True:
+                try:
+                    page = coming.result()
+                except CursorGone:
+                    result.snapshot = True
+                    coming = fetcher.submit(self.client.changes, None, limit=PAGE)
+                    continue
+                if page.has_more:
+                    coming = fetcher.submit(self.client.changes, page.cursor, limit=PAGE)
+                with self.db.write() as session:
+                    session.execute(text("PRAGMA secure_delete=ON"))  # erased data leaves no trace
+                    apply_page(session, page.changes)
+                    session.execute(
+                        update(SyncState)
+                        .where(SyncState.id == 1)
+                        .values(cursor=page.cursor, last_pull_at=utcnow())
+                    )
+                result.applied += len(page.changes)
+                if not page.has_more:
+                    break
 
     def _note_error(self, exc: Exception) -> None:
         try:
@@ -192,10 +197,84 @@ def _pending_member_ids(session: Session) -> set[str]:
     return ids
 
 
-def apply_change(session: Session, change: Change) -> None:
-    handler = _HANDLERS.get(change.kind)
-    if handler is not None:
-        handler(session, change.key, change.data)
+def apply_page(session: Session, changes: list[Change]) -> None:
+    """Apply one page of HQ's changes, in order, inside the caller's transaction.
+
+    Runs of member changes (a snapshot is nothing else) are written in bulk; a member whose
+    phone or code collides with another local member takes the careful one-by-one path.
+    """
+    pending = _pending_member_ids(session)  # once per page, not once per member
+    run: list[Change] = []
+    for number, change in enumerate(changes):
+        if change.kind == "member":
+            if change.key not in pending:
+                run.append(change)
+        else:
+            _members_in_bulk(session, run)
+            run = []
+            handler = _HANDLERS.get(change.kind)
+            if handler is not None:
+                handler(session, change.key, change.data)
+        if number == len(changes) // 2:
+            _members_in_bulk(session, run)
+            run = []
+            crash_point("mid_apply")  # half a page applied, nothing committed
+    _members_in_bulk(session, run)
+
+
+_UPSERT_MEMBER = (
+    "INSERT INTO member (id, member_code, phone_e164, phone_last4, name, birthday, rung, guide_id,"
+    " enrolled_store_id, enrolled_at, visit_count, lifetime_spend_fen, last_visit_at, referrals,"
+    " guardian_consent, erased_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,?)"
+    " ON CONFLICT(id) DO UPDATE SET member_code=excluded.member_code, phone_e164=excluded.phone_e164,"
+    " phone_last4=excluded.phone_last4, name=excluded.name, birthday=excluded.birthday,"
+    " rung=excluded.rung, guide_id=excluded.guide_id, enrolled_store_id=excluded.enrolled_store_id,"
+    " visit_count=excluded.visit_count, lifetime_spend_fen=excluded.lifetime_spend_fen,"
+    " last_visit_at=excluded.last_visit_at, referrals=excluded.referrals, erased_at=NULL,"
+    " updated_at=excluded.updated_at"
+)
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if moment else None
+
+
+def _members_in_bulk(session: Session, run: list[Change]) -> None:
+    if not run:
+        return
+    session.flush()
+    conn = session.connection().connection.driver_connection
+    ids = [c.key for c in run]
+    marks = ",".join("?" * len(run))
+    phones = [c.data.get("phone_e164") or "" for c in run]
+    codes = [c.data["member_code"] for c in run]
+    clashing: set[str] = set()
+    for phone, code in conn.execute(
+        f"SELECT phone_e164, member_code FROM member WHERE id NOT IN ({marks})"
+        f" AND (phone_e164 IN ({marks}) OR member_code IN ({marks}))",
+        (*ids, *phones, *codes),
+    ):
+        clashing.update(v for v in (phone, code) if v)
+    staff = {row[0] for row in conn.execute("SELECT id FROM staff")}
+    now = _ts(utcnow())
+    rows = []
+    for change in run:
+        data = change.data
+        phone = data.get("phone_e164")
+        if phone in clashing or data["member_code"] in clashing:
+            _member(session, change.key, data, pending=set())
+            continue
+        guide = data.get("guide_id")
+        rows.append(
+            (change.key, data["member_code"], phone, phone[-4:] if phone else None, data.get("name"),
+             data.get("birthday"), data.get("rung", "member"), guide if guide in staff else None,
+             data.get("home_store_id"), _ts(_dt(data.get("enrolled_at"))) or now,
+             int(data.get("visit_count", 0)), int(data.get("lifetime_spend_fen", 0)),
+             _ts(_dt(data.get("last_visit_at"))), int(data.get("referrals", 0)), now)
+        )  # fmt: skip
+    session.flush()
+    conn.executemany(_UPSERT_MEMBER, rows)
+    session.expire_all()  # the ORM may hold member rows this just rewrote
 
 
 def _store(session: Session, key: str, data: dict[str, Any]) -> None:
@@ -230,8 +309,8 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _member(session: Session, key: str, data: dict[str, Any]) -> None:
-    if key in _pending_member_ids(session):
+def _member(session: Session, key: str, data: dict[str, Any], *, pending: set[str]) -> None:
+    if key in pending:
         return  # our unsynced events come first; HQ's next state will include them
     phone = data.get("phone_e164")
     with session.no_autoflush:  # the member row is complete only at the end
@@ -348,7 +427,6 @@ _HANDLERS = {
     "store": _store,
     "rules": _rules,
     "staff": _staff,
-    "member": _member,
     "member.merged": _merge,
     "member.erased": _erased,
     "event.rejected": _rejected,
