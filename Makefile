@@ -27,6 +27,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(PY) benchmarks/bench_counter.py --data-dir $(BENCH_DIR) --members $(BENCH_MEMBERS)
 	$(PY) benchmarks/bench_hq.py
+	$(PY) benchmarks/bench_sync.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -61,14 +61,14 @@ def ingest(
     }
 
 
-def snapshot(url: str, data_dir: Path, *, members: int) -> dict[str, Any]:
-    """Seed one store with ``members`` members, then a new counter pulls its whole snapshot."""
+def seed_store(url: str, *, members: int, store: str = "big") -> tuple[str, float]:
+    """One store holding ``members`` members (bulk rows); returns a device code and the seconds taken."""
     db = HqDatabase(url)
     migrate(db)
     now = datetime.now(UTC).replace(tzinfo=None)
     with db.write() as session:
-        admin.add_store(session, store_id="big", name="大店", now=now)
-        code = admin.device_code(session, store_id="big", now=now, minutes=60)
+        admin.add_store(session, store_id=store, name="大店", now=now)
+        code = admin.device_code(session, store_id=store, now=now, minutes=60)
     started = time.perf_counter()
     chunk = 20_000
     for start in range(0, members, chunk):
@@ -76,7 +76,7 @@ def snapshot(url: str, data_dir: Path, *, members: int) -> dict[str, Any]:
         rows = [
             {"id": m, "member_code": f"9{start + i:011d}0", "phone_e164":
              f"+86{MOBILE_PREFIXES[(start + i) % len(MOBILE_PREFIXES)]}{(start + i):08d}",
-             "name": "会员", "rung": "member", "home_store_id": "big", "enrolled_at": now,
+             "name": "会员", "rung": "member", "home_store_id": store, "enrolled_at": now,
              "visit_count": 0, "lifetime_spend_fen": 0, "referrals": 0, "updated_at": now}
             for i, m in enumerate(ids)
         ]  # fmt: skip
@@ -84,19 +84,25 @@ def snapshot(url: str, data_dir: Path, *, members: int) -> dict[str, Any]:
             conn = session.connection()
             conn.execute(insert(Member.__table__), rows)
             conn.execute(
-                insert(MemberStore.__table__), [{"member_id": m, "store_id": "big"} for m in ids]
+                insert(MemberStore.__table__), [{"member_id": m, "store_id": store} for m in ids]
             )
             conn.execute(
                 insert(Consent.__table__),
                 [{"member_id": m, "purpose": "membership", "granted": True, "notice_id": "privacy",
                   "notice_version": 1, "notice_language": "zh-CN", "notice_hash": "a" * 64,
-                  "source": "store", "store_id": "big", "recorded_at": now} for m in ids],
+                  "source": "store", "store_id": store, "recorded_at": now} for m in ids],
             )  # fmt: skip
     seeded = time.perf_counter() - started
     with db.engine.connect() as conn:  # as autovacuum would, in time, after a bulk load
         conn.execute(text("ANALYZE"))
         conn.commit()
     db.close()
+    return code, seeded
+
+
+def snapshot(url: str, data_dir: Path, *, members: int) -> dict[str, Any]:
+    """Seed one store with ``members`` members, then a new counter pulls its whole snapshot."""
+    code, seeded = seed_store(url, members=members)
     with hq_process(url, data_dir) as base:
         body = requests.post(f"{base}/v1/devices/register", json={"code": code}, timeout=30).json()
         session = requests.Session()
