@@ -160,6 +160,7 @@ class SyncState(Base):
     last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(String(512))
     clock_skew_s: Mapped[int | None] = mapped_column(Integer)
+    snapshot_started_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Invite(Base):

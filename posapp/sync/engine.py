@@ -156,18 +156,23 @@ class SyncEngine:
                     page = coming.result()
                 except CursorGone:
                     result.snapshot = True
+                    cursor = None
                     coming = fetcher.submit(self.client.changes, None, limit=PAGE)
                     continue
                 if page.has_more:
                     coming = fetcher.submit(self.client.changes, page.cursor, limit=PAGE)
                 with self.db.write() as session:
                     session.execute(text("PRAGMA secure_delete=ON"))  # erased data leaves no trace
+                    state = session.get(SyncState, 1)
+                    assert state is not None
+                    if cursor is None:  # a snapshot begins: remember when, across restarts
+                        state.snapshot_started_at = utcnow()
                     apply_page(session, page.changes)
-                    session.execute(
-                        update(SyncState)
-                        .where(SyncState.id == 1)
-                        .values(cursor=page.cursor, last_pull_at=utcnow())
-                    )
+                    if state.snapshot_started_at and not page.cursor.startswith("s:"):
+                        forget_members_hq_dropped(session, since=state.snapshot_started_at)
+                        state.snapshot_started_at = None
+                    state.cursor, state.last_pull_at = page.cursor, utcnow()
+                cursor = page.cursor
                 result.applied += len(page.changes)
                 if not page.has_more:
                     break
@@ -386,7 +391,7 @@ def _merge(session: Session, key: str, data: dict[str, Any]) -> None:
     session.flush()
 
 
-def _erased(session: Session, key: str, data: dict[str, Any]) -> None:
+def _erased(session: Session, key: str, data: dict[str, Any], *, acknowledge: bool = True) -> None:
     """Delete the member's personal data here, in this one transaction, and tell HQ."""
     ids = {key, *data.get("local_ids", [])}
     now = utcnow()
@@ -413,7 +418,25 @@ def _erased(session: Session, key: str, data: dict[str, Any]) -> None:
         AuditEntry(at=now, staff_id=None, action="erasure_applied", subject_id=key, detail="")
     )
     session.flush()
-    append_event(Ledger.within(session), ErasureApplied(member_id=key), now=now)
+    if acknowledge:
+        append_event(Ledger.within(session), ErasureApplied(member_id=key), now=now)
+
+
+def forget_members_hq_dropped(session: Session, *, since: datetime) -> int:
+    """After a fresh snapshot: members HQ no longer sends (erased while our cursor was lost)
+    lose their personal data here too. Members with unsent events are HQ's news still."""
+    session.flush()
+    pending = _pending_member_ids(session)
+    stale = [
+        member_id
+        for member_id in session.scalars(
+            select(Member.id).where(Member.updated_at < since, Member.erased_at.is_(None))
+        )
+        if member_id not in pending
+    ]
+    for member_id in stale:
+        _erased(session, member_id, {"local_ids": []}, acknowledge=False)
+    return len(stale)
 
 
 def _rejected(session: Session, key: str, data: dict[str, Any]) -> None:

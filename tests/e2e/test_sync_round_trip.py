@@ -164,3 +164,32 @@ def test_register_and_sync_from_the_command_line(
     assert synced.returncode == 0 and "pushed 1" in synced.stdout, synced.stderr
     status = posapp("sync", "status")
     assert "pending:       0 event(s)" in status.stdout and "store:         a" in status.stdout
+
+
+def test_a_fresh_snapshot_forgets_members_hq_erased_while_the_cursor_was_lost(
+    tmp_path: Path, hq: tuple[str, HqDatabase]
+) -> None:
+    base, hq_db = hq
+    a, a_dir = _counter(tmp_path, "a", base, hq_db, "a")
+    with a.write() as s:
+        kept = enrol_member(s, phone="+8613911112222", consents={Purpose.MEMBERSHIP}, notice=current_notice(),
+                            staff_id=None).member_id  # fmt: skip
+    with a.write() as s:
+        gone = enrol_member(s, phone=PHONE, name="李雷", consents={Purpose.MEMBERSHIP}, notice=current_notice(),
+                            staff_id=None).member_id  # fmt: skip
+    _sync(a, a_dir)
+    with hq_db.write() as session:
+        admin.erase_member(
+            session, member_id=gone, requested_by="test", now=now(), master_key=MASTER_KEY.encode()
+        )
+    raw = a.raw()
+    raw.execute("UPDATE sync_state SET cursor = 'c:from-another-hq:0:0'")  # HQ will answer 410
+    _sync(a, a_dir)
+    assert raw.execute("SELECT phone_e164, name FROM member WHERE id = ?", (gone,)).fetchone() == (
+        None,
+        None,
+    )
+    assert raw.execute("SELECT phone_e164 FROM member WHERE id = ?", (kept,)).fetchone() == (
+        "+8613911112222",
+    )
+    assert raw.execute("SELECT snapshot_started_at FROM sync_state").fetchone() == (None,)
