@@ -96,8 +96,16 @@ class Lookup:
         return self._one(MEMBER_BY_PHONE, (e164,))
 
     def member_by_code(self, code: str) -> MemberRow | None:
-        return self._one(
+        """The member's own code first; then a card of an enrolment HQ merged into them."""
+        found = self._one(
             f"SELECT {_MEMBER_COLS} WHERE m.member_code = ? AND m.erased_at IS NULL",
+            (code,),
+        )
+        if found is not None:
+            return found
+        return self._one(
+            f"SELECT {_MEMBER_COLS} WHERE m.id = (SELECT member_id FROM member_other_code"
+            " WHERE code = ?) AND m.erased_at IS NULL",
             (code,),
         )
 

@@ -91,6 +91,14 @@ class Member(Base):
     )
 
 
+class MemberOtherCode(Base):
+    """A card code that still finds its member after HQ merged two enrolments into one."""
+
+    __tablename__ = "member_other_code"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+
+
 class Purchase(Base):
     """One sale at this counter; ``member_id`` is empty for a walk-in."""
 

@@ -29,6 +29,7 @@ from posapp.store.models import (
     FollowUp,
     Invite,
     Member,
+    MemberOtherCode,
     OutboxEvent,
     Purchase,
     RuleSet,
@@ -279,7 +280,23 @@ def _members_in_bulk(session: Session, run: list[Change]) -> None:
         )  # fmt: skip
     session.flush()
     conn.executemany(_UPSERT_MEMBER, rows)
+    _other_codes(conn, [(c.key, c.data.get("other_codes") or []) for c in run])
     session.expire_all()  # the ORM may hold member rows this just rewrote
+
+
+def _other_codes(conn: Any, members: list[tuple[str, list[str]]]) -> None:
+    """Cards of enrolments HQ merged into these members: they scan to the member still."""
+    ids = [member_id for member_id, _ in members]
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        conn.execute(
+            f"DELETE FROM member_other_code WHERE member_id IN ({','.join('?' * len(part))})",
+            part,
+        )
+    conn.executemany(
+        "INSERT OR REPLACE INTO member_other_code (code, member_id) VALUES (?, ?)",
+        [(code, member_id) for member_id, codes in members for code in codes],
+    )
 
 
 def _store(session: Session, key: str, data: dict[str, Any]) -> None:
@@ -359,6 +376,8 @@ def _member(session: Session, key: str, data: dict[str, Any], *, pending: set[st
         member.guardian_consent = bool(member.guardian_consent)
         member.updated_at = utcnow()
     session.flush()
+    _other_codes(session.connection().connection.driver_connection,
+                 [(key, data.get("other_codes") or [])])  # fmt: skip
 
 
 def _merge(session: Session, key: str, data: dict[str, Any]) -> None:
@@ -375,6 +394,12 @@ def _merge(session: Session, key: str, data: dict[str, Any]) -> None:
         session.flush()
     for model in (Purchase, Invite, FollowUp):
         session.execute(update(model).where(model.member_id == source).values(member_id=target))
+    old_code = session.scalar(select(Member.member_code).where(Member.id == source))
+    session.execute(
+        update(MemberOtherCode).where(MemberOtherCode.member_id == source).values(member_id=target)
+    )
+    if old_code and old_code[0].isdigit():  # a real card code, not a placeholder
+        session.merge(MemberOtherCode(code=old_code, member_id=target))
     # Consent records are append-only evidence: copied to the member they now belong to, in
     # their original order, then the originals are removed with the merged id.
     session.execute(
@@ -399,6 +424,7 @@ def _erased(session: Session, key: str, data: dict[str, Any], *, acknowledge: bo
         if session.get(Member, member_id) is None:
             continue
         session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == member_id))
+        session.execute(delete(MemberOtherCode).where(MemberOtherCode.member_id == member_id))
         session.execute(
             update(Member)
             .where(Member.id == member_id)

@@ -76,6 +76,9 @@ def test_enrol_sell_sync_merge_and_erase_across_two_counters(
     with b.write() as s:  # the same customer at the other store, both offline
         member_b = enrol_member(s, phone=PHONE, consents={Purpose.MEMBERSHIP}, notice=notice,
                                 staff_id="b-guide").member_id  # fmt: skip
+    card_b = (
+        b.raw().execute("SELECT member_code FROM member WHERE id = ?", (member_b,)).fetchone()[0]
+    )
     with b.write() as s:
         record_sale(s, receipt_no="B-1", amount="50", member_id=member_b, staff_id="b-guide")
     _sync(a, a_dir)
@@ -91,6 +94,9 @@ def test_enrol_sell_sync_merge_and_erase_across_two_counters(
             card = identify(lookup, "138 1234 5678").card
         assert card is not None and card.id == member_a  # one canonical member at both counters
         assert card.summary.visit_count == 2 and card.summary.lifetime_spend_fen == 15_000
+        with db.lookup() as lookup:  # the card store B printed still scans, at either store
+            by_old_card = identify(lookup, card_b).card
+        assert by_old_card is not None and by_old_card.id == member_a
     raw_b = b.raw()
     assert raw_b.execute("SELECT DISTINCT member_id FROM purchase").fetchall() == [(member_a,)]
     assert (
@@ -119,6 +125,9 @@ def test_enrol_sell_sync_merge_and_erase_across_two_counters(
         assert (
             raw.execute("SELECT count(*) FROM purchase").fetchone()[0] >= 1
         )  # anonymous facts stay
+        assert raw.execute("SELECT count(*) FROM member_other_code").fetchone()[0] == 0
+        with db.lookup() as lookup:
+            assert identify(lookup, card_b).card is None
         dump = "\n".join(str(r) for r in raw.execute("SELECT payload FROM outbox_event"))
         assert PHONE not in dump and "李雷" not in dump
     _sync(a, a_dir)
