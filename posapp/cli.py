@@ -385,8 +385,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from filelock import FileLock, Timeout
 
     from posapp.store.models import SyncState
+    from posapp.store.outbox import pending_summary
     from posapp.sync.client import HqError
-    from posapp.sync.engine import SyncEngine, pending_summary
+    from posapp.sync.engine import SyncEngine
     from posapp.sync.registration import NotRegistered, client_for
 
     db = _open(settings)

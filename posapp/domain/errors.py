@@ -23,3 +23,37 @@ class InvalidInput(ValueError):
 
     def __repr__(self) -> str:
         return f"InvalidInput(field={self.field!r}, rule={self.rule!r})"
+
+
+class Refusal(InvalidInput):
+    """A refusal that is itself evidence (a wrong PIN, a manager-only action asked by a
+    cashier): the counter database writes ``audit`` = (action, staff_id, subject_id) to the
+    audit log even though the transaction that asked is rolled back."""
+
+    audit: tuple[str, str | None, str | None]
+
+
+class NotAllowed(Refusal):
+    """A staff member asked for something their role may not do."""
+
+    def __init__(self, action: str, staff_id: str | None, subject_id: str | None = None) -> None:
+        super().__init__(
+            "staff", "not_allowed", f"Only a store manager may {action.replace('_', ' ')}."
+        )
+        self.action = action
+        self.audit = (f"refused:{action}", staff_id, subject_id)
+
+    def __reduce__(self) -> tuple[type[NotAllowed], tuple[str, str | None, str | None]]:  # type: ignore[override]
+        return (type(self), (self.action, self.audit[1], self.audit[2]))
+
+
+class PinRefused(Refusal):
+    """A wrong PIN, or a PIN tried while locked out; each attempt is counted."""
+
+    def __init__(self, rule: str, message: str, staff_id: str) -> None:
+        super().__init__("pin", rule, message)
+        # Attempts while locked are logged but not counted: nobody can extend a lock-out.
+        self.audit = ("pin_locked" if rule == "locked_out" else "pin_failed", None, staff_id)
+
+    def __reduce__(self) -> tuple[type[PinRefused], tuple[str, str, str]]:  # type: ignore[override]
+        return (type(self), (self.rule, self.message, str(self.audit[2])))

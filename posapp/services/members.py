@@ -16,13 +16,15 @@ from posapp.domain.ladder import Assessment
 from posapp.domain.lookup import CounterQuery, QueryKind, classify_query
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import DEFAULT_REGION, last_four, mask_phone, parse_mobile
+from posapp.domain.roles import Permission
 from posapp.domain.text import clean_name
 from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled, NoticeRef
-from posapp.services.common import audit, require_staff, utcnow
+from posapp.services.common import require_staff, utcnow
 from posapp.services.sales import link_sale
+from posapp.services.staff import require
 from posapp.services.standing import assess_member, current_consents, reassess
 from posapp.store.lookup import Ledger, Lookup, MemberRow
-from posapp.store.models import ConsentRecord, Member, Staff
+from posapp.store.models import ConsentRecord, Member
 from posapp.store.outbox import append_event
 
 MAX_CANDIDATES = 20
@@ -304,15 +306,8 @@ def reveal_phone(
     session: Session, *, member_id: str, staff_id: str, now: datetime | None = None
 ) -> str:
     """A manager sees the full number; the reveal is written to the audit log."""
-    role = session.scalar(select(Staff.role).where(Staff.id == staff_id, Staff.active.is_(True)))
-    if role != "manager":
-        raise InvalidInput(
-            "staff", "not_manager", "Only a store manager can reveal a phone number."
-        )
+    require(session, staff_id, Permission.REVEAL_PHONE, subject_id=member_id, now=now)
     phone = session.scalar(select(Member.phone_e164).where(Member.id == member_id))
     if phone is None:
         raise InvalidInput("member", "unknown", "No phone number is held for this member.")
-    audit(
-        session, action="reveal_phone", staff_id=staff_id, subject_id=member_id, now=now or utcnow()
-    )
     return phone

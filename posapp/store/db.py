@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,9 @@ from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from posapp.domain.errors import Refusal
 from posapp.store.lookup import Lookup
+from posapp.store.models import AuditEntry
 
 BUSY_TIMEOUT_MS = 10_000
 log = logging.getLogger(__name__)
@@ -164,11 +167,28 @@ class Database:
         except (DBAPIError, sqlite3.Error) as exc:
             session.rollback()
             raise explain(exc) from exc
+        except Refusal as refused:
+            session.rollback()
+            self._audit_refusal(session, refused)
+            raise
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def _audit_refusal(self, session: Session, refused: Refusal) -> None:
+        """A refusal leaves its trace though the work that asked was rolled back."""
+        action, staff_id, subject_id = refused.audit
+        session.add(
+            AuditEntry(at=datetime.now(UTC).replace(tzinfo=None), staff_id=staff_id,
+                       action=action[:32], subject_id=subject_id, detail="")
+        )  # fmt: skip
+        try:
+            session.commit()
+        except (DBAPIError, sqlite3.Error) as exc:
+            session.rollback()
+            raise explain(exc) from exc
 
     @contextmanager
     def lookup(self) -> Iterator[Lookup]:

@@ -55,3 +55,13 @@ def pending_count(session: Session) -> int:
 def store_id(session: Session) -> str | None:
     """The store this counter is registered to, or None before registration."""
     return session.execute(select(SyncState.store_id).where(SyncState.id == 1)).scalar_one()
+
+
+def pending_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many facts HQ has not acknowledged yet, and when the oldest of them happened."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxEvent.occurred_at)).where(
+            OutboxEvent.acked_at.is_(None)
+        )
+    ).one()
+    return count, oldest

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from posapp.protocol.events import ErasureApplied
@@ -480,12 +480,3 @@ _HANDLERS = {
     "member.erased": _erased,
     "event.rejected": _rejected,
 }
-
-
-def pending_summary(session: Session) -> tuple[int, datetime | None]:
-    count, oldest = session.execute(
-        select(func.count(), func.min(OutboxEvent.occurred_at)).where(
-            OutboxEvent.acked_at.is_(None)
-        )
-    ).one()
-    return count, oldest

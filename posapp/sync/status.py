@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from posapp.store.db import Database
-from posapp.store.models import OutboxEvent, SyncState
+from posapp.store.models import SyncState
+from posapp.store.outbox import pending_summary
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,7 @@ class SyncStatus:
 def sync_status(db: Database) -> SyncStatus:
     with db.read() as session:
         state = session.scalars(select(SyncState).where(SyncState.id == 1)).one()
-        pending, oldest = session.execute(
-            select(func.count(), func.min(OutboxEvent.occurred_at)).where(
-                OutboxEvent.acked_at.is_(None)
-            )
-        ).one()
+        pending, oldest = pending_summary(session)
     return SyncStatus(
         registered=state.hq_url is not None,
         pending=pending,

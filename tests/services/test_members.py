@@ -191,9 +191,12 @@ def test_only_a_manager_reveals_a_phone_and_it_is_audited(db: Database, notice: 
     member_id = _enrol(db, notice, "13812345678")
     with pytest.raises(InvalidInput) as err, db.write() as s:
         reveal_phone(s, member_id=member_id, staff_id=CASHIER)
-    assert err.value.rule == "not_manager"
+    assert err.value.rule == "not_allowed"
     with db.write() as s:
         assert reveal_phone(s, member_id=member_id, staff_id=MANAGER) == "+8613812345678"
     raw = db.raw()
     rows = raw.execute("SELECT staff_id, action, subject_id, detail FROM audit_log").fetchall()
-    assert rows == [(MANAGER, "reveal_phone", member_id, "")]
+    assert rows == [  # the cashier's refusal is evidence too
+        (CASHIER, "refused:reveal_phone", member_id, ""),
+        (MANAGER, "reveal_phone", member_id, ""),
+    ]

@@ -1,0 +1,36 @@
+"""What each role at the counter may do. Roles come from HQ's roster; the rules live here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    GUIDE = "guide"
+    MANAGER = "manager"
+
+
+class Permission(StrEnum):
+    """Actions only some roles may take; every use and every refusal is audited."""
+
+    REVEAL_PHONE = "reveal_phone"
+    CHANGE_SETTINGS = "change_settings"
+    REQUEST_ERASURE = "request_erasure"
+    VIEW_DASHBOARD = "view_dashboard"
+    OVERRIDE_SYNC_GUARD = "override_sync_guard"
+
+
+_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.CASHIER: frozenset(),
+    Role.GUIDE: frozenset(),
+    Role.MANAGER: frozenset(Permission),
+}
+
+
+def may(role: str | None, permission: Permission) -> bool:
+    """Unknown roles may do nothing special: a roster typo must not grant a manager's rights."""
+    try:
+        return permission in _GRANTS[Role(role or "")]
+    except ValueError:
+        return False
