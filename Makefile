@@ -29,5 +29,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_hq.py
 	$(PY) benchmarks/bench_sync.py
 
+# Hours, not minutes: the sync fault and model tests with 10-20x the CI examples.
+soak: $(STAMP)
+	POSAPP_SOAK=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest --timeout 7200 \
+		tests/e2e/test_sync_model.py tests/e2e/test_sync_faults.py tests/e2e/test_sync_crashes.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -18,6 +18,7 @@ import pytest
 import requests
 from hq_load import hq_process
 from requests.adapters import HTTPAdapter
+from soak import scale
 from sqlalchemy import text
 from sync_world import now, registered_counter
 
@@ -106,7 +107,7 @@ def _faulty_engine(db: Any, data: Path, plan: Iterator[str]) -> tuple[SyncEngine
     return SyncEngine(db, client), adapter
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(scale(6, 120)))
 def test_random_faults_never_lose_or_double_an_event(
     world: tuple[str, HqDatabase, Path], seed: int
 ) -> None:

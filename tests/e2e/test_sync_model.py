@@ -20,6 +20,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from soak import scale
 from sqlalchemy import text
 from sync_world import now
 from test_sync_faults import FAULTS, Faulty
@@ -133,8 +134,8 @@ def test_sync_state_machine(hq: tuple[str, HqDatabase]) -> None:
     run_state_machine_as_test(
         Counter,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=12,
+            max_examples=scale(12, 300),
+            stateful_step_count=scale(12, 40),
             deadline=None,
             suppress_health_check=list(HealthCheck),
         ),
