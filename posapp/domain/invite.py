@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from posapp.domain.errors import InvalidInput
-from posapp.domain.ladder import Channel
+from posapp.domain.ladder import Assessment, Channel, Rung
 from posapp.domain.member_code import CODE_LENGTH, is_member_code
 
 VERSION = 1
@@ -31,8 +31,16 @@ INVITE_DAYS = 7
 REFERRAL_DAYS = 365
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
-_CHANNELS = [Channel.MINI_PROGRAM, Channel.MICRO_MALL, Channel.APP]
+_CHANNELS = [Channel.MINI_PROGRAM, Channel.MICRO_MALL, Channel.APP, Channel.GUIDE_CONTACT]
 _REFERRAL = 8
+# HQ's per-channel URL templates replace these; WeChat opens the mini-program from an
+# ordinary-link QR whose prefix the brand registered, so the counter needs no online call.
+DEFAULT_CHANNEL_URLS = {
+    Channel.MINI_PROGRAM.value: "https://m.example.cn/j/{token}",
+    Channel.MICRO_MALL.value: "https://m.example.cn/j/{token}",
+    Channel.APP.value: "https://m.example.cn/j/{token}",
+    Channel.GUIDE_CONTACT.value: "https://m.example.cn/g/{token}",
+}
 LIMITS = {"store_no": 1 << 24, "device_no": 1 << 12, "staff_no": 1 << 20, "serial": 1 << 28}
 
 
@@ -174,3 +182,57 @@ def verify(
     if invite.issue_day > today + timedelta(days=1):
         raise _refuse("bad_layout", "This invite is dated in the future.")
     return invite
+
+
+def store_key(master_key: bytes, store_id: str) -> bytes:
+    """Each store's own invite-signing key, derived from HQ's master key so HQ need not
+    store it; the store receives it once, at registration."""
+    return hmac.new(master_key, b"posapp/invite-key/v1/" + store_id.encode(), "sha256").digest()
+
+
+def invite_url(templates: dict[str, str], channel: Channel, token: str) -> str:
+    """The URL the QR holds: HQ's template for the channel (or the default) around the token."""
+    template = templates.get(channel.value) or DEFAULT_CHANNEL_URLS[channel.value]
+    return template.replace("{token}", token)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One QR to show: a channel, or (``referral``) the member's own QR to pass to friends."""
+
+    channel: Channel
+    referral: bool = False
+
+
+def offers_for(assessment: Assessment, *, has_guide: bool) -> tuple[Offer, ...]:
+    """Which QRs the counter shows for a customer on this rung, first the main one:
+    walk-in → mini-program; member → micro-mall; regular → micro-mall and their guide's
+    contact; super-member → app. Regulars and super-members also get their referral QR
+    when the ladder offers it (referrals count toward super-member)."""
+    step = assessment.next_step
+    offers = [Offer(step.channel)]
+    if assessment.rung is Rung.REGULAR and has_guide:
+        offers.append(Offer(Channel.GUIDE_CONTACT))
+    if step.offer_referral and assessment.rung in (Rung.REGULAR, Rung.SUPER_MEMBER):
+        offers.append(Offer(Channel.MINI_PROGRAM, referral=True))
+    return tuple(offers)
+
+
+# The identity `posapp --demo` gives its store, and what an unregistered counter signs with.
+DEMO_MASTER_KEY = b"posapp demo master key: not a secret, never for a real brand"
+DEMO_STORE_ID = "demo-store"
+DEMO_STORE_NO = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """What this counter signs invites with: HQ's numbers for store and device, the store's
+    key. ``demo`` marks the built-in demo identity of a counter not registered with HQ."""
+
+    store_no: int
+    device_no: int
+    key: bytes
+    demo: bool = False
+
+
+DEMO_SIGNER = Signer(DEMO_STORE_NO, 1, store_key(DEMO_MASTER_KEY, DEMO_STORE_ID), demo=True)

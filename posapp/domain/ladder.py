@@ -30,9 +30,13 @@ _ORDER = [Rung.WALK_IN, Rung.MEMBER, Rung.REGULAR, Rung.SUPER_MEMBER]
 
 
 class Channel(StrEnum):
+    """Where a QR leads. ``GUIDE_CONTACT`` is the member's own guide's WeCom contact (a regular's
+    step towards a personal relationship)."""
+
     MINI_PROGRAM = "mini_program"
     MICRO_MALL = "micro_mall"
     APP = "app"
+    GUIDE_CONTACT = "guide_contact"
 
 
 @dataclass(frozen=True, slots=True)

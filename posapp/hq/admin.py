@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
-from posapp.domain.ladder import LadderRules
+from posapp.domain.invite import DEFAULT_CHANNEL_URLS
+from posapp.domain.ladder import Channel, LadderRules
 from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
 from posapp.hq.feed import Pending, emit, staff_view
@@ -44,12 +45,8 @@ from posapp.hq.security import (
 )
 
 ROLES = ("cashier", "guide", "manager")
-CHANNELS = ("mini_program", "micro_mall", "app")
-DEFAULT_CHANNELS = {
-    "mini_program": "https://m.example.cn/j/{token}",
-    "micro_mall": "https://m.example.cn/j/{token}",
-    "app": "https://m.example.cn/j/{token}",
-}
+CHANNELS = tuple(c.value for c in Channel)
+DEFAULT_CHANNELS = DEFAULT_CHANNEL_URLS
 RULE_KINDS = ("ladder", "follow_up", "channels")
 
 
@@ -239,7 +236,7 @@ def set_rules(
             raise InvalidInput(
                 "rules",
                 "invalid",
-                "Channel templates are URLs with {token}, for mini_program, micro_mall, app.",
+                "Channel templates are URLs with {token}, for " + ", ".join(CHANNELS) + ".",
             )
         body = {**DEFAULT_CHANNELS, **body}
     text = json.dumps(body, ensure_ascii=False, sort_keys=True)

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posapp import __version__
 from posapp.domain.errors import InvalidInput
+from posapp.domain.invite import store_key
 from posapp.hq import admin, reports
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
@@ -35,7 +36,7 @@ from posapp.hq.feed import CursorGone, read_changes
 from posapp.hq.ingest import prepare, push
 from posapp.hq.models import Device, RateWindow, Store
 from posapp.hq.redeem import redeem
-from posapp.hq.security import split_token, store_invite_key
+from posapp.hq.security import split_token
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.protocol.sync import (
     MAX_PAGE,
@@ -320,7 +321,7 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
                 currency=done.store.currency,
                 region=done.store.region,
                 device_secret=f"d.{done.device.id}.{done.secret}",
-                invite_key=store_invite_key(master_key, done.store.id).hex(),
+                invite_key=store_key(master_key, done.store.id).hex(),
                 hq_time=utcnow(),
             )
 

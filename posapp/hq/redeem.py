@@ -30,7 +30,6 @@ from posapp.hq.models import (
     Staff,
     Store,
 )
-from posapp.hq.security import store_invite_key
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 
 
@@ -43,7 +42,7 @@ def verify_token(
     if store is None:
         raise InvalidInput("token", "other_store", "This invite names a store HQ does not know.")
     invite = invites.verify(
-        token, store_invite_key(master_key, store.id), today=today.date(), store_no=store.store_no
+        token, invites.store_key(master_key, store.id), today=today.date(), store_no=store.store_no
     )
     return invite, store
 

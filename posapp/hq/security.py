@@ -32,11 +32,6 @@ def hash_pin(pin: str) -> str:
     return _pins.hash(pin)
 
 
-def store_invite_key(master_key: bytes, store_id: str) -> bytes:
-    """Each store's own invite-signing key, derived so HQ need not store it."""
-    return hmac.new(master_key, b"posapp/invite-key/v1/" + store_id.encode(), "sha256").digest()
-
-
 def phone_fingerprint(master_key: bytes, e164: str) -> str:
     """A keyed hash of an erased phone: recognises stale re-creation without keeping the number."""
     return hmac.new(master_key, b"posapp/erased-phone/" + e164.encode(), "sha256").hexdigest()

@@ -97,7 +97,8 @@ class InviteIssued(EventPayload):
 
     type: ClassVar[str] = "invite.issued"
     token: str = Field(min_length=30, max_length=30)
-    channel: Literal["mini_program", "micro_mall", "app"]
+    channel: Literal["mini_program", "micro_mall", "app", "guide_contact"]
+    referral: bool = False
     staff_id: str | None = None
     member_id: str | None = None
     purchase_id: str | None = None

@@ -38,6 +38,9 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(128))
     region: Mapped[str] = mapped_column(String(2), default="CN")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    # HQ's short numbers for the store, this device and each staff member: they are what
+    # an invite token carries (30 characters leave no room for ids).
+    store_no: Mapped[int | None] = mapped_column(Integer)
 
 
 class Device(Base):
@@ -46,6 +49,7 @@ class Device(Base):
     store_id: Mapped[str | None] = mapped_column(ForeignKey("store.id"))
     name: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    device_no: Mapped[int | None] = mapped_column(Integer)
 
 
 class Staff(Base):
@@ -56,6 +60,7 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(16))
     pin_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    staff_no: Mapped[int | None] = mapped_column(Integer)
 
 
 class Member(Base):

@@ -323,6 +323,7 @@ def _staff(session: Session, key: str, data: dict[str, Any]) -> None:
         staff.store_id = store_id
         staff.name, staff.role = data["name"], data["role"]
         staff.pin_hash, staff.active = data.get("pin_hash"), bool(data.get("active", True))
+        staff.staff_no = data.get("staff_no")
         session.add(staff)
     session.flush()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from posapp.domain.invite import DEMO_SIGNER, Signer
 from posapp.store.db import Database
 from posapp.store.models import Device, Store, SyncState
 from posapp.sync import credentials
@@ -46,19 +47,25 @@ def register(
                     name=answer.store_name,
                     region=answer.region,
                     currency=answer.currency,
+                    store_no=answer.store_no,
                 )
             )
         else:
-            store.name, store.region, store.currency = (
+            store.name, store.region, store.currency, store.store_no = (
                 answer.store_name,
                 answer.region,
                 answer.currency,
+                answer.store_no,
             )
         session.flush()
-        if session.get(Device, answer.device_id) is None:
+        device = session.get(Device, answer.device_id)
+        if device is None:
             session.add(
-                Device(id=answer.device_id, store_id=answer.store_id, name=name, created_at=now)
-            )
+                Device(id=answer.device_id, store_id=answer.store_id, name=name, created_at=now,
+                       device_no=answer.device_no)
+            )  # fmt: skip
+        else:
+            device.store_id, device.device_no = answer.store_id, answer.device_no
         session.execute(
             update(SyncState)
             .where(SyncState.id == 1)
@@ -79,3 +86,16 @@ def client_for(db: Database, data_dir: Path) -> HqClient:
 
 class NotRegistered(RuntimeError):
     pass
+
+
+def invite_signer(db: Database, data_dir: Path) -> Signer:
+    """How this counter signs invites: its store's key from registration, or, before it is
+    registered, the demo identity (``Signer.demo`` tells the caller to say so)."""
+    with db.read() as session:
+        state = session.scalars(select(SyncState).where(SyncState.id == 1)).one()
+        store = session.get(Store, state.store_id) if state.store_id else None
+        device = session.get(Device, state.device_id)
+    creds = credentials.load(data_dir, state.device_id)
+    if store is None or creds is None or store.store_no is None or device is None:
+        return DEMO_SIGNER
+    return Signer(store.store_no, device.device_no or 0, creds.invite_key)

@@ -105,3 +105,50 @@ def test_fields_that_do_not_fit_are_refused_when_issuing() -> None:
         issue(Invite(Channel.APP, 1 << 24, TODAY), KEY)
     with pytest.raises(ValueError, match="referrer"):
         issue(Invite(Channel.APP, 1, TODAY, referrer_code="1234"), KEY)
+
+
+# --- which QRs each rung gets ----------------------------------------------------------------
+
+
+def _on(rung: str, **standing: object) -> tuple[object, ...]:
+    from posapp.domain.invite import offers_for
+    from posapp.domain.ladder import CustomerStanding, LadderRules, Rung, assess
+
+    days = standing.pop("days", ())
+    has_guide = bool(standing.get("has_guide", False))
+    assessment = assess(CustomerStanding(purchase_days=days, **standing), LadderRules(), TODAY)  # type: ignore[arg-type]
+    assert assessment.rung is Rung(rung)
+    return offers_for(assessment, has_guide=has_guide)
+
+
+def test_each_rung_is_offered_the_next_channel() -> None:
+    from posapp.domain.invite import Offer
+
+    recent = tuple(TODAY - timedelta(days=d) for d in (1, 20, 40, 60, 80, 100))
+    assert _on("walk_in", is_member=False) == (Offer(Channel.MINI_PROGRAM),)
+    assert _on("member", is_member=True, days=recent[:1]) == (Offer(Channel.MICRO_MALL),)
+    assert _on("regular", is_member=True, days=recent[:2], has_guide=True) == (
+        Offer(Channel.MICRO_MALL),
+        Offer(Channel.GUIDE_CONTACT),
+        Offer(Channel.MINI_PROGRAM, referral=True),  # referrals count toward super-member
+    )
+    assert _on("regular", is_member=True, days=recent[:2], has_guide=True, referrals=1) == (
+        Offer(Channel.MICRO_MALL),
+        Offer(Channel.GUIDE_CONTACT),
+    )
+    assert _on(
+        "super_member", is_member=True, days=recent, has_guide=True, referrals=2,
+        lifetime_spend_fen=500_000,
+    ) == (Offer(Channel.APP), Offer(Channel.MINI_PROGRAM, referral=True))  # fmt: skip
+
+
+def test_invite_urls_come_from_hq_templates_with_defaults() -> None:
+    from posapp.domain.invite import DEFAULT_CHANNEL_URLS, invite_url
+
+    token = "A" * TOKEN_LENGTH
+    assert invite_url({}, Channel.APP, token) == DEFAULT_CHANNEL_URLS["app"].replace(
+        "{token}", token
+    )
+    custom = {"app": "https://brand.cn/app?from={token}"}
+    assert invite_url(custom, Channel.APP, token) == f"https://brand.cn/app?from={token}"
+    assert invite_url(custom, Channel.MICRO_MALL, token).endswith("/j/" + token)

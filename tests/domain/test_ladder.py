@@ -68,7 +68,7 @@ def test_rungs_are_ordered_and_named_as_in_the_glossary() -> None:
         "super_member",
     ]
     assert [r.level for r in Rung] == [0, 1, 2, 3]
-    assert {c.value for c in Channel} == {"mini_program", "micro_mall", "app"}
+    assert {c.value for c in Channel} == {"mini_program", "micro_mall", "app", "guide_contact"}
 
 
 # --- properties ------------------------------------------------------------------------------
