@@ -96,6 +96,21 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--withdraw", action="store_true")
     consent.add_argument("--staff")
 
+    invite = sub.add_parser(
+        "invite", help="make a QR invite: print its URL and token, optionally write the image"
+    )
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone", help="a member's phone or member code")
+    who.add_argument("--walk-in", action="store_true", help="an anonymous buyer")
+    invite.add_argument(
+        "--channel",
+        choices=["mini_program", "micro_mall", "app", "guide_contact", "referral"],
+        help="instead of what the ladder suggests (referral: the member's own QR)",
+    )
+    invite.add_argument("--sale", help="receipt number of the sale the invite belongs to")
+    invite.add_argument("--staff", help="staff id of the guide or cashier to credit")
+    invite.add_argument("--png", type=Path, help="write the QR image here")
+
     try:
         from posapp.hq.cli import add_parser as add_hq_parser
     except ImportError:  # HQ's extra dependencies are not installed on this counter
@@ -446,6 +461,57 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
 
 
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from posapp.domain.invite import Offer
+    from posapp.domain.ladder import Channel
+    from posapp.domain.sale import clean_receipt_no
+    from posapp.qr import save_png
+    from posapp.services.invites import invites_for_customer, issue_invite
+    from posapp.store.models import Purchase
+    from posapp.sync.registration import invite_signer
+
+    db = _open(settings)
+    try:
+        signer = invite_signer(db, settings.data_dir)
+        if signer.demo:
+            print(
+                "posapp: this counter is not registered with HQ: the invite is signed with the"
+                " demo store's identity and key (as in 'posapp --demo').",
+                file=sys.stderr,
+            )
+        member_id = None if args.walk_in else _find_member(db, args.phone, settings.region)
+        with db.write() as session:
+            purchase_id = None
+            if args.sale:
+                purchase_id = session.scalar(
+                    select(Purchase.id).where(Purchase.receipt_no == clean_receipt_no(args.sale))
+                )
+                if purchase_id is None:
+                    raise InvalidInput("sale", "unknown", "No sale with that receipt number here.")
+            common = {"staff_id": args.staff, "member_id": member_id, "purchase_id": purchase_id}
+            if args.channel is None:
+                issued = invites_for_customer(session, signer, **common)
+            else:
+                offer = (
+                    Offer(Channel.MINI_PROGRAM, referral=True)
+                    if args.channel == "referral"
+                    else Offer(Channel(args.channel))
+                )
+                issued = [issue_invite(session, signer, offer=offer, **common)]
+    finally:
+        db.close()
+    for one in issued:
+        kind = "referral" if one.referral else one.channel.value
+        _say(f"{kind}: {one.url}")
+        _say(f"  token {one.token}  expires {one.expires_on.isoformat()}")
+    if args.png:
+        save_png(issued[0].url, args.png)
+        _say(f"QR image written to {args.png}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "seed": cmd_seed,
     "doctor": cmd_doctor,
@@ -458,6 +524,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "intake": cmd_intake,
     "register": cmd_register,
     "sync": cmd_sync,
+    "invite": cmd_invite,
 }
 
 

@@ -6,11 +6,13 @@ import json
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from posapp import __version__
+from posapp.store.migrate import head_revision
 
 
 def posapp(
@@ -62,7 +64,7 @@ def test_counter_round_trip_from_the_command_line(tmp_path: Path) -> None:
     doctor = posapp(data, "doctor")
     assert doctor.returncode == 0, doctor.stdout
     assert "integrity:  ok" in doctor.stdout
-    assert "schema:     0003" in doctor.stdout
+    assert f"schema:     {head_revision()}" in doctor.stdout
     assert "pending sync:   3" in doctor.stdout  # enrolled, sale, consent withdrawn
 
 
@@ -126,3 +128,28 @@ def test_demo_runs_without_a_terminal(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "2,000 seeded members" in out.stdout
     assert "POS intake: http://127.0.0.1:" in out.stdout
+
+
+def test_invite_on_an_unregistered_counter_says_it_uses_the_demo_identity(tmp_path: Path) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    from posapp.domain.invite import DEMO_SIGNER, verify
+
+    data = tmp_path / "till"
+    png = tmp_path / "invite.png"
+    done = posapp(data, "invite", "--walk-in", "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "demo store" in done.stderr
+    url = done.stdout.splitlines()[0].split(": ", 1)[1]
+    token = url.rsplit("/", 1)[1]
+    assert verify(token, DEMO_SIGNER.key, today=date.today()).store_no == DEMO_SIGNER.store_no
+    with Image.open(png) as image:
+        assert [r.text for r in zxingcpp.read_barcodes(image)] == [url]
+    posapp(data, "enrol", "--phone", "13812345678", "--consent", "membership")
+    member = posapp(data, "invite", "--phone", "138 1234 5678", "--channel", "referral")
+    assert member.returncode == 0 and member.stdout.startswith("referral: https://")
+    unknown = posapp(data, "invite", "--phone", "13900000000")
+    assert unknown.returncode != 0 and "No member" in unknown.stderr
+    bad = posapp(data, "invite", "--walk-in", "--sale", "NOPE-1")
+    assert bad.returncode != 0 and "receipt" in bad.stderr
