@@ -6,7 +6,6 @@ import argparse
 import logging
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, help="data folder (default: POSAPP_DATA_DIR or the OS data dir)"
     )
     parser.add_argument(
-        "--demo", action="store_true", help="a complete demo in a throwaway data dir"
+        "--demo",
+        action="store_true",
+        help="the counter window with a local HQ, staff and members, in a throwaway data dir",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run one identify/sale/invite cycle in the window off-screen; exit 0 when it works",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -397,12 +403,11 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from filelock import FileLock, Timeout
-
     from posapp.store.models import SyncState
     from posapp.store.outbox import pending_summary
     from posapp.sync.client import HqError
     from posapp.sync.engine import SyncEngine
+    from posapp.sync.lock import SyncBusy, take_sync_lock
     from posapp.sync.registration import NotRegistered, client_for
 
     db = _open(settings)
@@ -430,10 +435,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 _say(f"clock vs HQ:   {state.clock_skew_s:+d} s{warn}")
             return 0
-        lock = FileLock(str(settings.data_dir / "sync.lock"))
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
+            lock = take_sync_lock(settings.data_dir)
+        except SyncBusy:
             print("posapp: another sync is already running for this counter.", file=sys.stderr)
             return EXIT_INVALID
         try:
@@ -533,13 +537,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.demo:
-            from posapp.demo import run_demo
+        if args.self_test:
+            from posapp.ui.app import self_test
 
-            return run_demo(args.data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-")))
+            return self_test()
         if args.command is None:
-            parser.print_help()
-            return 0
+            from posapp.ui.app import run_counter
+
+            return run_counter(args.data_dir, demo=args.demo)
         if args.command == "hq":
             from posapp.hq.cli import run as run_hq
 

@@ -1,144 +1,141 @@
-"""``posapp --demo``: a working counter in a throwaway data dir, with seeded members.
+"""``posapp --demo``: a complete store in a throwaway data dir, with no set-up.
 
-Until the Qt counter screen exists this is a terminal counter: type a phone, its last
-four digits, a member code or a name to identify; ``sale`` and ``enrol`` to act.
+A local HQ (``posapp hq serve`` on loopback, SQLite, the demo master key) holds the demo
+store and its staff with known PINs; this counter registers with it, takes the roster in
+one sync, and gets 2,000 seeded local members to recognise. The HQ process runs for as
+long as the demo does, so sync, invites and the status bar all work for real.
 """
 
 from __future__ import annotations
 
-import shlex
+import os
+import socket
+import subprocess
 import sys
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from posapp.domain.consent import Purpose
-from posapp.domain.errors import InvalidInput
-from posapp.domain.sale import format_fen
+import requests
+
+from posapp.domain.invite import DEMO_MASTER_KEY, DEMO_STORE_ID
 from posapp.resources import current_notice
-from posapp.services.members import MemberCard, enrol_member, identify
-from posapp.services.sales import record_sale
 from posapp.settings import load_settings
-from posapp.store.db import Database, StorageError
+from posapp.store.db import Database
 from posapp.store.migrate import open_database
-from posapp.store.seed import seed_members
+from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+from posapp.sync.engine import SyncEngine
+from posapp.sync.registration import client_for, register
 
 DEMO_MEMBERS = 2_000
-DEMO_CASHIER = "demo-c1"
-HELP = """\
-type a phone, its last four digits, a member code or a name  → identify
-sale RECEIPT AMOUNT [PHONE|CODE]                             → record a sale
-enrol PHONE [NAME]                                           → enrol (asks for consent)
-help, quit"""
+# Known PINs so a newcomer can sign in as each role (shown on the demo's sign-in screen).
+DEMO_PINS = {"manager": "8888", "guide": "2222", "cashier": "1111"}
 
 
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _card(card: MemberCard) -> None:
-    s = card.summary
-    _out(f"  {s.name or '(无姓名)'}  {s.phone_masked}  会员码 {s.member_code}")
-    _out(
-        f"  {s.rung}  到店 {s.visit_count} 次  累计 {format_fen(s.lifetime_spend_fen)}"
-        f"  导购 {card.guide_name or '-'}"
-    )
-    step = card.assessment.next_step
-    _out(f"  next step: {step.reason} → {step.channel.value}")
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-def _identify(db: Database, text: str) -> str | None:
-    with db.lookup() as lookup:
-        found = identify(lookup, text)
-    if found.card:
-        _card(found.card)
-        return found.card.id
-    if not found.candidates:
-        _out("  walk-in (散客): offer the join QR")
-        return None
-    for c in found.candidates[:10]:
-        _out(f"  {c.member_code}  {c.phone_masked}  {c.name or '-'}  {c.rung}")
-    return None
+class DemoUnavailable(RuntimeError):
+    """The demo's local HQ could not be set up (say why, in plain words)."""
 
 
-def _handle(db: Database, line: str) -> bool:
-    words = shlex.split(line)
-    if not words:
-        return True
-    verb = words[0].lower()
-    if verb in ("quit", "exit"):
-        return False
-    if verb == "help":
-        _out(HELP)
-    elif verb == "sale" and len(words) >= 3:
-        member_id = _identify(db, words[3]) if len(words) > 3 else None
-        with db.write() as session:
-            sale = record_sale(
-                session,
-                receipt_no=words[1],
-                amount=words[2],
-                staff_id=DEMO_CASHIER,
-                member_id=member_id,
-            )
-        _out(
-            f"  sale {sale.receipt_no} {format_fen(sale.amount_fen)} recorded (rung {sale.rung or '-'})"
-        )
-    elif verb == "enrol" and len(words) >= 2:
-        answer = input("  customer agrees to membership (y/n)? ").strip().lower()
-        consents = {Purpose.MEMBERSHIP} if answer.startswith("y") else set()
-        with db.write() as session:
-            result = enrol_member(
-                session,
-                phone=words[1],
-                name=" ".join(words[2:]) or None,
-                consents=consents,
-                notice=current_notice(),
-                staff_id=DEMO_CASHIER,
-            )
-        _out(f"  {'enrolled' if result.created else 'already a member'}: {result.member_code}")
-    else:
-        _identify(db, line)
-    return True
+@dataclass
+class DemoWorld:
+    data_dir: Path
+    hq_url: str
+    db: Database
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
-def run_demo(data_dir: Path, *, interactive: bool | None = None) -> int:
-    settings = load_settings(data_dir)
-    db = open_database(settings.db_path)
-    from posapp.intake.server import IntakeServer
-
+def _prepare_hq(hq_dir: Path) -> str:
+    """The demo store and staff at a new HQ database; returns a device code."""
     try:
-        seed_members(
-            db,
-            DEMO_MEMBERS,
-            notice=current_notice(),
-            now=datetime.now(UTC).replace(tzinfo=None),
-            seed=2026,
-        )
-        settings.intake_port = 0  # any free port: a demo never fights the real counter's
-        server = IntakeServer.from_settings(db, settings)
-        server.start()
-        _out(f"posapp demo — data in {data_dir}, {DEMO_MEMBERS:,} seeded members")
-        _out(f"POS intake: http://127.0.0.1:{server.port}/v1/sales  (token in {settings.file})")
-        raw = db.raw()
-        sample = raw.execute("SELECT phone_last4, member_code FROM member LIMIT 1").fetchone()
-        raw.close()
-        _out(f"try: {sample[0]}   or   {sample[1]}   or   王\n")
-        _out(HELP)
-        interactive = sys.stdin.isatty() if interactive is None else interactive
-        try:
-            while interactive:
-                try:
-                    line = input("posapp> ")
-                except EOFError:
-                    break
-                try:
-                    if not _handle(db, line):
-                        break
-                except InvalidInput as exc:
-                    _out(f"  ✗ {exc.message}")
-                except StorageError as exc:
-                    _out(f"  ✗ {exc.message}")
-        finally:
-            server.stop()
+        from posapp.hq import admin
+        from posapp.hq.db import HqDatabase
+        from posapp.hq.migrate import migrate
+    except ImportError as exc:  # a counter-only install has no HQ
+        raise DemoUnavailable(
+            f"The demo needs HQ's packages (pip install 'posapp[hq]'): {exc}"
+        ) from exc
+    hq_dir.mkdir(parents=True, exist_ok=True)
+    hq_db = HqDatabase(f"sqlite:///{hq_dir / 'hq.db'}")
+    try:
+        migrate(hq_db)
+        now = _now()
+        with hq_db.write() as session:
+            admin.add_store(session, store_id=DEMO_STORE_ID, name=DEMO_STORE[1], now=now)
+            for staff_id, name, role in STAFF:
+                admin.add_staff(session, store_id=DEMO_STORE_ID, name=name, role=role,
+                                pin=DEMO_PINS[role], now=now, staff_id=staff_id)  # fmt: skip
+            return admin.device_code(session, store_id=DEMO_STORE_ID, now=now, minutes=10)
     finally:
+        hq_db.close()
+
+
+def _serve_hq(hq_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POSAPP_HQ_DATA_DIR": str(hq_dir),
+        "POSAPP_HQ_MASTER_KEY": DEMO_MASTER_KEY.decode(),
+        "POSAPP_HQ_LOG_LEVEL": "warning",
+    }
+    log = open(hq_dir / "hq.log", "ab")  # noqa: SIM115 - the child keeps it open
+    process = subprocess.Popen(
+        [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return url, process
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            tail = (hq_dir / "hq.log").read_text(errors="replace")[-800:]
+            raise DemoUnavailable(f"The demo's local HQ did not start:\n{tail}")
+        time.sleep(0.1)
+
+
+def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS) -> DemoWorld:
+    """HQ up, this counter registered and synced once, members seeded; the caller stops it."""
+    settings = load_settings(data_dir)
+    settings.intake_port = 0  # any free port: a demo never fights the real counter's
+    settings.save()
+    hq_dir = data_dir / "hq"
+    code = _prepare_hq(hq_dir)
+    url, process = _serve_hq(hq_dir)
+    db = open_database(settings.db_path)
+    world = DemoWorld(data_dir, url, db, process)
+    try:
+        register(db, data_dir, hq_url=url, code=code, name="demo counter")
+        SyncEngine(db, client_for(db, data_dir)).run_once()
+        # Seeded after the first snapshot, which would otherwise forget members HQ never sent.
+        seed_members(db, members, notice=current_notice(), now=_now(), seed=2026)
+    except BaseException:
+        world.stop()
         db.close()
-    return 0
+        raise
+    return world

@@ -33,10 +33,13 @@ class Settings:
     data_dir: Path
     region: str = "CN"
     currency: str = "CNY"
-    language: str = "zh-CN"
+    language: str = "zh-CN"  # of the privacy notice and messages the CLI records
+    ui_language: str = "auto"  # the counter screen's: auto (system locale), zh-CN or en
     hq_url: str | None = None
     intake_port: int = 8765
     intake_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The receipt printer for invite slips, checked by posapp.printing.printer_from_config.
+    printer: dict[str, Any] = field(default_factory=lambda: {"kind": "none"})
 
     @property
     def db_path(self) -> Path:

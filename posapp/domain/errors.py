@@ -50,10 +50,11 @@ class NotAllowed(Refusal):
 class PinRefused(Refusal):
     """A wrong PIN, or a PIN tried while locked out; each attempt is counted."""
 
-    def __init__(self, rule: str, message: str, staff_id: str) -> None:
+    def __init__(self, rule: str, message: str, staff_id: str, count: int = 0) -> None:
         super().__init__("pin", rule, message)
+        self.count = count  # tries left (wrong) or minutes to wait (locked, locked_out)
         # Attempts while locked are logged but not counted: nobody can extend a lock-out.
         self.audit = ("pin_locked" if rule == "locked_out" else "pin_failed", None, staff_id)
 
-    def __reduce__(self) -> tuple[type[PinRefused], tuple[str, str, str]]:  # type: ignore[override]
-        return (type(self), (self.rule, self.message, str(self.audit[2])))
+    def __reduce__(self) -> tuple[type[PinRefused], tuple[str, str, str, int]]:  # type: ignore[override]
+        return (type(self), (self.rule, self.message, str(self.audit[2]), self.count))

@@ -61,3 +61,11 @@ def clean_name(raw: str | None, *, field: str = "name") -> str | None:
     if len(text) > NAME_MAX_CHARS:
         raise InvalidInput(field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.")
     return text
+
+
+def mask_name(name: str | None) -> str:
+    """A name as a customer-facing screen may show it: the first character only (王**)."""
+    if not name:
+        return ""
+    first = name[0]
+    return first + "*" * min(max(len(name) - 1, 1), 3)

@@ -94,7 +94,10 @@ def sign_in(session: Session, *, staff_id: str, pin: str, now: datetime | None =
     if until is not None:
         minutes = max(1, int((until - now).total_seconds() + 59) // 60)
         raise PinRefused(
-            "locked_out", f"Too many wrong PINs: try again in {minutes} minute(s).", staff_id
+            "locked_out",
+            f"Too many wrong PINs: try again in {minutes} minute(s).",
+            staff_id,
+            minutes,
         )
     try:
         ok = pin.isascii() and pin.isdigit() and _hasher.verify(staff.pin_hash, pin)
@@ -107,8 +110,9 @@ def sign_in(session: Session, *, staff_id: str, pin: str, now: datetime | None =
                 "locked",
                 f"Too many wrong PINs: locked for {LOCKOUT.seconds // 60} minutes.",
                 staff_id,
+                LOCKOUT.seconds // 60,
             )
-        raise PinRefused("wrong", f"Wrong PIN ({left} tries left).", staff_id)
+        raise PinRefused("wrong", f"Wrong PIN ({left} tries left).", staff_id, left)
     audit(session, action="sign_in", staff_id=staff_id, subject_id=staff_id, now=now)
     return SignedIn(staff.id, staff.name, staff.role, staff.store_id)
 

@@ -1,0 +1,168 @@
+"""The counter's actions as the screen uses them: each call is one transaction on the store.
+
+The counter window never opens a database session; it calls these methods on its one
+database thread (Anki's single DB worker) and draws what they return. Each method is a
+thin composition of the service functions, so the command line and the screen share one
+meaning of "identify", "sell", "enrol" and "invite".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from posapp.domain.consent import Notice, Purpose
+from posapp.domain.invite import Signer
+from posapp.domain.roles import Permission
+from posapp.resources import current_notice
+from posapp.services.invites import IssuedInvite, invites_for_customer
+from posapp.services.members import (
+    Enrolment,
+    Identification,
+    MemberCard,
+    enrol_member,
+    identify,
+    member_card,
+    reveal_phone,
+)
+from posapp.services.sales import SaleResult, record_sale
+from posapp.services.staff import SignedIn, guard_unsynced, locked_until, require, roster, sign_in
+from posapp.store.db import Database
+from posapp.store.models import Store, SyncState
+from posapp.store.outbox import pending_summary
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    store_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaleDone:
+    """A recorded sale and the invites the customer is shown for it."""
+
+    sale: SaleResult
+    invites: list[IssuedInvite]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolDone:
+    enrolment: Enrolment
+    card: MemberCard
+
+
+class Counter:
+    """One counter's store, signer and notice; the screen's operations."""
+
+    def __init__(
+        self, db: Database, *, signer: Signer, region: str = "CN", language: str = "zh-CN"
+    ) -> None:
+        self.db = db
+        self.signer = signer
+        self.region = region
+        self.language = language
+
+    def notice(self, language: str | None = None) -> Notice:
+        return current_notice(language or self.language)
+
+    def store(self) -> StoreInfo:
+        with self.db.read() as session:
+            store_id = session.scalar(select(SyncState.store_id).where(SyncState.id == 1))
+            name = (
+                session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
+            )
+            if name is None:
+                name = session.scalar(select(Store.name).order_by(Store.id).limit(1))
+        return StoreInfo(store_id, name or "posapp")
+
+    def roster(self) -> list[SignedIn]:
+        with self.db.read() as session:
+            return roster(session)
+
+    def sign_in(self, *, staff_id: str, pin: str) -> SignedIn:
+        with self.db.write() as session:
+            return sign_in(session, staff_id=staff_id, pin=pin)
+
+    def locked_until(self, staff_id: str) -> datetime | None:
+        with self.db.read() as session:
+            return locked_until(session, staff_id)
+
+    def identify(self, text: str) -> Identification:
+        with self.db.lookup() as lookup:
+            return identify(lookup, text, region=self.region)
+
+    def card(self, member_id: str) -> MemberCard:
+        with self.db.lookup() as lookup:
+            return member_card(lookup, member_id, region=self.region)
+
+    def sell(
+        self,
+        *,
+        receipt_no: str,
+        amount: str | int | Decimal,
+        staff_id: str | None,
+        member_id: str | None = None,
+    ) -> SaleDone:
+        """Record the sale and, in the same transaction, the invites its customer is shown."""
+        with self.db.write() as session:
+            sale = record_sale(
+                session, receipt_no=receipt_no, amount=amount, staff_id=staff_id,
+                member_id=member_id,
+            )  # fmt: skip
+            invites = invites_for_customer(
+                session, self.signer, member_id=sale.member_id, purchase_id=sale.purchase_id,
+                staff_id=staff_id,
+            )  # fmt: skip
+        return SaleDone(sale, invites)
+
+    def invites(
+        self, *, member_id: str | None, staff_id: str | None, purchase_id: str | None = None
+    ) -> list[IssuedInvite]:
+        with self.db.write() as session:
+            return invites_for_customer(
+                session, self.signer, member_id=member_id, staff_id=staff_id,
+                purchase_id=purchase_id,
+            )  # fmt: skip
+
+    def enrol(
+        self,
+        *,
+        phone: str,
+        consents: set[Purpose],
+        staff_id: str | None,
+        name: str | None = None,
+        birthday: date | None = None,
+        purchase_id: str | None = None,
+    ) -> EnrolDone:
+        """Enrol (the walk-in's sale, when given, becomes theirs) and return the new card."""
+        store = self.store()
+        with self.db.write() as session:
+            done = enrol_member(
+                session, phone=phone, consents=consents, notice=self.notice(),
+                staff_id=staff_id, name=name, birthday=birthday, purchase_id=purchase_id,
+                store_id=store.store_id, region=self.region,
+            )  # fmt: skip
+        return EnrolDone(done, self.card(done.member_id))
+
+    def reveal_phone(self, *, member_id: str, staff_id: str) -> str:
+        with self.db.write() as session:
+            return reveal_phone(session, member_id=member_id, staff_id=staff_id)
+
+    def check_manager(self, *, staff_id: str, pin: str, permission: Permission) -> SignedIn:
+        """A manager confirms an action at someone else's session: PIN, then permission."""
+        with self.db.write() as session:
+            who = sign_in(session, staff_id=staff_id, pin=pin)
+            require(session, who.staff_id, permission)
+        return who
+
+    def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
+        with self.db.write() as session:
+            return guard_unsynced(session, action=action, manager_id=manager_id)
+
+    def pending(self) -> tuple[int, datetime | None]:
+        with self.db.read() as session:
+            return pending_summary(session)

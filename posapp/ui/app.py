@@ -1,0 +1,251 @@
+"""Starting the counter: the Qt application, language, look, sync, POS intake, demo, self-test."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QLocale, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from posapp.resources import resources_dir
+from posapp.services.counter import Counter
+from posapp.services.invites import IssuedInvite
+from posapp.settings import Settings, load_settings
+from posapp.store.db import Database
+from posapp.store.migrate import open_database
+from posapp.sync.engine import SyncEngine
+from posapp.sync.lock import take_sync_lock
+from posapp.sync.registration import NotRegistered, client_for, invite_signer
+from posapp.sync.status import sync_status
+from posapp.ui.counter_window import CounterWindow, PrintInvite
+from posapp.ui.customer_display import CustomerDisplay
+from posapp.ui.sync_worker import SyncWorker
+from posapp.ui.tasks import TaskManager
+
+log = logging.getLogger("posapp.ui")
+LANGUAGES = ("zh-CN", "en")
+
+
+def ui_language(setting: str) -> str:
+    """``auto`` follows the system locale: Chinese for any zh locale, English otherwise."""
+    if setting in LANGUAGES:
+        return setting
+    return "zh-CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+def make_app(language: str) -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("posapp")
+    app.setOrganizationName("posapp")
+    install_language(app, language)
+    style = resources_dir() / "style.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def install_language(app: QApplication, language: str) -> bool:
+    """Load ``resources/i18n/posapp_<lang>.qm``; English is the source language."""
+    for old in app.findChildren(QTranslator):
+        app.removeTranslator(old)
+        old.deleteLater()
+    if language == "en":
+        return True
+    translator = QTranslator(app)
+    qm = resources_dir() / "i18n" / f"posapp_{language.replace('-', '_')}.qm"
+    if not translator.load(str(qm)):
+        log.warning("no compiled translation at %s (run 'make translations')", qm)
+        return False
+    app.installTranslator(translator)
+    return True
+
+
+def printer_for(settings: Settings) -> PrintInvite | None:
+    """The receipt printer from settings, as a function of an invite (None: none set up)."""
+    try:
+        from posapp.printing import print_invite_slip  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    config = getattr(settings, "printer", None)
+    if not config or config.get("kind", "none") == "none":
+        return None
+
+    def print_invite(invite: IssuedInvite) -> None:
+        print_invite_slip(config, url=invite.url, short_code=invite.token)
+
+    return print_invite
+
+
+class CounterApp:
+    """The window with everything it runs beside: sync worker, POS intake, customer display."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        sign_in_hint: str = "",
+        with_intake: bool = True,
+        with_display: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        language = ui_language(getattr(settings, "ui_language", "auto"))
+        self.counter = Counter(
+            db,
+            signer=invite_signer(db, settings.data_dir),
+            region=settings.region,
+            language=language,
+        )
+        self.tasks = TaskManager()
+        store_name = self.counter.store().name
+        self.display = CustomerDisplay(store_name) if with_display else None
+        self.sync: SyncWorker | None = None
+        self._lock = None
+        try:
+            client_for(db, settings.data_dir)
+            self.sync = SyncWorker(self._make_engine, lambda: sync_status(db), interval_ms=30_000)
+        except NotRegistered:
+            pass
+        self.window = CounterWindow(
+            self.counter,
+            self.tasks,
+            display=self.display,
+            print_invite=printer_for(settings),
+            sync_now=self.sync.sync_now if self.sync else None,
+            sign_in_hint=sign_in_hint,
+        )
+        if self.sync is not None:
+            self.sync.sig_status.connect(self.window.show_sync_status)
+            self.sync.sig_failed.connect(self.window.show_sync_error)
+        self.window.show_sync_status(sync_status(db))
+        self.intake = None
+        if with_intake:
+            from posapp.intake.server import IntakeServer
+
+            self.intake = IntakeServer.from_settings(
+                db, settings, on_sale=self.window.sig_pos_sale.emit
+            )
+
+    def _make_engine(self) -> SyncEngine:
+        """On the sync thread: hold the one-sync-per-counter lock for this app's life."""
+        if self._lock is None:
+            self._lock = take_sync_lock(self.settings.data_dir)
+        return SyncEngine(self.db, client_for(self.db, self.settings.data_dir))
+
+    def start(self) -> None:
+        self.window.show()
+        if self.display is not None:
+            self.display.place()
+        if self.sync is not None:
+            self.sync.start()
+        if self.intake is not None:
+            try:
+                self.intake.start()
+            except OSError as exc:
+                self.window.say(
+                    self.window.tr("The POS intake could not start: %1").replace("%1", str(exc)),
+                    error=True,
+                )
+
+    def stop(self) -> None:
+        if self.intake is not None and self.intake.running:
+            self.intake.stop()
+        if self.sync is not None:
+            self.sync.stop()
+        self.tasks.shutdown()
+        if self._lock is not None:
+            self._lock.release()
+        if self.display is not None:
+            self.display.close()
+        self.window.close()
+
+
+def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
+    """``posapp`` and ``posapp --demo``: the counter window until it is closed."""
+    world = None
+    hint = ""
+    if demo:
+        from posapp.demo import DEMO_PINS, start_demo
+
+        data_dir = data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-"))
+        sys.stderr.write(f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n")
+        world = start_demo(data_dir)
+        db = world.db
+        hint = "Demo PINs: " + ", ".join(f"{role} {pin}" for role, pin in DEMO_PINS.items())
+    settings = load_settings(data_dir)
+    if world is None:
+        db = open_database(settings.db_path)
+    app = make_app(ui_language(getattr(settings, "ui_language", "auto")))
+    counter_app = CounterApp(settings, db, sign_in_hint=hint)
+    counter_app.start()
+    try:
+        return app.exec()
+    finally:
+        counter_app.stop()
+        db.close()
+        if world is not None:
+            world.stop()
+
+
+def _wait(app: QApplication, done: Callable[[], bool], timeout_ms: int = 10_000) -> bool:
+    loop = QEventLoop()
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: loop.quit() if done() else None)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return done()
+
+
+def self_test() -> int:
+    """``posapp --self-test``: one identify → sale → invite cycle through the real window
+    and services, off-screen, in a throwaway data dir. Exit 0 when it all worked."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from datetime import UTC, datetime
+
+    from posapp.resources import current_notice
+    from posapp.services.staff import SignedIn
+    from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+
+    with tempfile.TemporaryDirectory(prefix="posapp-self-test-") as tmp:
+        settings = load_settings(Path(tmp))
+        db = open_database(settings.db_path)
+        try:
+            seed_members(
+                db, 20, notice=current_notice(), now=datetime.now(UTC).replace(tzinfo=None), seed=1
+            )
+            raw = db.raw()
+            code = raw.execute(
+                "SELECT member_code FROM member ORDER BY member_code LIMIT 1"
+            ).fetchone()[0]
+            raw.close()
+            app = make_app("zh-CN")
+            counter_app = CounterApp(settings, db, with_intake=False, with_display=True)
+            window = counter_app.window
+            staff_id, name, role = STAFF[-1]
+            window.signed_in(SignedIn(staff_id, name, role, DEMO_STORE[0]))
+            window.show()
+            steps = []
+            window.query.setText(code)
+            window.identify()
+            steps.append(("identify", _wait(app, lambda: window.card is not None)))
+            window.receipt.setText("SELF-TEST-1")
+            window.amount.setText("1.00")
+            window.record_sale()
+            steps.append(("sale", _wait(app, lambda: window.last_sale is not None)))
+            steps.append(("invite", _wait(app, lambda: not window.qr.pixmap().isNull())))
+            counter_app.stop()
+        finally:
+            db.close()
+    failed = [name for name, ok in steps if not ok]
+    for name, ok in steps:
+        sys.stdout.write(f"self-test {name}: {'ok' if ok else 'FAILED'}\n")
+    return 1 if failed else 0

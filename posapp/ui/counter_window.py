@@ -1,0 +1,748 @@
+"""The counter window: one always-ready input, the member card, the sale and the invite.
+
+Keyboard first: every action has a key (F1 lists them), the scan box has the focus
+whenever nothing else needs it, and Esc clears the customer. All store work runs on the
+one database thread (``TaskManager.run_db``); this class only reacts and draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posapp.domain.consent import Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.lookup import QueryKind
+from posapp.domain.roles import Permission
+from posapp.domain.sale import format_fen
+from posapp.resources import notice_text
+from posapp.services.counter import Counter, EnrolDone, SaleDone
+from posapp.services.invites import IssuedInvite
+from posapp.services.members import Identification, MemberCard
+from posapp.services.sales import SaleResult
+from posapp.services.staff import SignedIn, UnsyncedWork
+from posapp.sync.status import SyncStatus
+from posapp.ui.customer_display import CustomerDisplay
+from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
+from posapp.ui.images import qr_pixmap
+from posapp.ui.models import CandidateModel
+from posapp.ui.sign_in import SignInPage
+from posapp.ui.tasks import TaskManager
+from posapp.ui.words import call_to_action, channel_name, explain, purpose_name, rung_name
+
+IDLE_LOCK_MS = 5 * 60_000
+REVEAL_MS = 30_000
+QR_PX = 260
+# Prints one invite slip; raises with a plain message when the printer cannot.
+PrintInvite = Callable[[IssuedInvite], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One action of the keyboard map (shown in tooltips and the F1 overlay)."""
+
+    name: str
+    shortcut: str
+
+
+class ManagerConfirm(QDialog):
+    """A manager confirms at the counter with their own PIN (tests replace ``ask``)."""
+
+    def __init__(self, staff: list[SignedIn], reason: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Manager confirmation"))
+        self.page = SignInPage(self)
+        self.page.title.setText(reason)
+        self.page.set_roster([p for p in staff if p.role == "manager"])
+        self.answer: tuple[str, str] | None = None
+        self.page.sig_sign_in.connect(self._answered)
+        QVBoxLayout(self).addWidget(self.page)
+
+    def _answered(self, staff_id: str, pin: str) -> None:
+        self.answer = (staff_id, pin)
+        self.accept()
+
+    @classmethod
+    def ask(
+        cls, staff: list[SignedIn], reason: str, parent: QWidget | None
+    ) -> tuple[str, str] | None:
+        dialog = cls(staff, reason, parent)
+        dialog.page.pin.setFocus()
+        return dialog.answer if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class _IdleFilter(QObject):
+    """Any key or click restarts the idle timer."""
+
+    def __init__(self, timer: QTimer) -> None:
+        super().__init__()
+        self._timer = timer
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+            self._timer.start()
+        return False
+
+
+class CounterWindow(QMainWindow):
+    sig_pos_sale = Signal(object)  # SaleResult, emitted from the POS intake's thread
+    sig_busy_done = Signal()  # every queued operation has answered (tests wait on it)
+
+    def __init__(
+        self,
+        counter: Counter,
+        tasks: TaskManager,
+        *,
+        display: CustomerDisplay | None = None,
+        print_invite: PrintInvite | None = None,
+        sync_now: Callable[[], None] | None = None,
+        sign_in_hint: str = "",
+        idle_lock_ms: int = IDLE_LOCK_MS,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("counterWindow")
+        self.counter = counter
+        self.tasks = tasks
+        self.display = display
+        self._print_invite = print_invite
+        self._sync_now = sync_now
+        self.staff: SignedIn | None = None
+        self.roster: list[SignedIn] = []
+        self.card: MemberCard | None = None
+        self.last_sale: SaleResult | None = None
+        self.invites: list[IssuedInvite] = []
+        self.invite_index = 0
+        self._unknown_phone = ""
+        self.store_name = ""
+
+        self.pages = QStackedWidget()
+        self.sign_in_page = SignInPage()
+        self.sign_in_page.hint.setText(sign_in_hint)
+        self.sign_in_page.sig_sign_in.connect(self._sign_in)
+        self.counter_page = self._build_counter_page()
+        self.pages.addWidget(self.sign_in_page)
+        self.pages.addWidget(self.counter_page)
+        self.setCentralWidget(self.pages)
+        self._build_status_bar()
+        self.keys: list[Key] = []
+        self._build_actions()
+        self.sig_pos_sale.connect(self._pos_sale)
+
+        self._idle = QTimer(self, singleShot=True, interval=idle_lock_ms)
+        self._idle.timeout.connect(self.lock)
+        self._idle_filter = _IdleFilter(self._idle)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._idle_filter)
+        self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
+        self._hide_phone.timeout.connect(self._show_card_again)
+        self.setWindowTitle(self.tr("posapp counter"))
+        self.resize(1180, 760)
+        self.refresh_roster()
+
+    # ---- building -------------------------------------------------------------------
+
+    def _build_counter_page(self) -> QWidget:
+        page = QWidget(objectName="counterPage")
+        self.query = QLineEdit(objectName="scanInput")
+        self.query.setMaxLength(200)
+        self.query.setPlaceholderText(
+            self.tr("Scan a member code, or type a phone, its last four digits or a name")
+        )
+        self.query.returnPressed.connect(self.identify)
+        self.query.installEventFilter(self)
+        self.message = QLabel(objectName="message", wordWrap=True)
+
+        self.candidate_model = CandidateModel(self)
+        self.candidates = QTableView(objectName="candidates")
+        self.candidates.setModel(self.candidate_model)
+        self.candidates.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.candidates.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.candidates.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.candidates.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.candidates.installEventFilter(self)
+        self.candidates.doubleClicked.connect(lambda index: self.choose(index.row()))
+        self.candidates.hide()
+
+        self.card_box = QGroupBox(self.tr("Customer"), objectName="memberCard")
+        grid = QGridLayout(self.card_box)
+        self.card_name = QLabel(objectName="cardName")
+        self.card_rung = QLabel(objectName="rungBadge")
+        self.card_phone = QLabel(objectName="cardPhone")
+        self.card_code = QLabel(objectName="cardCode")
+        self.card_facts = QLabel(objectName="cardFacts", wordWrap=True)
+        self.card_consents = QLabel(objectName="cardConsents", wordWrap=True)
+        self.card_next = QLabel(objectName="cardNext", wordWrap=True)
+        grid.addWidget(self.card_name, 0, 0)
+        grid.addWidget(self.card_rung, 0, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.card_phone, 1, 0)
+        grid.addWidget(self.card_code, 1, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.card_facts, 2, 0, 1, 2)
+        grid.addWidget(self.card_consents, 3, 0, 1, 2)
+        grid.addWidget(self.card_next, 4, 0, 1, 2)
+
+        sale_box = QGroupBox(self.tr("Sale"), objectName="saleBox")
+        self.receipt = QLineEdit(objectName="receiptInput")
+        self.receipt.setMaxLength(200)
+        self.receipt.setPlaceholderText(self.tr("Receipt number"))
+        self.receipt.returnPressed.connect(lambda: self.amount.setFocus())
+        self.amount = QLineEdit(objectName="amountInput")
+        self.amount.setMaxLength(40)
+        self.amount.setPlaceholderText(self.tr("Amount, e.g. 128.00"))
+        self.amount.returnPressed.connect(self.record_sale)
+        self.record_button = QPushButton(self.tr("Record sale (F4)"), objectName="recordSale")
+        self.record_button.setAutoDefault(False)
+        self.record_button.clicked.connect(self.record_sale)
+        self.sale_error = QLabel(objectName="formError", wordWrap=True)
+        self.sale_done = QLabel(objectName="saleDone", wordWrap=True)
+        form = QFormLayout(sale_box)
+        form.addRow(self.tr("Receipt"), self.receipt)
+        form.addRow(self.tr("Amount"), self.amount)
+        form.addRow("", self.record_button)
+        form.addRow("", self.sale_error)
+        form.addRow("", self.sale_done)
+
+        invite_box = QGroupBox(self.tr("Invite"), objectName="inviteBox")
+        self.qr = QLabel(objectName="inviteQr", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.qr.setMinimumSize(QR_PX, QR_PX)
+        self.invite_call = QLabel(objectName="inviteCall", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.invite_code = QLabel(objectName="inviteCode", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.invite_code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.print_message = QLabel(objectName="printMessage", wordWrap=True)
+        box = QVBoxLayout(invite_box)
+        for widget in (self.qr, self.invite_call, self.invite_code, self.print_message):
+            box.addWidget(widget)
+
+        left = QVBoxLayout()
+        left.addWidget(self.candidates, 1)
+        left.addWidget(self.card_box, 1)
+        right = QVBoxLayout()
+        right.addWidget(sale_box)
+        right.addWidget(invite_box, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 3)
+        columns.addLayout(right, 2)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.query)
+        layout.addWidget(self.message)
+        layout.addLayout(columns, 1)
+        self._clear_card()
+        return page
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.sync_label = QLabel(objectName="syncState")
+        self.pending_label = QLabel(objectName="syncPending")
+        self.staff_label = QLabel(objectName="staffName")
+        self.store_label = QLabel(objectName="storeName")
+        bar.addWidget(self.sync_label)
+        bar.addWidget(self.pending_label, 1)
+        bar.addPermanentWidget(self.staff_label)
+        bar.addPermanentWidget(self.store_label)
+
+    def _build_actions(self) -> None:
+        icons = QStyle.StandardPixmap
+        entries: list[tuple[str, str, Callable[[], None], QStyle.StandardPixmap | None]] = [
+            (self.tr("Keyboard help"), "F1", self.show_help, icons.SP_DialogHelpButton),
+            (self.tr("Go to the sale"), "F2", self.focus_sale, None),
+            (self.tr("Enrol a member"), "F3", self.open_enrol, icons.SP_FileDialogNewFolder),
+            (self.tr("Record the sale"), "F4", self.record_sale, icons.SP_DialogApplyButton),
+            (self.tr("Show or switch the invite QR"), "F6", self.next_invite, None),
+            (self.tr("Print the invite"), "F7", self.print_invite, None),
+            (self.tr("Reveal the full phone (manager)"), "F8", self.reveal_phone, None),
+            (self.tr("Sync now"), "F9", self.sync_now, icons.SP_BrowserReload),
+            (self.tr("Lock the counter"), "F12", self.lock, None),
+            (self.tr("Sign out"), "Ctrl+F12", self.sign_out, icons.SP_DialogCloseButton),
+            (self.tr("Clear the customer"), "Esc", self.clear_customer, None),
+        ]
+        for name, shortcut, slot, icon in entries:
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{name} ({shortcut})")
+            if icon is not None:
+                action.setIcon(self.style().standardIcon(icon))
+            action.triggered.connect(slot)
+            self.addAction(action)
+            self.keys.append(Key(name, shortcut))
+        self.record_button.setToolTip(f"{self.tr('Record the sale')} (F4)")
+
+    # ---- helpers ------------------------------------------------------------------
+
+    def _on_counter(self) -> bool:
+        return self.staff is not None and self.pages.currentWidget() is self.counter_page
+
+    def _run(self, work: Callable[[], object], done: Callable[[object], None],
+             failed: Callable[[BaseException], None] | None = None) -> None:  # fmt: skip
+        def answer(result: object, error: BaseException | None) -> None:
+            if error is None:
+                done(result)
+            elif failed is not None:
+                failed(error)
+            else:
+                self.say(explain(error), error=True)
+            if not self.tasks.busy:
+                self.sig_busy_done.emit()
+
+        self.tasks.run_db(work, answer)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message.setProperty("error", error)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if watched is self.query and key == Qt.Key.Key_Down and self.candidates.isVisible():
+                self.candidates.setFocus()
+                self.candidates.selectRow(0)
+                return True
+            if watched is self.candidates and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                index = self.candidates.currentIndex()
+                if index.isValid():
+                    self.choose(index.row())
+                return True
+        return super().eventFilter(watched, event)
+
+    # ---- sign-in, lock, sign-out ----------------------------------------------------
+
+    def refresh_roster(self, *, preselect: str | None = None) -> None:
+        def done(result: object) -> None:
+            roster, store = result  # type: ignore[misc]
+            self.roster = roster
+            self.store_name = store.name
+            self.store_label.setText(store.name)
+            self.sign_in_page.set_roster(roster, preselect=preselect)
+
+        self._run(lambda: (self.counter.roster(), self.counter.store()), done)
+
+    def _sign_in(self, staff_id: str, pin: str) -> None:
+        def done(result: object) -> None:
+            assert isinstance(result, SignedIn)
+            self.signed_in(result)
+
+        self._run(
+            lambda: self.counter.sign_in(staff_id=staff_id, pin=pin),
+            done,
+            lambda error: self.sign_in_page.show_error(explain(error)),
+        )
+
+    def signed_in(self, staff: SignedIn) -> None:
+        self.staff = staff
+        self.staff_label.setText(f"{staff.name}")
+        self.sign_in_page.reset()
+        self.pages.setCurrentWidget(self.counter_page)
+        self._idle.start()
+        self.query.setFocus()
+
+    def lock(self) -> None:
+        """Idle or F12: the screen hides the customer until someone signs in again."""
+        if self.staff is None:
+            return
+        self.clear_customer()
+        self.sign_in_page.set_roster(self.roster, preselect=self.staff.staff_id)
+        self.sign_in_page.reset(message=self.tr("Locked. Sign in to go on."))
+        self.pages.setCurrentWidget(self.sign_in_page)
+
+    def sign_out(self) -> None:
+        if self.staff is None:
+            return
+
+        def done(_: object) -> None:
+            self.staff = None
+            self.staff_label.clear()
+            self.clear_customer()
+            self.sign_in_page.reset(message=self.tr("Signed out."))
+            self.pages.setCurrentWidget(self.sign_in_page)
+
+        def refused(error: BaseException) -> None:
+            if not isinstance(error, UnsyncedWork):
+                self.say(explain(error), error=True)
+                return
+            answer = ManagerConfirm.ask(self.roster, explain(error), self)
+            if answer is None:
+                self.say(explain(error), error=True)
+                return
+            manager, pin = answer
+
+            def confirmed() -> int:
+                self.counter.check_manager(
+                    staff_id=manager, pin=pin, permission=Permission.OVERRIDE_SYNC_GUARD
+                )
+                return self.counter.guard_unsynced(action="sign_out", manager_id=manager)
+
+            self._run(confirmed, done)
+
+        self._run(lambda: self.counter.guard_unsynced(action="sign_out"), done, refused)
+
+    # ---- identify -------------------------------------------------------------------
+
+    def identify(self) -> None:
+        text = self.query.text()
+        if not self._on_counter() or not text.strip():
+            return
+        self._run(
+            lambda: self.counter.identify(text),
+            self._identified,  # type: ignore[arg-type]
+            lambda error: self._identify_failed(error),
+        )
+
+    def _identify_failed(self, error: BaseException) -> None:
+        self.say(explain(error), error=True)
+        self.query.selectAll()
+
+    def _identified(self, found: Identification) -> None:
+        self.query.selectAll()
+        self.candidates.hide()
+        if found.card is not None:
+            self.show_card(found.card)
+            return
+        if found.candidates:
+            self.candidate_model.set_candidates(found.candidates)
+            self.candidates.show()
+            self.candidates.selectRow(0)
+            self.candidates.setFocus()
+            self.say(self.tr("%n match(es): arrows, then Enter", "", len(found.candidates)))
+            return
+        self._clear_card()
+        if found.query.kind is QueryKind.PHONE:
+            self._unknown_phone = self.query.text()
+            self.say(self.tr("Not a member yet. F3 enrols this phone."))
+        else:
+            self.say(self.tr("No member found."))
+
+    def choose(self, row: int) -> None:
+        member_id = self.candidate_model.candidate(row).id
+        self._run(lambda: self.counter.card(member_id), self.show_card)  # type: ignore[arg-type]
+
+    def show_card(self, card: MemberCard) -> None:
+        self.card = card
+        self._unknown_phone = ""
+        self.invites, self.invite_index = [], 0
+        self._show_invite()
+        self.candidates.hide()
+        s = card.summary
+        self.card_box.setTitle(self.tr("Member"))
+        self.card_name.setText(s.name or self.tr("(no name)"))
+        self.card_rung.setText(rung_name(card.assessment.rung.value))
+        self.card_rung.setProperty("rung", card.assessment.rung.value)
+        self.card_rung.style().unpolish(self.card_rung)
+        self.card_rung.style().polish(self.card_rung)
+        self.card_phone.setText(s.phone_masked)
+        self.card_code.setText(s.member_code)
+        last = f"{s.last_visit_at:%Y-%m-%d}" if s.last_visit_at else "-"
+        self.card_facts.setText(
+            self.tr("Visits %1 · spent %2 · last visit %3 · guide %4")
+            .replace("%1", str(s.visit_count))
+            .replace("%2", format_fen(s.lifetime_spend_fen))
+            .replace("%3", last)
+            .replace("%4", card.guide_name or "-")
+        )
+        self.card_consents.setText(
+            "  ".join(
+                f"{'✓' if card.consents.get(p) else '✗'} {purpose_name(p.value)}" for p in Purpose
+            )
+        )
+        step = card.assessment.next_step
+        self.card_next.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
+        self.say(self.tr("Member recognised."))
+        self.query.setFocus()
+        self.query.selectAll()
+        if self.display is not None:
+            self.display.show_member(s.name, card.assessment.rung.value)
+
+    def _clear_card(self) -> None:
+        self.card = None
+        self.card_box.setTitle(self.tr("Customer"))
+        self.card_name.setText(self.tr("Walk-in"))
+        self.card_rung.setText(rung_name("walk_in"))
+        self.card_rung.setProperty("rung", "walk_in")
+        for label in (self.card_phone, self.card_code, self.card_facts, self.card_consents):
+            label.clear()
+        self.card_next.setText(self.tr("Next step: %1").replace("%1", self.tr("invite to join")))
+
+    def _show_card_again(self) -> None:
+        if self.card is not None:
+            self.card_phone.setText(self.card.summary.phone_masked)
+
+    def clear_customer(self) -> None:
+        self._clear_card()
+        self.candidates.hide()
+        self.candidate_model.set_candidates([])
+        self.invites, self.invite_index = [], 0
+        self._show_invite()
+        self.query.clear()
+        self.message.clear()
+        self.sale_error.clear()
+        self._unknown_phone = ""
+        self.query.setFocus()
+        if self.display is not None:
+            self.display.show_idle()
+
+    # ---- sale and invite -----------------------------------------------------------
+
+    def focus_sale(self) -> None:
+        if self._on_counter():
+            self.receipt.setFocus()
+            self.receipt.selectAll()
+
+    def record_sale(self) -> None:
+        if not self._on_counter() or self.staff is None:
+            return
+        receipt, amount = self.receipt.text(), self.amount.text()
+        member_id = self.card.id if self.card else None
+        staff_id = self.staff.staff_id
+        self.sale_error.clear()
+
+        def refused(error: BaseException) -> None:
+            self.sale_error.setText(explain(error))
+            target = self.amount if getattr(error, "field", "") == "amount" else self.receipt
+            target.setFocus()
+
+        self._run(
+            lambda: self.counter.sell(
+                receipt_no=receipt, amount=amount, staff_id=staff_id, member_id=member_id
+            ),
+            self._sold,  # type: ignore[arg-type]
+            refused,
+        )
+
+    def _sold(self, done: SaleDone) -> None:
+        sale = done.sale
+        self.last_sale = sale
+        who = self.card.summary.name if self.card and self.card.summary.name else None
+        text = (
+            self.tr("Sale %1 of %2 recorded")
+            if sale.created
+            else self.tr("Sale %1 of %2 was already recorded")
+        )
+        text = text.replace("%1", sale.receipt_no).replace("%2", format_fen(sale.amount_fen))
+        if sale.member_id is None:
+            text += self.tr(" (walk-in)")
+        elif who:
+            text += f" ({who})"
+        self.sale_done.setText(text)
+        self.receipt.clear()
+        self.amount.clear()
+        self.invites, self.invite_index = done.invites, 0
+        self._show_invite()
+        self.query.setFocus()
+
+    def _pos_sale(self, sale: SaleResult) -> None:
+        """A sale from the POS: shown as it arrives; a walk-in's gets its invite at once."""
+        self.last_sale = sale
+        self.sale_done.setText(
+            self.tr("From the POS: sale %1 of %2")
+            .replace("%1", sale.receipt_no)
+            .replace("%2", format_fen(sale.amount_fen))
+        )
+        if not self._on_counter():
+            return
+        staff_id = self.staff.staff_id if self.staff else None
+
+        def shown(invites: object) -> None:
+            self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
+            self._show_invite()
+
+        self._run(
+            lambda: self.counter.invites(
+                member_id=sale.member_id, staff_id=staff_id, purchase_id=sale.purchase_id
+            ),
+            shown,
+        )
+
+    def next_invite(self) -> None:
+        if not self._on_counter() or self.staff is None:
+            return
+        if len(self.invites) > 1:
+            self.invite_index = (self.invite_index + 1) % len(self.invites)
+            self._show_invite()
+            return
+        if self.invites:
+            return
+        member_id = self.card.id if self.card else None
+        staff_id = self.staff.staff_id
+
+        def shown(invites: object) -> None:
+            self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
+            self._show_invite()
+
+        self._run(lambda: self.counter.invites(member_id=member_id, staff_id=staff_id), shown)
+
+    @property
+    def invite(self) -> IssuedInvite | None:
+        return self.invites[self.invite_index] if self.invites else None
+
+    def _show_invite(self) -> None:
+        invite = self.invite
+        self.print_message.clear()
+        if invite is None:
+            self.qr.clear()
+            self.invite_call.clear()
+            self.invite_code.clear()
+            return
+        self.qr.setPixmap(qr_pixmap(invite.url, QR_PX))
+        call = call_to_action(invite.channel, referral=invite.referral)
+        more = (
+            f"  ({self.invite_index + 1}/{len(self.invites)}, F6)" if len(self.invites) > 1 else ""
+        )
+        self.invite_call.setText(call + more)
+        self.invite_code.setText(invite.token)
+        if self.display is not None:
+            self.display.show_invite(invite.url, invite.channel, referral=invite.referral)
+
+    def print_invite(self) -> None:
+        invite = self.invite
+        if not self._on_counter() or invite is None:
+            return
+        if self._print_invite is None:
+            self.print_message.setText(self.tr("No receipt printer is set up (settings)."))
+            return
+        self.print_message.setText(self.tr("Printing…"))
+        printer = self._print_invite
+
+        def answer(_: object, error: BaseException | None) -> None:
+            if error is None:
+                self.print_message.setText(self.tr("Printed."))
+            else:
+                self.print_message.setText(
+                    self.tr("Not printed: %1 The invite stays on screen; F7 tries again.").replace(
+                        "%1", explain(error) if isinstance(error, InvalidInput) else str(error)
+                    )
+                )
+
+        self.tasks.run_io(lambda: printer(invite), answer)
+
+    # ---- enrol -----------------------------------------------------------------------
+
+    def open_enrol(self) -> None:
+        if not self._on_counter() or self.staff is None:
+            return
+        staff = self.staff
+        walk_in_sale = (
+            self.last_sale.purchase_id
+            if self.last_sale is not None and self.last_sale.member_id is None and self.card is None
+            else None
+        )
+        notice = self.counter.notice()
+        dialog = EnrolDialog(
+            notice=notice,
+            notice_text=notice_text(notice.language, notice.version),
+            staff=[p for p in self.roster if p.role in ("guide", "manager")] or [staff],
+            signed_in=staff,
+            region=self.counter.region,
+            phone=self._unknown_phone,
+            parent=self,
+        )
+        self.enrol_dialog = dialog
+
+        def submit(form: EnrolForm) -> None:
+            def enrolled(done: EnrolDone) -> None:
+                dialog.accept()
+                self.show_card(done.card)
+                self.say(
+                    self.tr("Enrolled: member code %1").replace("%1", done.enrolment.member_code)
+                    if done.enrolment.created
+                    else self.tr("Already a member.")
+                )
+                if walk_in_sale is not None:
+                    self.last_sale = None
+
+            self._run(
+                lambda: self.counter.enrol(
+                    phone=form.phone, consents=form.consents, staff_id=staff.staff_id,
+                    name=form.name, birthday=form.birthday, purchase_id=walk_in_sale,
+                ),
+                enrolled,  # type: ignore[arg-type]
+                dialog.refused,
+            )  # fmt: skip
+
+        dialog.sig_submit.connect(submit)
+        dialog.finished.connect(lambda _: self.query.setFocus())
+        dialog.open()
+        dialog.phone.setFocus()
+
+    # ---- manager, sync, help ------------------------------------------------------
+
+    def reveal_phone(self) -> None:
+        if not self._on_counter() or self.card is None or self.staff is None:
+            return
+        member_id, staff_id = self.card.id, self.staff.staff_id
+
+        def shown(phone: object) -> None:
+            self.card_phone.setText(str(phone))
+            self._hide_phone.start()
+
+        self._run(lambda: self.counter.reveal_phone(member_id=member_id, staff_id=staff_id), shown)
+
+    def sync_now(self) -> None:
+        if self._sync_now is not None:
+            self._sync_now()
+            self.sync_label.setText(self.tr("Syncing…"))
+
+    def show_sync_status(self, status: SyncStatus) -> None:
+        if not status.registered:
+            self.sync_label.setText(self.tr("Not registered with HQ"))
+        elif status.online:
+            self.sync_label.setText(self.tr("Online"))
+        else:
+            self.sync_label.setText(self.tr("Offline"))
+        self.sync_label.setProperty("online", status.online)
+        parts = [self.tr("%n pending", "", status.pending)]
+        age = status.oldest_pending_age_s
+        if age is not None:
+            parts.append(self.tr("oldest %1 min").replace("%1", str(int(age // 60))))
+        if status.last_pull_at is not None:
+            local = status.last_pull_at.replace(tzinfo=UTC).astimezone()
+            parts.append(self.tr("last sync %1").replace("%1", f"{local:%H:%M}"))
+        if status.clock_off:
+            parts.append(
+                self.tr("check the clock: %1 s off HQ").replace("%1", str(status.clock_skew_s))
+            )
+        if status.last_error:
+            parts.append(status.last_error)
+        self.pending_label.setText(" · ".join(parts))
+
+    def show_sync_error(self, reason: str) -> None:
+        self.sync_label.setText(self.tr("Offline"))
+        self.pending_label.setToolTip(reason)
+
+    def show_help(self) -> None:
+        dialog = QDialog(self)
+        dialog.setObjectName("helpOverlay")
+        dialog.setWindowTitle(self.tr("Keyboard"))
+        text = QTextBrowser()
+        rows = "".join(f"<tr><td><b>{k.shortcut}</b></td><td>{k.name}</td></tr>" for k in self.keys)
+        text.setHtml(f"<table cellpadding='6'>{rows}</table>")
+        QVBoxLayout(dialog).addWidget(text)
+        dialog.resize(460, 480)
+        self.help_dialog = dialog
+        dialog.open()

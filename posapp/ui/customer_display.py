@@ -1,0 +1,73 @@
+"""The customer display (客显屏): the second screen facing the buyer.
+
+It only ever receives what a customer may see: a masked name, the rung, the invite URL.
+Full phone numbers and staff-only facts are never passed to it, so it cannot show them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from posapp.domain.ladder import Channel
+from posapp.domain.text import mask_name
+from posapp.ui.images import qr_pixmap
+from posapp.ui.words import call_to_action, rung_name
+
+IDLE_AFTER_MS = 90_000
+QR_PX = 420
+
+
+class CustomerDisplay(QWidget):
+    def __init__(self, store_name: str, *, idle_after_ms: int = IDLE_AFTER_MS) -> None:
+        super().__init__(None, Qt.WindowType.Window)
+        self.setObjectName("customerDisplay")
+        self.setWindowTitle(self.tr("Welcome"))
+        self._store_name = store_name
+        self.welcome = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.welcome.setObjectName("displayWelcome")
+        self.greeting = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.greeting.setObjectName("displayGreeting")
+        self.qr = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.call = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.call.setObjectName("displayCall")
+        self.call.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        for widget in (self.welcome, self.greeting, self.qr, self.call):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self._idle = QTimer(self, singleShot=True, interval=idle_after_ms)
+        self._idle.timeout.connect(self.show_idle)
+        self.show_idle()
+
+    def place(self) -> None:
+        """Full screen on a second monitor when there is one; otherwise a movable window."""
+        screens = QGuiApplication.screens()
+        if len(screens) > 1:
+            self.setGeometry(screens[1].geometry())
+            self.showFullScreen()
+        else:
+            self.resize(640, 760)
+            self.show()
+
+    def show_idle(self) -> None:
+        self.welcome.setText(self.tr("Welcome to %1").replace("%1", self._store_name))
+        self.greeting.clear()
+        self.qr.clear()
+        self.call.clear()
+
+    def show_member(self, name: str | None, rung: str) -> None:
+        self.welcome.setText(self.tr("Welcome back"))
+        self.greeting.setText(f"{mask_name(name) or self.tr('Member')} · {rung_name(rung)}")
+        self._idle.start()
+
+    def show_invite(self, url: str, channel: Channel, *, referral: bool = False) -> None:
+        self.qr.setPixmap(qr_pixmap(url, QR_PX))
+        self.call.setText(call_to_action(channel, referral=referral))
+        self._idle.start()
+
+    def visible_text(self) -> list[str]:
+        """Everything written on the display (what a test checks for personal data)."""
+        return [label.text() for label in self.findChildren(QLabel)] + [self.windowTitle()]

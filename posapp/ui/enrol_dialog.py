@@ -1,0 +1,202 @@
+"""Quick enrol (F3): phone checked as it is typed, consents unticked, the notice one key away.
+
+The dialog only gathers and checks what was typed; the counter window runs the enrolment
+on its database thread and hands back either success (the dialog closes) or the refusal,
+shown under the field it concerns while everything typed stays in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posapp.domain.consent import Notice, Purpose
+from posapp.domain.errors import InvalidInput
+from posapp.domain.phone import parse_mobile
+from posapp.services.staff import SignedIn
+from posapp.ui.words import explain, purpose_name, role_name
+
+MAX_FIELD = 200
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolForm:
+    phone: str
+    name: str | None
+    birthday: date | None
+    consents: set[Purpose]
+    guide_id: str | None
+
+
+class EnrolDialog(QDialog):
+    sig_submit = Signal(object)  # EnrolForm
+
+    def __init__(
+        self,
+        *,
+        notice: Notice,
+        notice_text: str,
+        staff: list[SignedIn],
+        signed_in: SignedIn,
+        region: str,
+        phone: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("enrolDialog")
+        self.setWindowTitle(self.tr("Enrol a member"))
+        self._region = region
+        self._notice_text = notice_text
+        self.phone = QLineEdit(phone, objectName="enrolPhone")
+        self.phone.setMaxLength(MAX_FIELD)
+        self.phone.setPlaceholderText(self.tr("Mobile number"))
+        self.phone_error = QLabel(objectName="formError", wordWrap=True)
+        self.name = QLineEdit(objectName="enrolName")
+        self.name.setMaxLength(MAX_FIELD)
+        self.name.setPlaceholderText(self.tr("Optional"))
+        self.name_error = QLabel(objectName="formError", wordWrap=True)
+        self.birthday = QLineEdit(objectName="enrolBirthday")
+        self.birthday.setMaxLength(10)
+        self.birthday.setPlaceholderText(self.tr("YYYY-MM-DD, optional"))
+        self.birthday_error = QLabel(objectName="formError", wordWrap=True)
+        self.guide = QComboBox(objectName="enrolGuide")
+        for person in staff:
+            self.guide.addItem(f"{person.name} · {role_name(person.role)}", person.staff_id)
+        self.guide.setCurrentIndex(max(0, self.guide.findData(signed_in.staff_id)))
+        self.consents: dict[Purpose, QCheckBox] = {}
+        for purpose in Purpose:
+            box = QCheckBox(purpose_name(purpose.value), objectName=f"consent_{purpose.value}")
+            box.setChecked(False)  # PIPL: every purpose is the customer's own, separate choice
+            self.consents[purpose] = box
+        self.consent_error = QLabel(objectName="formError", wordWrap=True)
+        self.notice_label = QLabel(
+            self.tr("Privacy notice version %1 (%2)")
+            .replace("%1", str(notice.version))
+            .replace("%2", notice.language)
+        )
+        self.read_notice = QPushButton(self.tr("Read the notice"), objectName="readNotice")
+        self.read_notice.setAutoDefault(False)
+        self.read_notice.clicked.connect(self.show_notice)
+        self.error = QLabel(objectName="formError", wordWrap=True)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Phone"), self.phone)
+        form.addRow("", self.phone_error)
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow("", self.name_error)
+        form.addRow(self.tr("Birthday"), self.birthday)
+        form.addRow("", self.birthday_error)
+        form.addRow(self.tr("Guide"), self.guide)
+        for box in self.consents.values():
+            form.addRow("", box)
+        form.addRow("", self.consent_error)
+        form.addRow(self.notice_label, self.read_notice)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.submit_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.submit_button.setText(self.tr("Enrol"))
+        self.submit_button.setDefault(True)
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.phone.textChanged.connect(self._check_phone)
+        self._busy = False
+        if phone:
+            self._check_phone(phone)
+
+    def _check_phone(self, text: str) -> bool:
+        if not text.strip():
+            self.phone_error.clear()
+            return False
+        try:
+            parse_mobile(text, self._region)
+        except InvalidInput as exc:
+            self.phone_error.setText(explain(exc))
+            return False
+        self.phone_error.clear()
+        return True
+
+    def _form(self) -> EnrolForm | None:
+        ok = True
+        if not self.phone.text().strip():
+            self.phone_error.setText(self.tr("Enter a phone number."))
+            ok = False
+        elif not self._check_phone(self.phone.text()):
+            ok = False
+        birthday = None
+        text = self.birthday.text().strip()
+        self.birthday_error.clear()
+        if text:
+            try:
+                birthday = date.fromisoformat(text)
+            except ValueError:
+                self.birthday_error.setText(self.tr("Write the birthday as YYYY-MM-DD."))
+                ok = False
+        consents = {p for p, box in self.consents.items() if box.isChecked()}
+        if Purpose.MEMBERSHIP not in consents:
+            self.consent_error.setText(
+                self.tr("Membership needs the customer's consent: tick it only if they agree.")
+            )
+            ok = False
+        else:
+            self.consent_error.clear()
+        if not ok:
+            return None
+        return EnrolForm(
+            phone=self.phone.text(),
+            name=self.name.text() or None,
+            birthday=birthday,
+            consents=consents,
+            guide_id=self.guide.currentData(),
+        )
+
+    def _submit(self) -> None:
+        if self._busy:  # a second Enter while the first is being written: one member only
+            return
+        form = self._form()
+        if form is None:
+            return
+        self._busy = True
+        self.submit_button.setEnabled(False)
+        self.error.clear()
+        self.sig_submit.emit(form)
+
+    def refused(self, error: BaseException) -> None:
+        """The enrolment was refused: say why beside the field; keep what was typed."""
+        self._busy = False
+        self.submit_button.setEnabled(True)
+        text = explain(error)
+        field = getattr(error, "field", "")
+        target = {
+            "phone": self.phone_error,
+            "name": self.name_error,
+            "birthday": self.birthday_error,
+            "consent": self.consent_error,
+        }.get(field, self.error)
+        target.setText(text)
+
+    def show_notice(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(self.notice_label.text())
+        box.setTextFormat(Qt.TextFormat.MarkdownText)
+        box.setText(self._notice_text)
+        box.open()

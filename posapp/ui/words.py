@@ -1,0 +1,143 @@
+"""The shop-floor words (``shared/GLOSSARY.md``) as the screen shows them, translated.
+
+Services speak in rules (``field``/``rule``) with an English message; the screen shows
+the translated sentence for a rule it knows and the service's own message otherwise.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ladder import Channel, Rung
+from posapp.store.db import StorageError
+
+_RUNGS = {
+    Rung.WALK_IN: QT_TRANSLATE_NOOP("words", "walk-in"),
+    Rung.MEMBER: QT_TRANSLATE_NOOP("words", "member"),
+    Rung.REGULAR: QT_TRANSLATE_NOOP("words", "regular"),
+    Rung.SUPER_MEMBER: QT_TRANSLATE_NOOP("words", "super-member"),
+}
+_CHANNELS = {
+    Channel.MINI_PROGRAM: QT_TRANSLATE_NOOP("words", "mini-program"),
+    Channel.MICRO_MALL: QT_TRANSLATE_NOOP("words", "micro-mall"),
+    Channel.APP: QT_TRANSLATE_NOOP("words", "app"),
+    Channel.GUIDE_CONTACT: QT_TRANSLATE_NOOP("words", "contact your guide"),
+}
+# What the customer is asked to do, on the counter screen and the customer display.
+_CALLS = {
+    Channel.MINI_PROGRAM: QT_TRANSLATE_NOOP("words", "Scan to join as a member"),
+    Channel.MICRO_MALL: QT_TRANSLATE_NOOP("words", "Scan to shop our micro-mall"),
+    Channel.APP: QT_TRANSLATE_NOOP("words", "Scan to get the app"),
+    Channel.GUIDE_CONTACT: QT_TRANSLATE_NOOP("words", "Scan to add your guide"),
+}
+_REFERRAL = QT_TRANSLATE_NOOP("words", "Your referral code: friends scan to join")
+_PURPOSES = {
+    "membership": QT_TRANSLATE_NOOP("words", "Membership (required)"),
+    "marketing": QT_TRANSLATE_NOOP("words", "Marketing messages"),
+    "guide_contact": QT_TRANSLATE_NOOP("words", "Contact by my guide"),
+}
+_ROLES = {
+    "cashier": QT_TRANSLATE_NOOP("words", "cashier"),
+    "guide": QT_TRANSLATE_NOOP("words", "guide"),
+    "manager": QT_TRANSLATE_NOOP("words", "store manager"),
+}
+_ERRORS = {
+    ("phone", "empty"): QT_TRANSLATE_NOOP("errors", "Enter a phone number."),
+    ("phone", "too_short"): QT_TRANSLATE_NOOP("errors", "The phone number has too few digits."),
+    ("phone", "too_long"): QT_TRANSLATE_NOOP("errors", "The phone number has too many digits."),
+    ("phone", "bad_character"): QT_TRANSLATE_NOOP(
+        "errors", "The phone number contains a character that is not a digit."
+    ),
+    ("phone", "extension_or_letters"): QT_TRANSLATE_NOOP(
+        "errors", "The phone number has letters or an extension."
+    ),
+    ("phone", "unknown_country"): QT_TRANSLATE_NOOP(
+        "errors", "The phone number has an unknown country code."
+    ),
+    ("phone", "unparseable"): QT_TRANSLATE_NOOP("errors", "This is not a phone number."),
+    ("phone", "not_valid"): QT_TRANSLATE_NOOP("errors", "No such mobile number exists."),
+    ("phone", "not_mobile"): QT_TRANSLATE_NOOP(
+        "errors", "Only mobile numbers can be used (this is a landline)."
+    ),
+    ("query", "too_long"): QT_TRANSLATE_NOOP(
+        "errors", "That is too long for a phone, code or name."
+    ),
+    ("query", "control_character"): QT_TRANSLATE_NOOP(
+        "errors", "The scan was garbled: scan it again."
+    ),
+    ("member_code", "check_digit"): QT_TRANSLATE_NOOP(
+        "errors", "Member code failed its check digit: scan it again."
+    ),
+    ("consent", "membership_required"): QT_TRANSLATE_NOOP(
+        "errors", "Membership needs the customer's consent: tick it only if they agree."
+    ),
+    ("amount", "not_a_number"): QT_TRANSLATE_NOOP("errors", "The amount is not a number."),
+    ("amount", "negative"): QT_TRANSLATE_NOOP("errors", "The amount cannot be negative."),
+    ("amount", "too_large"): QT_TRANSLATE_NOOP("errors", "The amount is too large."),
+    ("amount", "too_long"): QT_TRANSLATE_NOOP("errors", "The amount is too long."),
+    ("amount", "too_precise"): QT_TRANSLATE_NOOP("errors", "Amounts have at most two decimals."),
+    ("receipt_no", "empty"): QT_TRANSLATE_NOOP("errors", "Enter the receipt number."),
+    ("receipt_no", "too_long"): QT_TRANSLATE_NOOP("errors", "The receipt number is too long."),
+    ("receipt_no", "bad_character"): QT_TRANSLATE_NOOP(
+        "errors", "Receipt numbers hold only letters, digits and . _ / -"
+    ),
+    ("name", "too_long"): QT_TRANSLATE_NOOP("errors", "The name is too long."),
+    ("name", "control_character"): QT_TRANSLATE_NOOP(
+        "errors", "The name contains a hidden control character."
+    ),
+    ("birthday", "in_future"): QT_TRANSLATE_NOOP("errors", "The birthday is in the future."),
+    ("birthday", "too_old"): QT_TRANSLATE_NOOP("errors", "The birthday is too far in the past."),
+    ("pin", "wrong"): QT_TRANSLATE_NOOP("errors", "Wrong PIN: %1 tries left."),
+    ("pin", "locked"): QT_TRANSLATE_NOOP("errors", "Too many wrong PINs: locked for %1 minutes."),
+    ("pin", "locked_out"): QT_TRANSLATE_NOOP(
+        "errors", "Too many wrong PINs: try again in %1 minute(s)."
+    ),
+    ("staff", "not_allowed"): QT_TRANSLATE_NOOP(
+        "errors", "Only a store manager may do this. The attempt was recorded."
+    ),
+    ("sync", "unsynced"): QT_TRANSLATE_NOOP(
+        "errors", "Some sales and members have not reached HQ yet: sync first, or ask a manager."
+    ),
+}
+
+
+def _t(context: str, text: str) -> str:
+    return QCoreApplication.translate(context, text)
+
+
+def rung_name(rung: str) -> str:
+    try:
+        return _t("words", _RUNGS[Rung(rung)])
+    except ValueError:
+        return rung
+
+
+def channel_name(channel: Channel) -> str:
+    return _t("words", _CHANNELS[channel])
+
+
+def call_to_action(channel: Channel, *, referral: bool = False) -> str:
+    return _t("words", _REFERRAL if referral else _CALLS[channel])
+
+
+def purpose_name(purpose: str) -> str:
+    return _t("words", _PURPOSES.get(purpose, purpose))
+
+
+def role_name(role: str) -> str:
+    return _t("words", _ROLES.get(role, role))
+
+
+def explain(error: BaseException) -> str:
+    """One sentence for the cashier: what went wrong and, where it helps, what to do."""
+    if isinstance(error, InvalidInput):
+        known = _ERRORS.get((error.field, error.rule))
+        if known is None:
+            return error.message
+        return _t("errors", known).replace("%1", str(getattr(error, "count", "")))
+    if isinstance(error, StorageError):
+        return error.message
+    return _t("errors", "Something went wrong; nothing was lost. Details: %1").replace(
+        "%1", f"{type(error).__name__}"
+    )
