@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -158,11 +158,19 @@ class CounterWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._idle_filter)
+            self.destroyed.connect(lambda: app.removeEventFilter(self._idle_filter))
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._show_card_again)
         self.setWindowTitle(self.tr("posapp counter"))
         self.resize(1180, 760)
         self.refresh_roster()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._idle_filter)
+        self._idle.stop()
+        super().closeEvent(event)
 
     # ---- building -------------------------------------------------------------------
 
