@@ -694,9 +694,14 @@ class CounterWindow(QMainWindow):
             )  # fmt: skip
 
         dialog.sig_submit.connect(submit)
-        dialog.finished.connect(lambda _: self.query.setFocus())
+        dialog.finished.connect(lambda _: self._back_to_scan())
         dialog.open()
         dialog.phone.setFocus()
+
+    def _back_to_scan(self) -> None:
+        """After a dialog: the window takes the keyboard again, the scan box has it."""
+        self.activateWindow()
+        self.query.setFocus()
 
     # ---- manager, sync, help ------------------------------------------------------
 

@@ -40,7 +40,7 @@ def counter_app(
     settings = load_settings(data_dir)
     made = CounterApp(settings, db, with_intake=bool(options.pop("with_intake", False)), **options)  # type: ignore[arg-type]
     qtbot.addWidget(made.window)
-    made.window.show()
+    made.start()
     qtbot.waitExposed(made.window)
     made.window.activateWindow()
     try:
