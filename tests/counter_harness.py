@@ -38,6 +38,7 @@ def counter_app(
     assert isinstance(app, QApplication)
     install_language(app, "en")
     settings = load_settings(data_dir)
+    settings.intake_port = 0  # any free port: tests never fight over the POS's
     made = CounterApp(settings, db, with_intake=bool(options.pop("with_intake", False)), **options)  # type: ignore[arg-type]
     qtbot.addWidget(made.window)
     made.start()
