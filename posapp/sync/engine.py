@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from posapp.domain.consent import Purpose
 from posapp.protocol.events import ErasureApplied
 from posapp.protocol.sync import Change
 from posapp.store.db import Database
@@ -264,12 +266,14 @@ def _members_in_bulk(session: Session, run: list[Change]) -> None:
     staff = {row[0] for row in conn.execute("SELECT id FROM staff")}
     now = _ts(utcnow())
     rows = []
+    bulk = []
     for change in run:
         data = change.data
         phone = data.get("phone_e164")
         if phone in clashing or data["member_code"] in clashing:
             _member(session, change.key, data, pending=set())
             continue
+        bulk.append(change)
         guide = data.get("guide_id")
         rows.append(
             (change.key, data["member_code"], phone, phone[-4:] if phone else None, data.get("name"),
@@ -281,6 +285,7 @@ def _members_in_bulk(session: Session, run: list[Change]) -> None:
     session.flush()
     conn.executemany(_UPSERT_MEMBER, rows)
     _other_codes(conn, [(c.key, c.data.get("other_codes") or []) for c in run])
+    _hq_consents(conn, [(c.key, c.data.get("consents")) for c in bulk])
     session.expire_all()  # the ORM may hold member rows this just rewrote
 
 
@@ -297,6 +302,51 @@ def _other_codes(conn: Any, members: list[tuple[str, list[str]]]) -> None:
         "INSERT OR REPLACE INTO member_other_code (code, member_id) VALUES (?, ?)",
         [(code, member_id) for member_id, codes in members for code in codes],
     )
+
+
+_PURPOSES = frozenset(p.value for p in Purpose)
+# A consent decision that came from HQ: the evidence (the notice the customer saw, where and
+# when) is kept at HQ, which recorded it; this row only mirrors the decision.
+_HQ_NOTICE = ("hq", 0, "", "")
+_ADD_CONSENT = (
+    "INSERT INTO consent_record (member_id, purpose, granted, notice_id, notice_version,"
+    " notice_language, notice_hash, staff_id, recorded_at) VALUES (?,?,?,?,?,?,?,NULL,?)"
+)
+
+
+def _hq_consents(conn: Any, members: list[tuple[str, Any]]) -> None:
+    """HQ's consent decisions for these members, where they differ from the latest here.
+
+    A member who joined by QR or at another store has no record here, and one who withdrew
+    elsewhere an outdated one: without this the counter treats the first as a walk-in (and
+    its next sale demotes them) and keeps messaging the second. Appended, never rewritten.
+    """
+    wanted: dict[str, dict[str, bool]] = {}
+    for member_id, consents in members:
+        if isinstance(consents, dict):
+            decided = {p: g for p, g in consents.items() if p in _PURPOSES and isinstance(g, bool)}
+            if decided:
+                wanted[member_id] = decided
+    if not wanted:
+        return
+    ids = list(wanted)
+    latest: dict[str, dict[str, bool]] = defaultdict(dict)
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for member_id, purpose, granted in conn.execute(
+            "SELECT member_id, purpose, granted FROM consent_record"
+            f" WHERE member_id IN ({','.join('?' * len(part))}) ORDER BY id",
+            part,
+        ):
+            latest[member_id][purpose] = bool(granted)
+    now = _ts(utcnow())
+    conn.executemany(
+        _ADD_CONSENT,
+        [(member_id, purpose, int(granted), *_HQ_NOTICE, now)
+         for member_id, decided in wanted.items()
+         for purpose, granted in decided.items()
+         if latest[member_id].get(purpose) != granted],
+    )  # fmt: skip
 
 
 def _store(session: Session, key: str, data: dict[str, Any]) -> None:
@@ -377,8 +427,9 @@ def _member(session: Session, key: str, data: dict[str, Any], *, pending: set[st
         member.guardian_consent = bool(member.guardian_consent)
         member.updated_at = utcnow()
     session.flush()
-    _other_codes(session.connection().connection.driver_connection,
-                 [(key, data.get("other_codes") or [])])  # fmt: skip
+    conn = session.connection().connection.driver_connection
+    _other_codes(conn, [(key, data.get("other_codes") or [])])
+    _hq_consents(conn, [(key, data.get("consents"))])
 
 
 def _merge(session: Session, key: str, data: dict[str, Any]) -> None:
