@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QLocale, QTimer, QTranslator
+from PySide6.QtCore import QCoreApplication, QEventLoop, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from posapp.resources import resources_dir
@@ -96,7 +96,7 @@ class CounterApp:
     ) -> None:
         self.settings = settings
         self.db = db
-        language = ui_language(getattr(settings, "ui_language", "auto"))
+        language = ui_language(settings.ui_language)
         self.counter = Counter(
             db,
             signer=invite_signer(db, settings.data_dir),
@@ -170,7 +170,7 @@ class CounterApp:
 def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
     """``posapp`` and ``posapp --demo``: the counter window until it is closed."""
     world = None
-    hint = ""
+    pins: dict[str, str] = {}
     if demo:
         from posapp.demo import DEMO_PINS, start_demo
 
@@ -178,11 +178,19 @@ def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
         sys.stderr.write(f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n")
         world = start_demo(data_dir)
         db = world.db
-        hint = "Demo PINs: " + ", ".join(f"{role} {pin}" for role, pin in DEMO_PINS.items())
+        pins = DEMO_PINS
     settings = load_settings(data_dir)
     if world is None:
         db = open_database(settings.db_path)
-    app = make_app(ui_language(getattr(settings, "ui_language", "auto")))
+    app = make_app(ui_language(settings.ui_language))
+    hint = (
+        QCoreApplication.translate("demo", "Demo PINs: manager %1, guide %2, cashier %3")
+        .replace("%1", pins["manager"])
+        .replace("%2", pins["guide"])
+        .replace("%3", pins["cashier"])
+        if pins
+        else ""
+    )
     counter_app = CounterApp(settings, db, sign_in_hint=hint)
     counter_app.start()
     try:

@@ -98,8 +98,8 @@ class ManagerConfirm(QDialog):
 class _IdleFilter(QObject):
     """Any key or click restarts the idle timer."""
 
-    def __init__(self, timer: QTimer) -> None:
-        super().__init__()
+    def __init__(self, timer: QTimer, parent: QObject) -> None:
+        super().__init__(parent)  # deleted with the window, which removes it from the app
         self._timer = timer
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -154,11 +154,10 @@ class CounterWindow(QMainWindow):
 
         self._idle = QTimer(self, singleShot=True, interval=idle_lock_ms)
         self._idle.timeout.connect(self.lock)
-        self._idle_filter = _IdleFilter(self._idle)
+        self._idle_filter = _IdleFilter(self._idle, self)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._idle_filter)
-            self.destroyed.connect(lambda: app.removeEventFilter(self._idle_filter))
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._show_card_again)
         self.setWindowTitle(self.tr("posapp counter"))

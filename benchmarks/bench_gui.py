@@ -1,0 +1,175 @@
+"""`make bench` (counter screen): scan-to-card latency at 1,000,000 members, and the GUI
+thread's longest stall while a 100,000-event backlog syncs to a real HQ.
+
+Scan-to-card: the member code typed into the real window's scan box as a keyboard-wedge
+scanner sends it (keys, then Enter), until the card shows that member: the whole path of
+key events, the database thread, the queued answer and drawing.
+
+Stall: the counter window open and signed in, its background sync worker pushing 100,000
+events to `posapp hq serve`, and a 5 ms timer on the GUI thread recording the longest gap
+between its ticks (a stall is gap minus the 5 ms interval).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench_push import STORE, make_backlog, make_hq
+from hq_load import hq_process
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from sync_world import registered_counter
+
+from posapp.bench import ensure_members
+from posapp.services.staff import SignedIn
+from posapp.settings import load_settings
+from posapp.store.migrate import open_database
+from posapp.store.outbox import pending_count
+from posapp.sync.engine import SyncEngine
+from posapp.sync.registration import client_for
+from posapp.ui.app import CounterApp, make_app
+
+SCAN_TARGET_MS = 100.0
+STALL_TARGET_MS = 50.0
+PROBE_MS = 5
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _spin_until(app: QApplication, done: object, timeout_s: float = 10.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not done():  # type: ignore[operator]
+        app.processEvents()
+        if time.perf_counter() > deadline:
+            raise SystemExit("FAIL: the window did not answer within 10 s")
+
+
+def scan_to_card(data_dir: Path, members: int, samples: int) -> dict[str, float]:
+    ensure_members(data_dir, members)
+    app = make_app("zh-CN")
+    settings = load_settings(data_dir)
+    db = open_database(settings.db_path)
+    raw = db.raw()
+    total = raw.execute("SELECT max(rowid) FROM member").fetchone()[0]
+    rng = random.Random(11)
+    codes = []
+    while len(codes) < samples + 20:
+        row = raw.execute("SELECT member_code FROM member WHERE rowid = ?", (rng.randrange(1, total + 1),)).fetchone()  # fmt: skip
+        if row:
+            codes.append(row[0])
+    raw.close()
+    made = CounterApp(settings, db, with_intake=False, with_display=True)
+    made.start()
+    window = made.window
+    window.signed_in(SignedIn("demo-c1", "刘洋", "cashier", "demo-store"))
+    window.activateWindow()
+    times: list[float] = []
+    for n, code in enumerate(codes):
+        window.query.selectAll()
+        started = time.perf_counter()
+        QTest.keyClicks(window.query, code)
+        QTest.keyClick(window.query, Qt.Key.Key_Return)
+        _spin_until(
+            app, lambda c=code: window.card is not None and window.card.summary.member_code == c
+        )
+        window.card_box.repaint()  # drawn, not just decided
+        if n >= 20:  # warm-up: first pages of the index into the cache
+            times.append((time.perf_counter() - started) * 1000)
+    made.stop()
+    db.close()
+    return {"members": total, "samples": len(times), "scan_to_card_p50_ms": round(statistics.median(times), 2),
+            "scan_to_card_p99_ms": round(_pct(times, 0.99), 2), "scan_to_card_max_ms": round(max(times), 2)}  # fmt: skip
+
+
+def stall_during_sync(events: int) -> dict[str, float]:
+    app = make_app("zh-CN")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        url = f"sqlite:///{work / 'hq.db'}"
+        hq_db, staff = make_hq(url)
+        with hq_process(url, work) as base:
+            till = work / "till"
+            db = registered_counter(till, base=base, hq_db=hq_db, store=STORE)
+            SyncEngine(db, client_for(db, till)).run_once()  # roster first
+            make_backlog(db, events, staff)
+            settings = load_settings(till)
+            settings.intake_port = 0
+            made = CounterApp(settings, db, with_intake=False, with_display=True)
+            window = made.window
+            window.signed_in(SignedIn(staff[-1], "刘洋", "cashier", STORE))
+            gaps: list[float] = []
+            clock = QElapsedTimer()
+            clock.start()
+            last = [clock.nsecsElapsed()]
+
+            def probe() -> None:
+                now = clock.nsecsElapsed()
+                gaps.append((now - last[0]) / 1e6)
+                last[0] = now
+
+            timer = QTimer(interval=PROBE_MS, timerType=Qt.TimerType.PreciseTimer)
+            timer.timeout.connect(probe)
+            timer.start()
+            synced = [False]
+            assert made.sync is not None
+            made.sync.sig_status.connect(lambda status: synced.__setitem__(0, status.pending == 0))
+            started = time.perf_counter()
+            made.start()  # the worker's first round pushes the whole backlog
+            deadline = time.monotonic() + 300
+            while not synced[0] and time.monotonic() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
+            seconds = time.perf_counter() - started
+            timer.stop()
+            with db.read() as session:
+                left = pending_count(session)
+            made.stop()
+            db.close()
+        hq_db.close()
+    if left:
+        raise SystemExit(f"FAIL: {left} events still pending after the sync")
+    stalls = [g - PROBE_MS for g in gaps[1:]]
+    return {"sync_events": events, "sync_seconds": round(seconds, 1), "probe_ticks": len(gaps),
+            "gui_stall_max_ms": round(max(stalls), 1), "gui_stall_p99_ms": round(_pct(stalls, 0.99), 1)}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, required=True, help="the 1M-member bench data dir")
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--no-targets", action="store_true", help="counts only (smoke test)")
+    args = parser.parse_args()
+    result = scan_to_card(args.data_dir, args.members, args.samples)
+    result |= stall_during_sync(args.events)
+    print(json.dumps(result))
+    problems = []
+    if not args.no_targets:
+        if result["scan_to_card_p99_ms"] > SCAN_TARGET_MS:
+            problems.append(
+                f"scan-to-card p99 {result['scan_to_card_p99_ms']} ms > {SCAN_TARGET_MS}"
+            )
+        if result["gui_stall_max_ms"] > STALL_TARGET_MS:
+            problems.append(f"GUI stall {result['gui_stall_max_ms']} ms > {STALL_TARGET_MS}")
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
