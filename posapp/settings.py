@@ -35,6 +35,7 @@ class Settings:
     currency: str = "CNY"
     language: str = "zh-CN"  # of the privacy notice and messages the CLI records
     ui_language: str = "auto"  # the counter screen's: auto (system locale), zh-CN or en
+    idle_lock_minutes: int = 5
     hq_url: str | None = None
     intake_port: int = 8765
     intake_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))

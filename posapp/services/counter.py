@@ -159,6 +159,11 @@ class Counter:
             require(session, who.staff_id, permission)
         return who
 
+    def allow(self, *, staff_id: str, permission: Permission) -> None:
+        """A manager-only screen opens only for a manager; asking is audited either way."""
+        with self.db.write() as session:
+            require(session, staff_id, permission)
+
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:
             return guard_unsynced(session, action=action, manager_id=manager_id)

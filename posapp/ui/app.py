@@ -120,7 +120,10 @@ class CounterApp:
             print_invite=printer_for(settings),
             sync_now=self.sync.sync_now if self.sync else None,
             sign_in_hint=sign_in_hint,
+            idle_lock_ms=settings.idle_lock_minutes * 60_000,
+            settings=settings,
         )
+        self.window.sig_settings_saved.connect(self._settings_saved)
         if self.sync is not None:
             self.sync.sig_status.connect(self.window.show_sync_status)
             self.sync.sig_failed.connect(self.window.show_sync_error)
@@ -132,6 +135,10 @@ class CounterApp:
             self.intake = IntakeServer.from_settings(
                 db, settings, on_sale=self.window.sig_pos_sale.emit
             )
+
+    def _settings_saved(self, settings: Settings) -> None:
+        self.settings = settings
+        self.window.print_with(printer_for(settings))
 
     def _make_engine(self) -> SyncEngine:
         """On the sync thread: hold the one-sync-per-counter lock for this app's life."""

@@ -45,11 +45,13 @@ from posapp.services.invites import IssuedInvite
 from posapp.services.members import Identification, MemberCard
 from posapp.services.sales import SaleResult
 from posapp.services.staff import SignedIn, UnsyncedWork
+from posapp.settings import Settings
 from posapp.sync.status import SyncStatus
 from posapp.ui.customer_display import CustomerDisplay
 from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
 from posapp.ui.images import qr_pixmap
 from posapp.ui.models import CandidateModel
+from posapp.ui.settings_dialog import SettingsDialog
 from posapp.ui.sign_in import SignInPage
 from posapp.ui.tasks import TaskManager
 from posapp.ui.words import call_to_action, channel_name, explain, purpose_name, rung_name
@@ -111,6 +113,7 @@ class _IdleFilter(QObject):
 class CounterWindow(QMainWindow):
     sig_pos_sale = Signal(object)  # SaleResult, emitted from the POS intake's thread
     sig_busy_done = Signal()  # every queued operation has answered (tests wait on it)
+    sig_settings_saved = Signal(object)  # Settings, already written to settings.json
 
     def __init__(
         self,
@@ -122,6 +125,7 @@ class CounterWindow(QMainWindow):
         sync_now: Callable[[], None] | None = None,
         sign_in_hint: str = "",
         idle_lock_ms: int = IDLE_LOCK_MS,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("counterWindow")
@@ -130,6 +134,7 @@ class CounterWindow(QMainWindow):
         self.display = display
         self._print_invite = print_invite
         self._sync_now = sync_now
+        self.settings = settings
         self.staff: SignedIn | None = None
         self.roster: list[SignedIn] = []
         self.card: MemberCard | None = None
@@ -284,6 +289,7 @@ class CounterWindow(QMainWindow):
             (self.tr("Print the invite"), "F7", self.print_invite, None),
             (self.tr("Reveal the full phone (manager)"), "F8", self.reveal_phone, None),
             (self.tr("Sync now"), "F9", self.sync_now, icons.SP_BrowserReload),
+            (self.tr("Settings (manager)"), "F10", self.open_settings, None),
             (self.tr("Lock the counter"), "F12", self.lock, None),
             (self.tr("Sign out"), "Ctrl+F12", self.sign_out, icons.SP_DialogCloseButton),
             (self.tr("Clear the customer"), "Esc", self.clear_customer, None),
@@ -626,6 +632,9 @@ class CounterWindow(QMainWindow):
         if self.display is not None:
             self.display.show_invite(invite.url, invite.channel, referral=invite.referral)
 
+    def print_with(self, printer: PrintInvite | None) -> None:
+        self._print_invite = printer
+
     def print_invite(self) -> None:
         invite = self.invite
         if not self._on_counter() or invite is None:
@@ -714,6 +723,33 @@ class CounterWindow(QMainWindow):
             self._hide_phone.start()
 
         self._run(lambda: self.counter.reveal_phone(member_id=member_id, staff_id=staff_id), shown)
+
+    def open_settings(self) -> None:
+        if not self._on_counter() or self.staff is None or self.settings is None:
+            return
+        staff_id = self.staff.staff_id
+
+        def allowed(_: object) -> None:
+            dialog = SettingsDialog(self.settings, self)  # type: ignore[arg-type]
+            self.settings_dialog = dialog
+
+            def saved() -> None:
+                if dialog.result_settings is None:
+                    return
+                self.settings = dialog.result_settings
+                self.settings.save()
+                self._idle.setInterval(self.settings.idle_lock_minutes * 60_000)
+                self.sig_settings_saved.emit(self.settings)
+                self.say(self.tr("Settings saved."))
+
+            dialog.accepted.connect(saved)
+            dialog.finished.connect(lambda _: self._back_to_scan())
+            dialog.open()
+
+        self._run(
+            lambda: self.counter.allow(staff_id=staff_id, permission=Permission.CHANGE_SETTINGS),
+            allowed,
+        )
 
     def sync_now(self) -> None:
         if self._sync_now is not None:

@@ -19,6 +19,7 @@ from posapp.domain.errors import InvalidInput
 from posapp.services.invites import IssuedInvite
 from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
+from posapp.settings import load_settings
 from posapp.store.db import Database
 from posapp.ui.app import CounterApp
 from posapp.ui.counter_window import CounterWindow, ManagerConfirm
@@ -372,7 +373,7 @@ def test_a_printer_that_fails_keeps_the_invite_on_screen_and_f7_retries(
 
     with make_counter_app(qtbot, db, db_path.parent) as made:
         window = made.window
-        window._print_invite = printer
+        window.print_with(printer)
         sign_in(qtbot, window, CASHIER)
         type_enter(qtbot, window.receipt, "R-7")
         type_enter(qtbot, window.amount, "30")
@@ -419,3 +420,35 @@ def test_item_models_pass_the_model_tester(
     qtmodeltester.check(window.sign_in_page.staff_model)  # type: ignore[attr-defined]
     qtmodeltester.check(CandidateModel())  # type: ignore[attr-defined]
     qtmodeltester.check(StaffModel())  # type: ignore[attr-defined]
+
+
+def test_settings_are_for_managers_only_and_are_saved(
+    qtbot: QtBot, app: CounterApp, db: Database, db_path: Path
+) -> None:
+    window = app.window
+    sign_in(qtbot, window, CASHIER)
+    press(qtbot, window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: "manager" in window.message.text())
+    assert ("refused:change_settings", CASHIER, None) in _audit(db)
+
+    press(qtbot, window, Qt.Key.Key_F12)
+    sign_in(qtbot, window, MANAGER)
+    press(qtbot, window, Qt.Key.Key_F10)
+    qtbot.waitUntil(
+        lambda: hasattr(window, "settings_dialog") and window.settings_dialog.isVisible()
+    )
+    dialog = window.settings_dialog
+    dialog.language.setCurrentIndex(dialog.language.findData("en"))
+    dialog.idle.setValue(7)
+    dialog.printer_kind.setCurrentIndex(dialog.printer_kind.findData("network"))
+    dialog.printer_address.setText("192.168.1.50:99999")
+    dialog._save()
+    assert "65535" in dialog.error.text() and dialog.isVisible()
+    dialog.printer_address.setText("192.168.1.50")
+    dialog._save()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    saved = load_settings(db_path.parent)
+    assert (saved.ui_language, saved.idle_lock_minutes) == ("en", 7)
+    assert saved.printer == {"kind": "network", "host": "192.168.1.50", "port": 9100}
+    assert window._idle.interval() == 7 * 60_000
+    assert ("change_settings", MANAGER, None) in _audit(db)
