@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from posapp.domain.consent import Purpose
-from posapp.domain.errors import InvalidInput
 from posapp.domain.lookup import QueryKind
 from posapp.domain.roles import Permission
 from posapp.domain.sale import format_fen
@@ -651,7 +650,7 @@ class CounterWindow(QMainWindow):
             else:
                 self.print_message.setText(
                     self.tr("Not printed: %1 The invite stays on screen; F7 tries again.").replace(
-                        "%1", explain(error) if isinstance(error, InvalidInput) else str(error)
+                        "%1", explain(error)
                     )
                 )
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import Channel, Rung
+from posapp.printing import PrintFailed
 from posapp.store.db import StorageError
 
 _RUNGS = {
@@ -96,6 +97,17 @@ _ERRORS = {
     ("staff", "not_allowed"): QT_TRANSLATE_NOOP(
         "errors", "Only a store manager may do this. The attempt was recorded."
     ),
+    ("printer", "not_configured"): QT_TRANSLATE_NOOP(
+        "errors", "No receipt printer is set up (F10, settings)."
+    ),
+    ("printer", "bad_config"): QT_TRANSLATE_NOOP(
+        "errors", "The printer settings are not usable: check them in settings (F10)."
+    ),
+    ("printer", "offline"): QT_TRANSLATE_NOOP(
+        "errors", "The printer does not answer: is it on, plugged in and online?"
+    ),
+    ("printer", "out_of_paper"): QT_TRANSLATE_NOOP("errors", "The printer is out of paper."),
+    ("printer", "failed"): QT_TRANSLATE_NOOP("errors", "The printer stopped part-way."),
     ("sync", "unsynced"): QT_TRANSLATE_NOOP(
         "errors", "Some sales and members have not reached HQ yet: sync first, or ask a manager."
     ),
@@ -136,6 +148,9 @@ def explain(error: BaseException) -> str:
         if known is None:
             return error.message
         return _t("errors", known).replace("%1", str(getattr(error, "count", "")))
+    if isinstance(error, PrintFailed):
+        known = _ERRORS.get(("printer", error.rule))
+        return _t("errors", known) if known else error.message
     if isinstance(error, StorageError):
         return error.message
     return _t("errors", "Something went wrong; nothing was lost. Details: %1").replace(

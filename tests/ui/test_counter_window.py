@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from roster import CASHIER, MANAGER
 
 from posapp.domain.consent import Notice, Purpose
-from posapp.domain.errors import InvalidInput
+from posapp.printing import PrintFailed
 from posapp.services.invites import IssuedInvite
 from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
@@ -368,7 +368,7 @@ def test_a_printer_that_fails_keeps_the_invite_on_screen_and_f7_retries(
 
     def printer(invite: IssuedInvite) -> None:
         if fail[0]:
-            raise InvalidInput("printer", "offline", "The receipt printer does not answer.")
+            raise PrintFailed("offline", "The receipt printer at 10.0.0.9 does not answer.")
         printed.append(invite)
 
     with make_counter_app(qtbot, db, db_path.parent) as made:
