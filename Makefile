@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_DIR ?= $(HOME)/.cache/posapp-bench
 BENCH_MEMBERS ?= 1000000
 
-.PHONY: run test lint bench soak clean
+I18N := resources/i18n
+UI_SOURCES := $(wildcard posapp/ui/*.py)
+TS := $(I18N)/posapp_zh_CN.ts $(I18N)/posapp_en.ts
+QM := $(TS:.ts=.qm)
+
+.PHONY: run test lint bench soak clean translations screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,15 +19,33 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,hq]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(QM)
 	$(VENV)/bin/posapp --demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check posapp tests benchmarks
 	$(PY) -m ruff format --check posapp tests benchmarks
 
-test: $(STAMP) lint
+test: $(STAMP) lint $(QM)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# Translations: lupdate collects the strings of posapp/ui into the .ts files (English is the
+# source language), tools/fill_zh_cn.py writes the Chinese, lrelease builds the .qm files.
+translations: $(STAMP)
+	$(VENV)/bin/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
+		-source-language en -target-language zh_CN -ts $(I18N)/posapp_zh_CN.ts
+	$(VENV)/bin/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
+		-source-language en -target-language en -ts $(I18N)/posapp_en.ts
+	$(PY) tools/fill_zh_cn.py $(I18N)/posapp_zh_CN.ts
+	$(MAKE) $(QM)
+
+# Built, not committed; rebuilt only when its .ts changes.
+$(I18N)/%.qm: $(I18N)/%.ts $(STAMP)
+	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
+
+# Every main screen, in Chinese and English, into docs/screenshots/<lang>/.
+screenshots: $(STAMP) $(QM)
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshots.py --out docs/screenshots
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_counter.py --data-dir $(BENCH_DIR) --members $(BENCH_MEMBERS)
@@ -35,4 +58,4 @@ soak: $(STAMP)
 		tests/e2e/test_sync_model.py tests/e2e/test_sync_faults.py tests/e2e/test_sync_crashes.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info $(QM)

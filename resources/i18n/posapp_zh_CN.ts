@@ -1,0 +1,799 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>CandidateModel</name>
+    <message>
+        <location filename="../../posapp/ui/models.py" line="+31"/>
+        <source>Member code</source>
+        <translation>会员码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rung</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Visits</source>
+        <translation>到店次数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Spent</source>
+        <translation>累计消费</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+</context>
+<context>
+    <name>CounterWindow</name>
+    <message>
+        <location filename="../../posapp/ui/counter_window.py" line="+167"/>
+        <source>posapp counter</source>
+        <translation>posapp 收银台</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Scan a member code, or type a phone, its last four digits or a name</source>
+        <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <location line="+292"/>
+        <source>Customer</source>
+        <translation>顾客</translation>
+    </message>
+    <message>
+        <location line="-275"/>
+        <source>Sale</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Receipt number</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Amount, e.g. 128.00</source>
+        <translation>金额，如 128.00</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Record sale (F4)</source>
+        <translation>记录销售 (F4)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Receipt</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Invite</source>
+        <translation>邀请二维码</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Keyboard help</source>
+        <translation>快捷键帮助</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to the sale</source>
+        <translation>转到销售</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enrol a member</source>
+        <translation>办理入会</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Record the sale</source>
+        <translation>记录销售</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show or switch the invite QR</source>
+        <translation>显示 / 切换邀请二维码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Print the invite</source>
+        <translation>打印邀请二维码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reveal the full phone (manager)</source>
+        <translation>显示完整手机号（店长）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Sync now</source>
+        <translation>立即同步</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Settings (manager)</source>
+        <translation>设置（店长）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lock the counter</source>
+        <translation>锁定收银台</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Sign out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Clear the customer</source>
+        <translation>清除当前顾客</translation>
+    </message>
+    <message>
+        <location line="+90"/>
+        <source>Locked. Sign in to go on.</source>
+        <translation>已锁定，请登录后继续。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Signed out.</source>
+        <translation>已退出登录。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+50"/>
+        <source>%n match(es): arrows, then Enter</source>
+        <translation>
+            <numerusform>找到 %n 位：方向键选择，回车确认</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Not a member yet. F3 enrols this phone.</source>
+        <translation>还不是会员。按 F3 用这个手机号入会。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No member found.</source>
+        <translation>未找到会员。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(no name)</source>
+        <translation>（未留姓名）</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
+        <translation>到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+15"/>
+        <source>Next step: %1</source>
+        <translation>下一步：%1</translation>
+    </message>
+    <message>
+        <location line="-14"/>
+        <source>Member recognised.</source>
+        <translation>已识别会员。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Walk-in</source>
+        <translation>散客</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>invite to join</source>
+        <translation>邀请入会</translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>Sale %1 of %2 recorded</source>
+        <translation>已记录销售：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 was already recorded</source>
+        <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source> (walk-in)</source>
+        <translation>（散客）</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>From the POS: sale %1 of %2</source>
+        <translation>来自 POS：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>No receipt printer is set up (settings).</source>
+        <translation>未设置小票打印机（请在设置中配置）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Printing…</source>
+        <translation>正在打印…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Printed.</source>
+        <translation>已打印。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not printed: %1 The invite stays on screen; F7 tries again.</source>
+        <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Enrolled: member code %1</source>
+        <translation>入会成功，会员码 %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already a member.</source>
+        <translation>已经是会员。</translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Syncing…</source>
+        <translation>正在同步…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Not registered with HQ</source>
+        <translation>未在总部注册</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+18"/>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message numerus="yes">
+        <location line="-16"/>
+        <source>%n pending</source>
+        <translation>
+            <numerusform>%n 条待同步</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>oldest %1 min</source>
+        <translation>最早一条已等 %1 分钟</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>last sync %1</source>
+        <translation>上次同步 %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>check the clock: %1 s off HQ</source>
+        <translation>请检查时钟：与总部相差 %1 秒</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Keyboard</source>
+        <translation>快捷键</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerDisplay</name>
+    <message>
+        <location filename="../../posapp/ui/customer_display.py" line="+26"/>
+        <source>Welcome</source>
+        <translation>欢迎光临</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Welcome to %1</source>
+        <translation>欢迎光临 %1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Welcome back</source>
+        <translation>欢迎回来</translation>
+    </message>
+</context>
+<context>
+    <name>EnrolDialog</name>
+    <message>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+62"/>
+        <source>Enrol a member</source>
+        <translation>办理入会</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Mobile number</source>
+        <translation>手机号码</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Optional</source>
+        <translation>选填</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>YYYY-MM-DD, optional</source>
+        <translation>如 1990-05-20，选填</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Privacy notice version %1 (%2)</source>
+        <translation>隐私政策 第 %1 版（%2）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Read the notice</source>
+        <translation>查看隐私政策</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Birthday</source>
+        <translation>生日</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Guide</source>
+        <translation>导购</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Enrol</source>
+        <translation>入会</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Enter a phone number.</source>
+        <translation>请输入手机号。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Write the birthday as YYYY-MM-DD.</source>
+        <translation>生日请写成 年-月-日，如 1990-05-20。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Membership needs the customer&apos;s consent: tick it only if they agree.</source>
+        <translation>入会须顾客本人同意：顾客同意后才能勾选。</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerConfirm</name>
+    <message>
+        <location filename="../../posapp/ui/counter_window.py" line="-710"/>
+        <source>Manager confirmation</source>
+        <translation>店长确认</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../posapp/ui/settings_dialog.py" line="+35"/>
+        <source>Counter settings</source>
+        <translation>收银台设置</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>As the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No receipt printer</source>
+        <translation>不用小票打印机</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Network (TCP 9100)</source>
+        <translation>网络（TCP 9100）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>USB</source>
+        <translation>USB</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Serial port</source>
+        <translation>串口</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>network: host[:port] · usb: vendor:product (hex) · serial: /dev/ttyUSB0</source>
+        <translation>网络：主机[:端口] · USB：厂商:产品（十六进制） · 串口：/dev/ttyUSB0</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>A new language shows after the app restarts.</source>
+        <translation>新语言在重启应用后生效。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Lock after idle</source>
+        <translation>空闲自动锁定</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Receipt printer</source>
+        <translation>小票打印机</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Printer address</source>
+        <translation>打印机地址</translation>
+    </message>
+</context>
+<context>
+    <name>SignInPage</name>
+    <message>
+        <location filename="../../posapp/ui/sign_in.py" line="+37"/>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>PIN, then Enter</source>
+        <translation>输入 PIN 码，按回车</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>No staff can sign in yet: register this counter with HQ (posapp register) and let it sync.</source>
+        <translation>还没有可登录的员工：请先在总部注册本收银台（posapp register），并完成同步。</translation>
+    </message>
+</context>
+<context>
+    <name>demo</name>
+    <message>
+        <location filename="../../posapp/ui/app.py" line="+194"/>
+        <source>Demo PINs: manager %1, guide %2, cashier %3</source>
+        <translation>演示 PIN 码：店长 %1，导购 %2，收银员 %3</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <location filename="../../posapp/ui/words.py" line="+47"/>
+        <source>Enter a phone number.</source>
+        <translation>请输入手机号。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The phone number has too few digits.</source>
+        <translation>手机号位数不够。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The phone number has too many digits.</source>
+        <translation>手机号位数太多。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The phone number contains a character that is not a digit.</source>
+        <translation>手机号里有非数字的字符。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The phone number has letters or an extension.</source>
+        <translation>手机号里有字母或分机号。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The phone number has an unknown country code.</source>
+        <translation>手机号的国家 / 地区代码无法识别。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This is not a phone number.</source>
+        <translation>这不是手机号。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No such mobile number exists.</source>
+        <translation>没有这个手机号段，请核对。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Only mobile numbers can be used (this is a landline).</source>
+        <translation>只能用手机号（这是固定电话）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>That is too long for a phone, code or name.</source>
+        <translation>输入太长，不像手机号、会员码或姓名。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The scan was garbled: scan it again.</source>
+        <translation>扫码内容有误，请重新扫描。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Member code failed its check digit: scan it again.</source>
+        <translation>会员码校验不通过，请重新扫描。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Membership needs the customer&apos;s consent: tick it only if they agree.</source>
+        <translation>入会须顾客本人同意：顾客同意后才能勾选。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The amount is not a number.</source>
+        <translation>金额不是数字。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The amount cannot be negative.</source>
+        <translation>金额不能为负数。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The amount is too large.</source>
+        <translation>金额太大。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The amount is too long.</source>
+        <translation>金额位数太多。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Amounts have at most two decimals.</source>
+        <translation>金额最多两位小数。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enter the receipt number.</source>
+        <translation>请输入小票号。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The receipt number is too long.</source>
+        <translation>小票号太长。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Receipt numbers hold only letters, digits and . _ / -</source>
+        <translation>小票号只能包含字母、数字和 . _ / -</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The name is too long.</source>
+        <translation>姓名太长。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The name contains a hidden control character.</source>
+        <translation>姓名里有看不见的控制字符。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The birthday is in the future.</source>
+        <translation>生日不能晚于今天。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The birthday is too far in the past.</source>
+        <translation>生日太早，请核对。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Wrong PIN: %1 tries left.</source>
+        <translation>PIN 码错误，还可以再试 %1 次。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Too many wrong PINs: locked for %1 minutes.</source>
+        <translation>PIN 码错误次数过多，已锁定 %1 分钟。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Too many wrong PINs: try again in %1 minute(s).</source>
+        <translation>PIN 码错误次数过多，请 %1 分钟后再试。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Only a store manager may do this. The attempt was recorded.</source>
+        <translation>只有店长可以这样操作。本次尝试已记录。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No receipt printer is set up (F10, settings).</source>
+        <translation>未设置小票打印机（按 F10 进入设置）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The printer settings are not usable: check them in settings (F10).</source>
+        <translation>打印机设置有误：请在设置（F10）中检查。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The printer does not answer: is it on, plugged in and online?</source>
+        <translation>打印机没有响应：请检查是否开机、接好线并在线。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The printer is out of paper.</source>
+        <translation>打印机缺纸。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The printer stopped part-way.</source>
+        <translation>打印中途停止了。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Some sales and members have not reached HQ yet: sync first, or ask a manager.</source>
+        <translation>还有销售和会员没有同步到总部：请先同步，或请店长确认。</translation>
+    </message>
+</context>
+<context>
+    <name>self.window</name>
+    <message>
+        <location filename="../../posapp/ui/app.py" line="-34"/>
+        <source>The POS intake could not start: %1</source>
+        <translation>POS 数据接入无法启动：%1</translation>
+    </message>
+</context>
+<context>
+    <name>words</name>
+    <message>
+        <location filename="../../posapp/ui/words.py" line="-94"/>
+        <source>walk-in</source>
+        <translation>散客</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>regular</source>
+        <translation>老顾客</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>super-member</source>
+        <translation>超级会员</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>mini-program</source>
+        <translation>小程序</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>micro-mall</source>
+        <translation>微商城</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>app</source>
+        <translation>品牌 App</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>contact your guide</source>
+        <translation>导购联系</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Scan to join as a member</source>
+        <translation>扫码入会</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scan to shop our micro-mall</source>
+        <translation>扫码逛微商城</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scan to get the app</source>
+        <translation>扫码下载品牌 App</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scan to add your guide</source>
+        <translation>扫码添加您的专属导购</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your referral code: friends scan to join</source>
+        <translation>您的推荐码：好友扫码即可入会</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Membership (required)</source>
+        <translation>入会（必选）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Marketing messages</source>
+        <translation>营销信息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Contact by my guide</source>
+        <translation>导购联系</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>cashier</source>
+        <translation>收银员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>guide</source>
+        <translation>导购</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>store manager</source>
+        <translation>店长</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,310 @@
+"""Write the Chinese into ``resources/i18n/posapp_zh_CN.ts`` after ``pyside6-lupdate``.
+
+``make translations`` runs lupdate (which adds new strings as unfinished) and then this
+script, which sets every translation from ``ZH`` below. A source string with no entry here
+is an error: the script names it and exits 1, so a new UI string cannot ship in English by
+accident. Add it to ``ZH`` (words from ``shared/GLOSSARY.md``) and run it again.
+
+Only the ``<translation>`` elements are rewritten; everything else stays as lupdate wrote it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+# English source text → Chinese. One entry serves every context that uses the text; put a
+# (context, source) key in BY_CONTEXT when one context needs other words.
+ZH: dict[str, str] = {
+    # -- the candidate list's columns
+    "Member code": "会员码",
+    "Phone": "手机号",
+    "Name": "姓名",
+    "Rung": "等级",
+    "Visits": "到店次数",
+    "Spent": "累计消费",
+    "Last visit": "最近到店",
+    # -- the counter window
+    "posapp counter": "posapp 收银台",
+    "Scan a member code, or type a phone, its last four digits or a name": (
+        "扫会员码，或输入手机号、手机尾号后四位、姓名"
+    ),
+    "Customer": "顾客",
+    "Sale": "销售",
+    "Receipt number": "小票号",
+    "Amount, e.g. 128.00": "金额，如 128.00",
+    "Record sale (F4)": "记录销售 (F4)",
+    "Receipt": "小票号",
+    "Amount": "金额",
+    "Invite": "邀请二维码",
+    "Keyboard help": "快捷键帮助",
+    "Go to the sale": "转到销售",
+    "Enrol a member": "办理入会",
+    "Record the sale": "记录销售",
+    "Show or switch the invite QR": "显示 / 切换邀请二维码",
+    "Print the invite": "打印邀请二维码",
+    "Reveal the full phone (manager)": "显示完整手机号（店长）",
+    "Sync now": "立即同步",
+    "Lock the counter": "锁定收银台",
+    "Sign out": "退出登录",
+    "Clear the customer": "清除当前顾客",
+    "Locked. Sign in to go on.": "已锁定，请登录后继续。",
+    "Signed out.": "已退出登录。",
+    "%n match(es): arrows, then Enter": "找到 %n 位：方向键选择，回车确认",
+    "Not a member yet. F3 enrols this phone.": "还不是会员。按 F3 用这个手机号入会。",
+    "No member found.": "未找到会员。",
+    "Member": "会员",
+    "(no name)": "（未留姓名）",
+    "Visits %1 · spent %2 · last visit %3 · guide %4": (
+        "到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4"
+    ),
+    "Next step: %1": "下一步：%1",
+    "Member recognised.": "已识别会员。",
+    "Walk-in": "散客",
+    "invite to join": "邀请入会",
+    "Sale %1 of %2 recorded": "已记录销售：小票 %1，金额 %2",
+    "Sale %1 of %2 was already recorded": "这笔销售已记录过：小票 %1，金额 %2",
+    " (walk-in)": "（散客）",
+    "From the POS: sale %1 of %2": "来自 POS：小票 %1，金额 %2",
+    "No receipt printer is set up (settings).": "未设置小票打印机（请在设置中配置）。",
+    "Printing…": "正在打印…",
+    "Printed.": "已打印。",
+    "Not printed: %1 The invite stays on screen; F7 tries again.": (
+        "未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。"
+    ),
+    "Enrolled: member code %1": "入会成功，会员码 %1",
+    "Already a member.": "已经是会员。",
+    "Syncing…": "正在同步…",
+    "Not registered with HQ": "未在总部注册",
+    "Online": "在线",
+    "Offline": "离线",
+    "%n pending": "%n 条待同步",
+    "oldest %1 min": "最早一条已等 %1 分钟",
+    "last sync %1": "上次同步 %1",
+    "check the clock: %1 s off HQ": "请检查时钟：与总部相差 %1 秒",
+    "Keyboard": "快捷键",
+    "Manager confirmation": "店长确认",
+    "Settings (manager)": "设置（店长）",
+    "Settings saved.": "设置已保存。",
+    "The POS intake could not start: %1": "POS 数据接入无法启动：%1",
+    "Demo PINs: manager %1, guide %2, cashier %3": "演示 PIN 码：店长 %1，导购 %2，收银员 %3",
+    # -- counter settings (店长)
+    "Counter settings": "收银台设置",
+    "As the system": "跟随系统",
+    " min": " 分钟",
+    "No receipt printer": "不用小票打印机",
+    "Network (TCP 9100)": "网络（TCP 9100）",
+    "USB": "USB",
+    "Serial port": "串口",
+    "network: host[:port] · usb: vendor:product (hex) · serial: /dev/ttyUSB0": (
+        "网络：主机[:端口] · USB：厂商:产品（十六进制） · 串口：/dev/ttyUSB0"
+    ),
+    "A new language shows after the app restarts.": "新语言在重启应用后生效。",
+    "Language": "语言",
+    "Lock after idle": "空闲自动锁定",
+    "Receipt printer": "小票打印机",
+    "Printer address": "打印机地址",
+    "Type the printer's address.": "请输入打印机地址。",
+    "The port must be a number from 1 to 65535.": "端口须为 1 到 65535 之间的数字。",
+    "Write the USB ids as vendor:product in hex, e.g. 0416:5011.": (
+        "USB 编号请写成 厂商:产品（十六进制），如 0416:5011。"
+    ),
+    # -- the customer display (客显屏)
+    "Welcome": "欢迎光临",
+    "Welcome to %1": "欢迎光临 %1",
+    "Welcome back": "欢迎回来",
+    # -- enrol
+    "Mobile number": "手机号码",
+    "Optional": "选填",
+    "YYYY-MM-DD, optional": "如 1990-05-20，选填",
+    "Privacy notice version %1 (%2)": "隐私政策 第 %1 版（%2）",
+    "Read the notice": "查看隐私政策",
+    "Birthday": "生日",
+    "Guide": "导购",
+    "Enrol": "入会",
+    "Write the birthday as YYYY-MM-DD.": "生日请写成 年-月-日，如 1990-05-20。",
+    # -- sign in
+    "Sign in": "登录",
+    "PIN, then Enter": "输入 PIN 码，按回车",
+    "No staff can sign in yet: register this counter with HQ (posapp register) and let it sync.": (
+        "还没有可登录的员工：请先在总部注册本收银台（posapp register），并完成同步。"
+    ),
+    # -- errors
+    "Enter a phone number.": "请输入手机号。",
+    "The phone number has too few digits.": "手机号位数不够。",
+    "The phone number has too many digits.": "手机号位数太多。",
+    "The phone number contains a character that is not a digit.": "手机号里有非数字的字符。",
+    "The phone number has letters or an extension.": "手机号里有字母或分机号。",
+    "The phone number has an unknown country code.": "手机号的国家 / 地区代码无法识别。",
+    "This is not a phone number.": "这不是手机号。",
+    "No such mobile number exists.": "没有这个手机号段，请核对。",
+    "Only mobile numbers can be used (this is a landline).": "只能用手机号（这是固定电话）。",
+    "That is too long for a phone, code or name.": "输入太长，不像手机号、会员码或姓名。",
+    "The scan was garbled: scan it again.": "扫码内容有误，请重新扫描。",
+    "Member code failed its check digit: scan it again.": "会员码校验不通过，请重新扫描。",
+    "Membership needs the customer's consent: tick it only if they agree.": (
+        "入会须顾客本人同意：顾客同意后才能勾选。"
+    ),
+    "The amount is not a number.": "金额不是数字。",
+    "The amount cannot be negative.": "金额不能为负数。",
+    "The amount is too large.": "金额太大。",
+    "The amount is too long.": "金额位数太多。",
+    "Amounts have at most two decimals.": "金额最多两位小数。",
+    "Enter the receipt number.": "请输入小票号。",
+    "The receipt number is too long.": "小票号太长。",
+    "Receipt numbers hold only letters, digits and . _ / -": ("小票号只能包含字母、数字和 . _ / -"),
+    "The name is too long.": "姓名太长。",
+    "The name contains a hidden control character.": "姓名里有看不见的控制字符。",
+    "The birthday is in the future.": "生日不能晚于今天。",
+    "The birthday is too far in the past.": "生日太早，请核对。",
+    "Wrong PIN: %1 tries left.": "PIN 码错误，还可以再试 %1 次。",
+    "Too many wrong PINs: locked for %1 minutes.": "PIN 码错误次数过多，已锁定 %1 分钟。",
+    "Too many wrong PINs: try again in %1 minute(s).": "PIN 码错误次数过多，请 %1 分钟后再试。",
+    "Only a store manager may do this. The attempt was recorded.": (
+        "只有店长可以这样操作。本次尝试已记录。"
+    ),
+    "Some sales and members have not reached HQ yet: sync first, or ask a manager.": (
+        "还有销售和会员没有同步到总部：请先同步，或请店长确认。"
+    ),
+    "No receipt printer is set up (F10, settings).": "未设置小票打印机（按 F10 进入设置）。",
+    "The printer does not answer: is it on, plugged in and online?": (
+        "打印机没有响应：请检查是否开机、接好线并在线。"
+    ),
+    "The printer is out of paper.": "打印机缺纸。",
+    "The printer settings are not usable: check them in settings (F10).": (
+        "打印机设置有误：请在设置（F10）中检查。"
+    ),
+    "The printer stopped part-way.": "打印中途停止了。",
+    "Something went wrong; nothing was lost. Details: %1": "出了点问题，数据没有丢失。详情：%1",
+    # -- words (shared/GLOSSARY.md)
+    "walk-in": "散客",
+    "member": "会员",
+    "regular": "老顾客",
+    "super-member": "超级会员",
+    "mini-program": "小程序",
+    "micro-mall": "微商城",
+    "app": "品牌 App",
+    "contact your guide": "导购联系",
+    "Scan to join as a member": "扫码入会",
+    "Scan to shop our micro-mall": "扫码逛微商城",
+    "Scan to get the app": "扫码下载品牌 App",
+    "Scan to add your guide": "扫码添加您的专属导购",
+    "Your referral code: friends scan to join": "您的推荐码：好友扫码即可入会",
+    "Membership (required)": "入会（必选）",
+    "Marketing messages": "营销信息",
+    "Contact by my guide": "导购联系",
+    "cashier": "收银员",
+    "guide": "导购",
+    "store manager": "店长",
+}
+
+BY_CONTEXT: dict[tuple[str, str], str] = {
+    # In the enrol form the label sits beside the phone field; "手机号" reads better there.
+    ("EnrolDialog", "Phone"): "手机号",
+}
+
+PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")
+CONTEXT = re.compile(r"<context>\s*<name>(.*?)</name>(.*?)</context>", re.S)
+MESSAGE = re.compile(r"(<message(?P<attrs>[^>]*)>)(?P<body>.*?)(</message>)", re.S)
+SOURCE = re.compile(r"<source>(.*?)</source>", re.S)
+TRANSLATION = re.compile(
+    r"(?P<indent>[ \t]*)<translation(?P<attrs>[^>]*?)(?:/>|>.*?</translation>)", re.S
+)
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def chinese_for(context: str, source: str) -> str | None:
+    return BY_CONTEXT.get((context, source), ZH.get(source))
+
+
+def _translation_xml(indent: str, text: str, *, numerus: bool) -> str:
+    if not numerus:
+        return f"{indent}<translation>{escape(text)}</translation>"
+    # Chinese has one plural form.
+    return (
+        f"{indent}<translation>\n{indent}    <numerusform>{escape(text)}</numerusform>\n"
+        f"{indent}</translation>"
+    )
+
+
+def fill(ts_text: str) -> tuple[str, list[str], set[str]]:
+    """The .ts text with every translation set; the problems found; the sources used."""
+    problems: list[str] = []
+    used: set[str] = set()
+
+    def one_context(context_match: re.Match[str]) -> str:
+        context = html.unescape(context_match.group(1))
+
+        def one_message(message: re.Match[str]) -> str:
+            body = message.group("body")
+            source_match = SOURCE.search(body)
+            if source_match is None:
+                return message.group(0)
+            source = html.unescape(source_match.group(1))
+            numerus = 'numerus="yes"' in message.group("attrs")
+            if 'type="vanished"' in body or 'type="obsolete"' in body:
+                return message.group(0)
+            chinese = chinese_for(context, source)
+            if chinese is None:
+                problems.append(f"no Chinese for [{context}] {source!r}")
+                return message.group(0)
+            if not chinese.strip():
+                problems.append(f"empty Chinese for [{context}] {source!r}")
+            if placeholders(chinese) != placeholders(source):
+                problems.append(
+                    f"placeholders differ for [{context}] {source!r}: "
+                    f"{placeholders(source)} vs {placeholders(chinese)}"
+                )
+            used.add(source)
+            new_body, count = TRANSLATION.subn(
+                lambda t: _translation_xml(t.group("indent"), chinese, numerus=numerus), body, 1
+            )
+            if count != 1:
+                problems.append(f"no <translation> element for [{context}] {source!r}")
+            return message.group(1) + new_body + message.group(4)
+
+        whole = context_match.group(0)
+        start = context_match.start(2) - context_match.start(0)
+        end = context_match.end(2) - context_match.start(0)
+        return whole[:start] + MESSAGE.sub(one_message, whole[start:end]) + whole[end:]
+
+    return CONTEXT.sub(one_context, ts_text), problems, used
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ts", type=Path, help="resources/i18n/posapp_zh_CN.ts")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    args = parser.parse_args(argv)
+    before = args.ts.read_text(encoding="utf-8")
+    after, problems, used = fill(before)
+    if problems:
+        for problem in problems:
+            sys.stderr.write(f"fill_zh_cn: {problem}\n")
+        sys.stderr.write(
+            f"fill_zh_cn: {len(problems)} problem(s); add the Chinese to ZH in {__file__}\n"
+        )
+        return 1
+    unused = sorted(set(ZH) - used)
+    if unused:
+        sys.stderr.write(f"fill_zh_cn: note: {len(unused)} entries not in the .ts: {unused}\n")
+    if args.check:
+        if after != before:
+            sys.stderr.write(f"fill_zh_cn: {args.ts} is not filled: run 'make translations'\n")
+            return 1
+        return 0
+    if after != before:
+        args.ts.write_text(after, encoding="utf-8")
+    sys.stdout.write(f"fill_zh_cn: {len(used)} source texts translated in {args.ts}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
