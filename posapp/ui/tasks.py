@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -17,8 +18,17 @@ T = TypeVar("T")
 Done = Callable[[Any, BaseException | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    done: Done
+    result: Any
+    error: BaseException | None
+
+
 class TaskManager(QObject):
-    _sig_done = Signal(object, object, object)  # callback, result, error
+    # One object per answer: PySide6 mis-counts references to a bare ``None`` passed as an
+    # ``object`` argument across threads, which crashed the app after a few hundred answers.
+    _sig_done = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,17 +55,17 @@ class TaskManager(QObject):
             try:
                 result = work()
             except BaseException as exc:
-                self._sig_done.emit(done, None, exc)
+                self._sig_done.emit(_Answer(done, None, exc))
                 raise
-            self._sig_done.emit(done, result, None)
+            self._sig_done.emit(_Answer(done, result, None))
             return result
 
         return pool.submit(call)
 
-    @Slot(object, object, object)
-    def _deliver(self, done: Done, result: Any, error: BaseException | None) -> None:
+    @Slot(object)
+    def _deliver(self, answer: _Answer) -> None:
         self._in_flight -= 1
-        done(result, error)
+        answer.done(answer.result, answer.error)
 
     def shutdown(self) -> None:
         """Finish queued work (a sale being written must land), then stop the threads."""
