@@ -18,7 +18,7 @@ from posapp.services.invites import IssuedInvite
 from posapp.settings import Settings, load_settings
 from posapp.store.db import Database
 from posapp.store.migrate import open_database
-from posapp.sync.engine import SyncEngine
+from posapp.sync.engine import GUI_PAGE, SyncEngine
 from posapp.sync.lock import take_sync_lock
 from posapp.sync.registration import NotRegistered, client_for, invite_signer
 from posapp.sync.status import sync_status
@@ -144,7 +144,7 @@ class CounterApp:
         """On the sync thread: hold the one-sync-per-counter lock for this app's life."""
         if self._lock is None:
             self._lock = take_sync_lock(self.settings.data_dir)
-        return SyncEngine(self.db, client_for(self.db, self.settings.data_dir))
+        return SyncEngine(self.db, client_for(self.db, self.settings.data_dir), page=GUI_PAGE)
 
     def start(self) -> None:
         self.window.show()
