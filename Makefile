@@ -23,8 +23,8 @@ run: $(STAMP) $(QM)
 	$(VENV)/bin/posapp --demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check posapp tests benchmarks
-	$(PY) -m ruff format --check posapp tests benchmarks
+	$(PY) -m ruff check posapp tests benchmarks tools
+	$(PY) -m ruff format --check posapp tests benchmarks tools
 
 test: $(STAMP) lint $(QM)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest

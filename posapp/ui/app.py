@@ -9,7 +9,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QLocale, QTimer, QTranslator
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEventLoop,
+    QLibraryInfo,
+    QLocale,
+    QTimer,
+    QTranslator,
+)
 from PySide6.QtWidgets import QApplication
 
 from posapp.resources import resources_dir
@@ -57,8 +64,14 @@ def install_language(app: QApplication, language: str) -> bool:
         old.deleteLater()
     if language == "en":
         return True
+    locale = language.replace("-", "_")
+    qt_own = QTranslator(app)  # Qt's own buttons (Cancel, Save …), shipped with PySide6
+    if qt_own.load(
+        f"qtbase_{locale}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    ):
+        app.installTranslator(qt_own)
     translator = QTranslator(app)
-    qm = resources_dir() / "i18n" / f"posapp_{language.replace('-', '_')}.qm"
+    qm = resources_dir() / "i18n" / f"posapp_{locale}.qm"
     if not translator.load(str(qm)):
         log.warning("no compiled translation at %s (run 'make translations')", qm)
         return False
@@ -157,7 +170,9 @@ class CounterApp:
                 self.intake.start()
             except OSError as exc:
                 self.window.say(
-                    self.window.tr("The POS intake could not start: %1").replace("%1", str(exc)),
+                    QCoreApplication.translate(
+                        "CounterApp", "The POS intake could not start: %1"
+                    ).replace("%1", str(exc)),
                     error=True,
                 )
 

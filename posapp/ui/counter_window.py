@@ -217,6 +217,7 @@ class CounterWindow(QMainWindow):
         grid.addWidget(self.card_facts, 2, 0, 1, 2)
         grid.addWidget(self.card_consents, 3, 0, 1, 2)
         grid.addWidget(self.card_next, 4, 0, 1, 2)
+        grid.setRowStretch(5, 1)
 
         sale_box = QGroupBox(self.tr("Sale"), objectName="saleBox")
         self.receipt = QLineEdit(objectName="receiptInput")
@@ -324,10 +325,15 @@ class CounterWindow(QMainWindow):
 
         self.tasks.run_db(work, answer)
 
+    @staticmethod
+    def _mark(widget: QWidget, name: str, value: object) -> None:
+        """Set a property the stylesheet selects on, and restyle the widget for it."""
+        widget.setProperty(name, value)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setProperty("error", error)
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        self._mark(self.message, "error", error)
         self.message.setText(text)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -465,9 +471,7 @@ class CounterWindow(QMainWindow):
         self.card_box.setTitle(self.tr("Member"))
         self.card_name.setText(s.name or self.tr("(no name)"))
         self.card_rung.setText(rung_name(card.assessment.rung.value))
-        self.card_rung.setProperty("rung", card.assessment.rung.value)
-        self.card_rung.style().unpolish(self.card_rung)
-        self.card_rung.style().polish(self.card_rung)
+        self._mark(self.card_rung, "rung", card.assessment.rung.value)
         self.card_phone.setText(s.phone_masked)
         self.card_code.setText(s.member_code)
         last = f"{s.last_visit_at:%Y-%m-%d}" if s.last_visit_at else "-"
@@ -496,7 +500,7 @@ class CounterWindow(QMainWindow):
         self.card_box.setTitle(self.tr("Customer"))
         self.card_name.setText(self.tr("Walk-in"))
         self.card_rung.setText(rung_name("walk_in"))
-        self.card_rung.setProperty("rung", "walk_in")
+        self._mark(self.card_rung, "rung", "walk_in")
         for label in (self.card_phone, self.card_code, self.card_facts, self.card_consents):
             label.clear()
         self.card_next.setText(self.tr("Next step: %1").replace("%1", self.tr("invite to join")))
@@ -551,16 +555,17 @@ class CounterWindow(QMainWindow):
         sale = done.sale
         self.last_sale = sale
         who = self.card.summary.name if self.card and self.card.summary.name else None
+        if not sale.created:
+            text = self.tr("Sale %1 of %2 was already recorded")
+        elif sale.member_id is None:
+            text = self.tr("Sale %1 of %2 recorded for a walk-in")
+        else:
+            text = self.tr("Sale %1 of %2 recorded for %3")
         text = (
-            self.tr("Sale %1 of %2 recorded")
-            if sale.created
-            else self.tr("Sale %1 of %2 was already recorded")
+            text.replace("%1", sale.receipt_no)
+            .replace("%2", format_fen(sale.amount_fen))
+            .replace("%3", who or self.tr("the member"))
         )
-        text = text.replace("%1", sale.receipt_no).replace("%2", format_fen(sale.amount_fen))
-        if sale.member_id is None:
-            text += self.tr(" (walk-in)")
-        elif who:
-            text += f" ({who})"
         self.sale_done.setText(text)
         self.receipt.clear()
         self.amount.clear()
@@ -762,7 +767,7 @@ class CounterWindow(QMainWindow):
             self.sync_label.setText(self.tr("Online"))
         else:
             self.sync_label.setText(self.tr("Offline"))
-        self.sync_label.setProperty("online", status.online)
+        self._mark(self.sync_label, "online", status.online)
         parts = [self.tr("%n pending", "", status.pending)]
         age = status.oldest_pending_age_s
         if age is not None:
@@ -780,6 +785,7 @@ class CounterWindow(QMainWindow):
 
     def show_sync_error(self, reason: str) -> None:
         self.sync_label.setText(self.tr("Offline"))
+        self._mark(self.sync_label, "online", False)
         self.pending_label.setToolTip(reason)
 
     def show_help(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -103,6 +103,13 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("SettingsDialog", text)
 
 
+_TYPE_ADDRESS = QT_TRANSLATE_NOOP("SettingsDialog", "Type the printer's address.")
+_BAD_PORT = QT_TRANSLATE_NOOP("SettingsDialog", "The port must be a number from 1 to 65535.")
+_BAD_USB = QT_TRANSLATE_NOOP(
+    "SettingsDialog", "Write the USB ids as vendor:product in hex, e.g. 0416:5011."
+)
+
+
 def _address_of(printer: dict[str, Any]) -> str:
     kind = printer.get("kind")
     if kind == "network":
@@ -120,20 +127,18 @@ def _printer_config(kind: str, address: str) -> dict[str, Any]:
     if kind == "none":
         return {"kind": "none"}
     if not text:
-        raise ValueError(_tr("Type the printer's address."))
+        raise ValueError(_tr(_TYPE_ADDRESS))
     if kind == "network":
         host, _, port = text.partition(":")
         if not port:
             return {"kind": "network", "host": host, "port": 9100}
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(_tr("The port must be a number from 1 to 65535."))
+            raise ValueError(_tr(_BAD_PORT))
         return {"kind": "network", "host": host, "port": int(port)}
     if kind == "usb":
         vendor, _, product = text.partition(":")
         try:
             return {"kind": "usb", "vendor_id": int(vendor, 16), "product_id": int(product, 16)}
         except ValueError:
-            raise ValueError(
-                _tr("Write the USB ids as vendor:product in hex, e.g. 0416:5011.")
-            ) from None
+            raise ValueError(_tr(_BAD_USB)) from None
     return {"kind": "serial", "device": text}

@@ -13,6 +13,7 @@ from posapp.domain.ladder import Channel, Rung
 from posapp.printing import PrintFailed
 from posapp.store.db import StorageError
 
+_UNEXPECTED = QT_TRANSLATE_NOOP("errors", "Something went wrong; nothing was lost. Details: %1")
 _RUNGS = {
     Rung.WALK_IN: QT_TRANSLATE_NOOP("words", "walk-in"),
     Rung.MEMBER: QT_TRANSLATE_NOOP("words", "member"),
@@ -153,6 +154,4 @@ def explain(error: BaseException) -> str:
         return _t("errors", known) if known else error.message
     if isinstance(error, StorageError):
         return error.message
-    return _t("errors", "Something went wrong; nothing was lost. Details: %1").replace(
-        "%1", f"{type(error).__name__}"
-    )
+    return _t("errors", _UNEXPECTED).replace("%1", type(error).__name__)

@@ -40,6 +40,14 @@
     </message>
 </context>
 <context>
+    <name>CounterApp</name>
+    <message>
+        <location filename="../../posapp/ui/app.py" line="+173"/>
+        <source>The POS intake could not start: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CounterWindow</name>
     <message>
         <location filename="../../posapp/ui/counter_window.py" line="+167"/>
@@ -53,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+292"/>
+        <location line="+296"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-275"/>
+        <location line="-278"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -153,7 +161,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+95"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,7 +199,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
         <translation type="unfinished"></translation>
     </message>
@@ -217,22 +225,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
-        <source>Sale %1 of %2 recorded</source>
+        <location line="+55"/>
+        <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>Sale %1 of %2 was already recorded</source>
+        <source>Sale %1 of %2 recorded for %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+4"/>
-        <source> (walk-in)</source>
+        <source>the member</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="-8"/>
+        <source>Sale %1 of %2 was already recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -316,7 +329,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Keyboard</source>
         <translation type="unfinished"></translation>
     </message>
@@ -415,7 +428,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-710"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-716"/>
         <source>Manager confirmation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -487,6 +500,21 @@
         <source>Printer address</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+33"/>
+        <source>Type the printer&apos;s address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The port must be a number from 1 to 65535.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write the USB ids as vendor:product in hex, e.g. 0416:5011.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>SignInPage</name>
@@ -509,7 +537,7 @@
 <context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+194"/>
+        <location filename="../../posapp/ui/app.py" line="+36"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation type="unfinished"></translation>
     </message>
@@ -517,7 +545,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+47"/>
+        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <source>Something went wrong; nothing was lost. Details: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -693,17 +726,9 @@
     </message>
 </context>
 <context>
-    <name>self.window</name>
-    <message>
-        <location filename="../../posapp/ui/app.py" line="-34"/>
-        <source>The POS intake could not start: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-94"/>
+        <location line="-94"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>

@@ -40,6 +40,14 @@
     </message>
 </context>
 <context>
+    <name>CounterApp</name>
+    <message>
+        <location filename="../../posapp/ui/app.py" line="+173"/>
+        <source>The POS intake could not start: %1</source>
+        <translation>POS 数据接入无法启动：%1</translation>
+    </message>
+</context>
+<context>
     <name>CounterWindow</name>
     <message>
         <location filename="../../posapp/ui/counter_window.py" line="+167"/>
@@ -53,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+292"/>
+        <location line="+296"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-275"/>
+        <location line="-278"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -153,7 +161,7 @@
         <translation>清除当前顾客</translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+95"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -190,7 +198,7 @@
         <translation>（未留姓名）</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
         <translation>到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4</translation>
     </message>
@@ -216,22 +224,27 @@
         <translation>邀请入会</translation>
     </message>
     <message>
-        <location line="+53"/>
-        <source>Sale %1 of %2 recorded</source>
-        <translation>已记录销售：小票 %1，金额 %2</translation>
+        <location line="+55"/>
+        <source>Sale %1 of %2 recorded for a walk-in</source>
+        <translation>已记录散客销售：小票 %1，金额 %2</translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>Sale %1 of %2 recorded for %3</source>
+        <translation>已记录%3的销售：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <location line="-8"/>
         <source>Sale %1 of %2 was already recorded</source>
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source> (walk-in)</source>
-        <translation>（散客）</translation>
-    </message>
-    <message>
-        <location line="+14"/>
+        <location line="+21"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -314,7 +327,7 @@
         <translation>请检查时钟：与总部相差 %1 秒</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Keyboard</source>
         <translation>快捷键</translation>
     </message>
@@ -413,7 +426,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-710"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-716"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
     </message>
@@ -485,6 +498,21 @@
         <source>Printer address</source>
         <translation>打印机地址</translation>
     </message>
+    <message>
+        <location line="+33"/>
+        <source>Type the printer&apos;s address.</source>
+        <translation>请输入打印机地址。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The port must be a number from 1 to 65535.</source>
+        <translation>端口须为 1 到 65535 之间的数字。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write the USB ids as vendor:product in hex, e.g. 0416:5011.</source>
+        <translation>USB 编号请写成 厂商:产品（十六进制），如 0416:5011。</translation>
+    </message>
 </context>
 <context>
     <name>SignInPage</name>
@@ -507,7 +535,7 @@
 <context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+194"/>
+        <location filename="../../posapp/ui/app.py" line="+36"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation>演示 PIN 码：店长 %1，导购 %2，收银员 %3</translation>
     </message>
@@ -515,7 +543,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+47"/>
+        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <source>Something went wrong; nothing was lost. Details: %1</source>
+        <translation>出了点问题，数据没有丢失。详情：%1</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
@@ -691,17 +724,9 @@
     </message>
 </context>
 <context>
-    <name>self.window</name>
-    <message>
-        <location filename="../../posapp/ui/app.py" line="-34"/>
-        <source>The POS intake could not start: %1</source>
-        <translation>POS 数据接入无法启动：%1</translation>
-    </message>
-</context>
-<context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-94"/>
+        <location line="-94"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>

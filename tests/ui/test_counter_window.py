@@ -126,7 +126,7 @@ def test_a_walk_ins_sale_shows_the_join_qr_with_no_extra_key(
     assert invite is not None and invite.channel.value == "mini_program"
     assert _decode(window) == invite.url and invite.token in invite.url
     assert window.invite_code.text() == invite.token
-    assert "R-1001" in window.sale_done.text() and "walk-in" in window.sale_done.text()
+    assert "R-1001" in window.sale_done.text() and "for a walk-in" in window.sale_done.text()
     row = db.raw().execute("SELECT member_id, amount_fen FROM purchase WHERE receipt_no='R-1001'")
     assert row.fetchone() == (None, 12800)
     assert window.display is not None and not window.display.qr.pixmap().isNull()
