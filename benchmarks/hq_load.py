@@ -39,12 +39,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def hq_process(db_url: str, data_dir: Path, *, port: int | None = None) -> Iterator[str]:
+def hq_process(
+    db_url: str, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """A real `posapp hq serve` on a free loopback port; yields its base URL."""
     port = port or free_port()
     env = {**os.environ, "POSAPP_HQ_DATABASE_URL": db_url, "POSAPP_HQ_DATA_DIR": str(data_dir),
            "POSAPP_HQ_MASTER_KEY": MASTER_KEY, "POSAPP_HQ_LOG_LEVEL": "warning",
-           "POSAPP_HQ_RATE_LIMIT_PER_MINUTE": "1000000", "POSAPP_HQ_REGISTER_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
+           "POSAPP_HQ_RATE_LIMIT_PER_MINUTE": "1000000", "POSAPP_HQ_REGISTER_LIMIT_PER_MINUTE": "100000",
+           **(env or {})}  # fmt: skip
     log = open(data_dir / f"hq-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)],

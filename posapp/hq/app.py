@@ -7,7 +7,6 @@ counter, scoped to its store), ``p`` (the mini-program backend) or ``a`` (HQ adm
 # No `from __future__ import annotations` here: FastAPI reads the route signatures at run
 # time, and the dependencies they name are local to create_app.
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -19,9 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,14 +25,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from posapp import __version__
 from posapp.domain.errors import InvalidInput
 from posapp.domain.invite import store_key
-from posapp.hq import admin, reports
+from posapp.hq import admin, join, reports
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.feed import CursorGone, read_changes
 from posapp.hq.ingest import prepare, push
-from posapp.hq.models import Device, RateWindow, Store
+from posapp.hq.models import Device, Store
+from posapp.hq.ratelimit import bump_window
 from posapp.hq.redeem import redeem
 from posapp.hq.security import split_token
+from posapp.hq.sms import SmsSender
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.protocol.sync import (
     MAX_PAGE,
@@ -124,7 +122,11 @@ class Caller:
     device: Device | None = None
 
 
-def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None) -> FastAPI:
+def create_app(
+    settings: HqSettings | None = None,
+    db: HqDatabase | None = None,
+    sms_sender: SmsSender | None = None,
+) -> FastAPI:
     settings = settings or HqSettings()
     database = db or HqDatabase(settings.db_url)
     master_key = settings.master_key_bytes()
@@ -258,16 +260,9 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
     def _count_request(session: Session, key: str, limit: int) -> None:
         now = utcnow()
         window = now.replace(second=0, microsecond=0)
-        row_key = f"{key}@{window:%Y%m%d%H%M}"
-        values = {"key": row_key, "count": 1, "expires_at": window + timedelta(minutes=2)}
-        dialect_insert = sqlite_insert if database.is_sqlite else pg_insert
-        stmt = dialect_insert(RateWindow).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"], set_={"count": RateWindow.count + 1}
+        count = bump_window(
+            session, f"{key}@{window:%Y%m%d%H%M}", expires_at=window + timedelta(minutes=2), now=now
         )
-        count = session.execute(stmt.returning(RateWindow.count)).scalar_one()
-        if random.random() < 0.01:
-            session.execute(delete(RateWindow).where(RateWindow.expires_at < now))
         if count > limit:
             retry = 60 - now.second
             raise ApiFailure(
@@ -484,6 +479,14 @@ def create_app(settings: HqSettings | None = None, db: HqDatabase | None = None)
     ) -> dict[str, Any]:
         return reports.repurchase(session, store_id=store)
 
+    join.install(
+        app,
+        database=database,
+        settings=settings,
+        master_key=master_key,
+        writing=_writing,
+        sender=sms_sender,
+    )
     return _with_body_limit(app, settings.max_body_bytes)
 
 

@@ -28,6 +28,17 @@ class HqSettings(BaseSettings):
     page_limit: int = 1000
     clock_skew_warn_s: int = 300
     log_level: str = "info"
+    # The customer's join page (/j/<token>): what it calls the brand, how often one address
+    # may load or post it, and which SMS sender proves phone ownership ("file" writes codes
+    # to sms-outbox.jsonl in the data dir: development and demos only).
+    brand_name: str = "posapp 会员"
+    join_limit_per_minute: int = 60
+    sms_sender: str = "file"
+    sms_code_minutes: int = 5
+    sms_resend_seconds: int = 30
+    sms_per_phone_per_hour: int = 5
+    sms_per_invite: int = 5
+    sms_max_tries: int = 5
 
     @property
     def db_url(self) -> str:

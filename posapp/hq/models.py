@@ -302,3 +302,17 @@ class InviteRecord(Base):
     member_local_id: Mapped[str | None] = mapped_column(String(64))
     purchase_id: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SmsCode(Base):
+    """A one-time phone code for one invite and one phone; the phone and code are kept
+    only as keyed hashes, so the table never holds a number or a usable code."""
+
+    __tablename__ = "sms_code"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sends: Mapped[int] = mapped_column(Integer)
+    tries: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
