@@ -101,7 +101,9 @@ class Applier:
     )
     erased_phones: dict[str, list[datetime]] = field(default_factory=dict)
     codes_taken: set[str] = field(default_factory=set)
+    codes_checked: set[str] = field(default_factory=set)
     waiting_sales: set[str] = field(default_factory=set)
+    unwritten_sales: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def flush(self) -> None:
         """Write the rows gathered so far, one statement per table, parents first."""
@@ -109,6 +111,7 @@ class Applier:
         for table, rows in self.rows.items():
             bulk_insert(self.session, table.__table__, rows)  # Core/COPY: no ORM bookkeeping
             rows.clear()
+        self.unwritten_sales.clear()
 
     def prefetch(self, payloads: list[EventPayload]) -> None:
         """Load the batch's member aliases and known purchase ids in a few queries, not per event."""
@@ -130,18 +133,19 @@ class Applier:
                 select(Erasure.phone_hash, Erasure.erased_at).where(Erasure.phone_hash.in_(part))
             ):
                 self.erased_phones.setdefault(row.phone_hash, []).append(row.erased_at)
+        self.codes_checked.update(p.member_code for p in enrolments)
         for part in chunks([p.member_code for p in enrolments]):
             self.codes_taken.update(
                 self.session.scalars(select(Member.member_code).where(Member.member_code.in_(part)))
             )
         for part in chunks([p.member_id for p in enrolments]):
-            self.waiting_sales.update(
-                self.session.scalars(
-                    select(Sale.member_local_id).where(
-                        Sale.member_local_id.in_(part), Sale.store_id == self.store_id
-                    )
-                )
-            )
+            # The store is compared here, not in SQL: given both, SQLite (no statistics) walks
+            # the store's index, i.e. every sale of the store, instead of member_local_id's.
+            for row in self.session.execute(
+                select(Sale.member_local_id, Sale.store_id).where(Sale.member_local_id.in_(part))
+            ):
+                if row.store_id == self.store_id:
+                    self.waiting_sales.add(row.member_local_id)
 
     @property
     def store_id(self) -> str:
@@ -205,20 +209,20 @@ class Applier:
         if waiting:
             self.waiting_sales.add(waiting)
         self.sales_seen.add(p.purchase_id)
-        self.rows[Sale].append(
-            {
-                "purchase_id": p.purchase_id,
-                "store_id": self.store_id,
-                "device_id": self.device.id,
-                "receipt_no": p.receipt_no,
-                "amount_fen": p.amount_fen,
-                "currency": p.currency,
-                "staff_id": p.staff_id,
-                "member_id": member_id,
-                "member_local_id": waiting,
-                "occurred_at": p.occurred_at.replace(tzinfo=None),
-            }
-        )
+        row: dict[str, object] = {
+            "purchase_id": p.purchase_id,
+            "store_id": self.store_id,
+            "device_id": self.device.id,
+            "receipt_no": p.receipt_no,
+            "amount_fen": p.amount_fen,
+            "currency": p.currency,
+            "staff_id": p.staff_id,
+            "member_id": member_id,
+            "member_local_id": waiting,
+            "occurred_at": p.occurred_at.replace(tzinfo=None),
+        }
+        self.rows[Sale].append(row)
+        self.unwritten_sales[p.purchase_id] = row
         if member_id:
             self.touched.add(member_id)
 
@@ -258,7 +262,7 @@ class Applier:
         for choice in p.consents:
             self._record_consent(member_id, choice, p.enrolled_at)
         # Sales this store recorded before HQ knew the member now find their owner.
-        if p.member_id in self.waiting_sales or p.purchase_id:
+        if p.member_id in self.waiting_sales:
             self.flush()
             self.session.execute(
                 update(Sale)
@@ -269,7 +273,14 @@ class Applier:
                 )
                 .values(member_id=member_id, member_local_id=None)
             )
-            if p.purchase_id:
+        if p.purchase_id:
+            # A walk-in who joined right after paying: that sale is usually in this very
+            # batch, not written yet, and is given its member before it is.
+            unwritten = self.unwritten_sales.get(p.purchase_id)
+            if unwritten is not None:
+                unwritten["member_id"] = member_id
+            else:
+                self.flush()
                 self.session.execute(
                     update(Sale)
                     .where(Sale.purchase_id == p.purchase_id, Sale.store_id == self.store_id)
@@ -288,8 +299,10 @@ class Applier:
         if existing is not None:  # created earlier in this same batch
             return str(existing["id"])
         code = p.member_code
-        while code in self.codes_taken or self.session.scalar(
-            select(Member.id).where(Member.member_code == code)
+        # The batch's own codes were all looked up in prefetch(); only a new one needs a query.
+        while code in self.codes_taken or (
+            code not in self.codes_checked
+            and self.session.scalar(select(Member.id).where(Member.member_code == code))
         ):
             code = new_member_code()
         self.codes_taken.add(code)
