@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -95,6 +96,14 @@ def printer_for(settings: Settings) -> PrintInvite | None:
     return print_invite
 
 
+def keep_collections_short() -> None:
+    """Start-up objects (Qt wrappers, models, SQLAlchemy metadata) live as long as the app;
+    frozen out of the cyclic collector's sight, a full collection stays short. Unfrozen, a
+    full collection during a big sync held the GIL for up to 100 ms and froze the screen."""
+    gc.collect()
+    gc.freeze()
+
+
 class CounterApp:
     """The window with everything it runs beside: sync worker, POS intake, customer display."""
 
@@ -163,6 +172,7 @@ class CounterApp:
         self.window.show()
         if self.display is not None:
             self.display.place()
+        keep_collections_short()
         if self.sync is not None:
             self.sync.start()
         if self.intake is not None:
