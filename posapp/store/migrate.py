@@ -86,10 +86,12 @@ def backup_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
-def _prune_backups(folder: Path) -> None:
-    backups = sorted(folder.glob("pre-migrate-*.db"))
+def _prune_backups(folder: Path, *, keep: Path) -> None:
+    """Keep the newest few pre-migration copies (by name: the stamp sorts), always ``keep``."""
+    backups = sorted(folder.glob("pre-migrate-*.db"), key=lambda p: p.name.rsplit("-", 1)[-1])
     for old in backups[:-KEEP_BACKUPS]:
-        old.unlink(missing_ok=True)
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 class SchemaTooNew(StorageError):
@@ -99,6 +101,28 @@ class SchemaTooNew(StorageError):
             f"This database was written by a newer posapp (schema {revision}); "
             "install that version or newer. Nothing was changed.",
         )
+
+
+class MigrationFailed(StorageError):
+    """An upgrade that did not complete; the file is back as it was before it started."""
+
+    def __init__(
+        self, current: str | None, head: str, *, restored: Path | None, cause: BaseException
+    ) -> None:
+        if isinstance(cause, sqlite3.Error | DBAPIError):
+            cause = explain(cause)
+        reason = cause.message if isinstance(cause, StorageError) else type(cause).__name__
+        if restored is not None:
+            text = (
+                f"This update could not convert the database (schema {current} to {head}: "
+                f"{reason}). It was put back exactly as it was before the update, from "
+                f"{restored.name}; no sale was lost. Reinstall the previous posapp version "
+                "or call support."
+            )
+        else:
+            text = f"Setting up the new database failed ({reason}); nothing was saved yet."
+        super().__init__("migration_failed", text)
+        self.backup = restored
 
 
 def migrate(db: Database, *, now: datetime | None = None) -> Path | None:
@@ -113,10 +137,44 @@ def migrate(db: Database, *, now: datetime | None = None) -> Path | None:
     if current is not None:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
         backup = backup_file(db.path, backup_dir(db.path) / f"pre-migrate-{current}-{stamp}.db")
-        _prune_backups(backup_dir(db.path))
+        _prune_backups(backup_dir(db.path), keep=backup)
         log.info("backed up schema %s before migrating to %s", current, head)
-    upgrade_to(db, head)
+    try:
+        upgrade_to(db, head)
+    except Exception as exc:
+        log.error("migrating schema %s to %s failed: %s", current, head, type(exc).__name__)
+        if backup is None:
+            raise MigrationFailed(current, head, restored=None, cause=exc) from exc
+        restore_backup(db, backup, expected=current)
+        raise MigrationFailed(current, head, restored=backup, cause=exc) from exc
     return backup
+
+
+def restore_backup(db: Database, backup: Path, *, expected: str) -> None:
+    """Put the pre-migration copy back into the live file, through SQLite, page by page.
+
+    SQLite's backup API writes the destination in one transaction of its own (WAL and
+    all), so the open engine's next connection sees the old schema, never a mixture.
+    """
+    db.engine.dispose()  # no pooled connection may hold a page of the failed attempt
+    src = sqlite3.connect(f"file:{quote(str(backup))}?mode=ro", uri=True)
+    dst = sqlite3.connect(db.path)
+    try:
+        with dst:
+            src.backup(dst)
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        restored = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+        check = dst.execute("PRAGMA integrity_check").fetchone()
+    finally:
+        dst.close()
+        src.close()
+    if restored != (expected,) or check != ("ok",):
+        raise StorageError(
+            "restore_failed",
+            f"The update failed and the database could not be put back as it was. Do not use "
+            f"this counter: copy {backup} somewhere safe and call support.",
+        )
+    log.warning("restored schema %s from %s after a failed migration", expected, backup.name)
 
 
 def upgrade_to(db: Database, revision: str) -> None:
