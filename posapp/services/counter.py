@@ -47,6 +47,7 @@ class SaleDone:
 
     sale: SaleResult
     invites: list[IssuedInvite]
+    card: MemberCard | None = None  # the member's card after this sale, when it was theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,8 @@ class Counter:
                 session, self.signer, member_id=sale.member_id, purchase_id=sale.purchase_id,
                 staff_id=staff_id,
             )  # fmt: skip
-        return SaleDone(sale, invites)
+        card = self.card(sale.member_id) if sale.member_id else None
+        return SaleDone(sale, invites, card)
 
     def invites(
         self, *, member_id: str | None, staff_id: str | None, purchase_id: str | None = None

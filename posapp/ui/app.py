@@ -149,6 +149,7 @@ class CounterApp:
         if self.sync is not None:
             self.sync.sig_status.connect(self.window.show_sync_status)
             self.sync.sig_failed.connect(self.window.show_sync_error)
+            self.sync.sig_synced.connect(self.window.synced)
         self.window.show_sync_status(sync_status(db))
         self.intake = None
         if with_intake:
@@ -201,20 +202,29 @@ class CounterApp:
 
 def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
     """``posapp`` and ``posapp --demo``: the counter window until it is closed."""
+    from posapp.ui.startup import begin, open_counter_database
+
     world = None
     pins: dict[str, str] = {}
     if demo:
+        data_dir = data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-"))
+    instance = begin(data_dir)  # crash log; None: the first window was brought forward
+    if instance is None:
+        return 0
+    if demo:
         from posapp.demo import DEMO_PINS, start_demo
 
-        data_dir = data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-"))
         sys.stderr.write(f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n")
         world = start_demo(data_dir)
         db = world.db
         pins = DEMO_PINS
     settings = load_settings(data_dir)
-    if world is None:
-        db = open_database(settings.db_path)
     app = make_app(ui_language(settings.ui_language))
+    if world is None:
+        db = open_counter_database(settings.db_path)  # a message box says why not
+        if db is None:
+            instance.release()
+            return 3  # posapp.cli.EXIT_STORAGE
     hint = (
         QCoreApplication.translate("demo", "Demo PINs: manager %1, guide %2, cashier %3")
         .replace("%1", pins["manager"])
@@ -224,12 +234,14 @@ def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
         else ""
     )
     counter_app = CounterApp(settings, db, sign_in_hint=hint)
+    instance.listen(counter_app.window)
     counter_app.start()
     try:
         return app.exec()
     finally:
         counter_app.stop()
         db.close()
+        instance.release()
         if world is not None:
             world.stop()
 

@@ -462,11 +462,20 @@ class CounterWindow(QMainWindow):
         self._run(lambda: self.counter.card(member_id), self.show_card)  # type: ignore[arg-type]
 
     def show_card(self, card: MemberCard) -> None:
-        self.card = card
+        """A newly recognised customer: their card, no invite yet, the scan box ready."""
         self._unknown_phone = ""
         self.invites, self.invite_index = [], 0
         self._show_invite()
         self.candidates.hide()
+        self._fill_card(card)
+        self.say(self.tr("Member recognised."))
+        self.query.setFocus()
+        self.query.selectAll()
+        if self.display is not None:
+            self.display.show_member(card.summary.name, card.assessment.rung.value)
+
+    def _fill_card(self, card: MemberCard) -> None:
+        self.card = card
         s = card.summary
         self.card_box.setTitle(self.tr("Member"))
         self.card_name.setText(s.name or self.tr("(no name)"))
@@ -489,11 +498,6 @@ class CounterWindow(QMainWindow):
         )
         step = card.assessment.next_step
         self.card_next.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
-        self.say(self.tr("Member recognised."))
-        self.query.setFocus()
-        self.query.selectAll()
-        if self.display is not None:
-            self.display.show_member(s.name, card.assessment.rung.value)
 
     def _clear_card(self) -> None:
         self.card = None
@@ -567,6 +571,8 @@ class CounterWindow(QMainWindow):
             .replace("%3", who or self.tr("the member"))
         )
         self.sale_done.setText(text)
+        if done.card is not None:  # the visit and spend just counted, the rung it led to
+            self._fill_card(done.card)
         self.receipt.clear()
         self.amount.clear()
         self.invites, self.invite_index = done.invites, 0
@@ -782,6 +788,11 @@ class CounterWindow(QMainWindow):
         if status.last_error:
             parts.append(status.last_error)
         self.pending_label.setText(" · ".join(parts))
+
+    def synced(self, result: object) -> None:
+        """HQ's changes may bring the roster (a new counter's first sync) or a new store name."""
+        if getattr(result, "applied", 0) and self.pages.currentWidget() is self.sign_in_page:
+            self.refresh_roster(preselect=self.staff.staff_id if self.staff else None)
 
     def show_sync_error(self, reason: str) -> None:
         self.sync_label.setText(self.tr("Offline"))

@@ -21,6 +21,7 @@ from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
 from posapp.settings import load_settings
 from posapp.store.db import Database
+from posapp.sync.engine import RoundResult
 from posapp.ui.app import CounterApp
 from posapp.ui.counter_window import CounterWindow, ManagerConfirm
 from posapp.ui.models import CandidateModel, StaffModel
@@ -149,6 +150,7 @@ def test_a_members_sale_is_theirs_and_offers_the_next_rung(
     qtbot.waitUntil(lambda: window.invite is not None)
     member = db.raw().execute("SELECT member_id FROM purchase WHERE receipt_no='R-2'").fetchone()
     assert member[0] == window.card.id  # type: ignore[union-attr]
+    assert "Visits 1" in window.card_facts.text() and "¥59.90" in window.card_facts.text()
     assert window.invite.channel.value == "micro_mall"  # type: ignore[union-attr]
 
 
@@ -452,3 +454,17 @@ def test_settings_are_for_managers_only_and_are_saved(
     assert saved.printer == {"kind": "network", "host": "192.168.1.50", "port": 9100}
     assert window._idle.interval() == 7 * 60_000
     assert ("change_settings", MANAGER, None) in _audit(db)
+
+
+def test_the_sign_in_list_fills_when_the_first_sync_brings_the_roster(
+    qtbot: QtBot, db: Database, db_path: Path
+) -> None:
+    with make_counter_app(qtbot, db, db_path.parent) as made:
+        window = made.window
+        settle(qtbot, window)
+        assert window.sign_in_page.staff_model.rowCount() == 0
+        assert "register" in window.sign_in_page.message.text()
+        give_pins(db)  # as HQ's roster arrives with a sync
+        window.synced(RoundResult(applied=3))
+        qtbot.waitUntil(lambda: window.sign_in_page.staff_model.rowCount() == 3)
+        sign_in(qtbot, window, CASHIER)
