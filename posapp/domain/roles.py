@@ -19,6 +19,7 @@ class Permission(StrEnum):
     REQUEST_ERASURE = "request_erasure"
     VIEW_DASHBOARD = "view_dashboard"
     OVERRIDE_SYNC_GUARD = "override_sync_guard"
+    REASSIGN_CUSTOMER = "reassign_customer"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

@@ -106,3 +106,37 @@ class InviteIssued(EventPayload):
 
 
 EVENT_TYPES[InviteIssued.type] = InviteIssued
+
+
+class FollowUpCompleted(EventPayload):
+    """A guide contacted a customer for one follow-up task; no personal data, only codes.
+
+    ``follow_up_id`` is the task's id (member, kind and the fact it grew from); HQ keeps one
+    completion per id.
+    """
+
+    type: ClassVar[str] = "follow_up.completed"
+    follow_up_id: str = Field(min_length=1, max_length=96)
+    member_id: str = Field(min_length=1, max_length=64)
+    kind: Literal["thank_you", "care_check", "repurchase", "birthday", "win_back"]
+    anchor_on: date
+    due_on: date
+    staff_id: str | None = Field(default=None, max_length=64)
+    channel: Literal["wecom", "phone", "in_store"]
+    outcome: Literal["reached", "no_answer", "visit_planned", "not_interested"]
+    completed_at: datetime
+
+
+class ReassignmentRequested(EventPayload):
+    """A store manager asks HQ to give a customer to another guide; HQ decides (it owns
+    assignments and the WeCom transfer limit) and the answer flows back as member data."""
+
+    type: ClassVar[str] = "assignment.requested"
+    member_id: str = Field(min_length=1, max_length=64)
+    to_guide_id: str = Field(min_length=1, max_length=64)
+    manager_id: str = Field(min_length=1, max_length=64)
+    requested_at: datetime
+
+
+EVENT_TYPES[FollowUpCompleted.type] = FollowUpCompleted
+EVENT_TYPES[ReassignmentRequested.type] = ReassignmentRequested

@@ -156,6 +156,13 @@ class Lookup:
         row = self._conn.execute("SELECT body FROM rule_set WHERE kind = ?", (kind,)).fetchone()
         return row[0] if row else None
 
+    def query(
+        self, sql: str, params: Sequence[object] | dict[str, object] = ()
+    ) -> list[tuple[Any, ...]]:
+        """All rows of one statement: services' lists and aggregates (a guide's customers, the
+        dashboard) in plain SQL, on the same connection and transaction as the hot reads."""
+        return self._conn.execute(sql, params).fetchall()
+
 
 class Ledger(Lookup):
     """The counter's hot writes as plain SQL, inside the caller's write transaction.

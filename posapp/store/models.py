@@ -93,6 +93,8 @@ class Member(Base):
     __table_args__ = (
         Index("ix_member_last4_recent", "phone_last4", text("last_visit_at DESC")),
         Index("ix_member_name", "name"),
+        Index("ix_member_guide_id", "guide_id"),  # a guide's customers
+        Index("ix_member_enrolled_by", "enrolled_by"),
     )
 
 
@@ -192,15 +194,18 @@ class Invite(Base):
 
 
 class FollowUp(Base):
-    """A guide's task to contact a customer (made from HQ's rules)."""
+    """A follow-up a guide completed. Open tasks are computed from the facts
+    (:mod:`posapp.domain.follow_up`), so only completions are rows: ``id`` is the task's id,
+    ``(member_id, kind, anchor_on)`` what keeps it done, ``guide_id`` who did it."""
 
     __tablename__ = "follow_up"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
     guide_id: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
+    anchor_on: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     channel: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(32))
 
