@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the counter window with a local HQ, staff and members, in a throwaway data dir",
     )
     parser.add_argument(
+        "--lan",
+        action="store_true",
+        help="with --demo: the demo's HQ listens on this network too, so phones can join",
+    )
+    parser.add_argument(
         "--self-test",
         action="store_true",
         help="run one identify/sale/invite cycle in the window off-screen; exit 0 when it works",
@@ -536,6 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.lan and not args.demo:
+        parser.error("--lan goes with --demo")
     try:
         if args.self_test:
             from posapp.ui.app import self_test
@@ -544,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from posapp.ui.app import run_counter
 
-            return run_counter(args.data_dir, demo=args.demo)
+            return run_counter(args.data_dir, demo=args.demo, lan=args.lan)
         if args.command == "hq":
             from posapp.hq.cli import run as run_hq
 

@@ -4,6 +4,11 @@ A local HQ (``posapp hq serve`` on loopback, SQLite, the demo master key) holds 
 store and its staff with known PINs; this counter registers with it, takes the roster in
 one sync, and gets 2,000 seeded local members to recognise. The HQ process runs for as
 long as the demo does, so sync, invites and the status bar all work for real.
+
+The channel templates point at HQ's own join page, so an invite's QR opens a real page.
+With ``lan`` (``posapp --demo --lan``) HQ also listens on the local network and the QR
+holds this machine's LAN address: a phone on the same network joins for real, with the
+SMS code from the development sender's file.
 """
 
 from __future__ import annotations
@@ -31,16 +36,33 @@ from posapp.sync.registration import client_for, register
 DEMO_MEMBERS = 2_000
 # Known PINs so a newcomer can sign in as each role (shown on the demo's sign-in screen).
 DEMO_PINS = {"manager": "8888", "guide": "2222", "cashier": "1111"}
+LOOPBACK = "127.0.0.1"
+# TEST-NET-1 (RFC 5737): never routed. Connecting a UDP socket sends nothing; the kernel
+# only picks the interface it would route through, whose address is the one we want.
+_ROUTE_PROBE = ("192.0.2.1", 9)
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _free_port() -> int:
+def _free_port(host: str = LOOPBACK) -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def lan_address() -> str:
+    """This machine's IPv4 address on its local network, or 127.0.0.1 when offline."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(_ROUTE_PROBE)
+            address = str(s.getsockname()[0])
+    except OSError:  # no route at all: offline
+        return LOOPBACK
+    if address.startswith(("127.", "0.")):
+        return LOOPBACK
+    return address
 
 
 class DemoUnavailable(RuntimeError):
@@ -53,6 +75,9 @@ class DemoWorld:
     hq_url: str
     db: Database
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # Where invites lead: HQ's join page, ``<join_base><token>``
+    # (``http://<address>:<port>/j/``; the LAN address with ``lan``, else loopback).
+    join_base: str = ""
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -63,8 +88,9 @@ class DemoWorld:
                 self.process.kill()
 
 
-def _prepare_hq(hq_dir: Path) -> str:
-    """The demo store and staff at a new HQ database; returns a device code."""
+def _prepare_hq(hq_dir: Path, hq_base: str) -> str:
+    """The demo store and staff at a new HQ database, its channel templates pointing at
+    HQ's join page under ``hq_base``; returns a device code."""
     try:
         from posapp.hq import admin
         from posapp.hq.db import HqDatabase
@@ -83,13 +109,18 @@ def _prepare_hq(hq_dir: Path) -> str:
             for staff_id, name, role in STAFF:
                 admin.add_staff(session, store_id=DEMO_STORE_ID, name=name, role=role,
                                 pin=DEMO_PINS[role], now=now, staff_id=staff_id)  # fmt: skip
+            # No mini-program, micro-mall or app in a demo: every invite opens the join page.
+            admin.set_rules(session, kind="channels", now=now, body={
+                "mini_program": f"{hq_base}/j/{{token}}", "micro_mall": f"{hq_base}/j/{{token}}",
+                "app": f"{hq_base}/j/{{token}}", "guide_contact": f"{hq_base}/g/{{token}}"})  # fmt: skip
             return admin.device_code(session, store_id=DEMO_STORE_ID, now=now, minutes=10)
     finally:
         hq_db.close()
 
 
-def _serve_hq(hq_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    port = _free_port()
+def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """``posapp hq serve`` on ``host`` (loopback, or every interface for the LAN); returns
+    the loopback URL this counter talks to, once HQ answers."""
     env = {
         **os.environ,
         "POSAPP_HQ_DATA_DIR": str(hq_dir),
@@ -98,13 +129,13 @@ def _serve_hq(hq_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
     }
     log = open(hq_dir / "hq.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
-        [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)],
+        [sys.executable, "-m", "posapp", "hq", "serve", "--host", host, "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     log.close()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -119,16 +150,24 @@ def _serve_hq(hq_dir: Path) -> tuple[str, subprocess.Popen[bytes]]:
         time.sleep(0.1)
 
 
-def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS) -> DemoWorld:
-    """HQ up, this counter registered and synced once, members seeded; the caller stops it."""
+def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS, lan: bool = False) -> DemoWorld:
+    """HQ up, this counter registered and synced once, members seeded; the caller stops it.
+
+    HQ listens on loopback only, unless ``lan`` asks for the local network too (and this
+    machine has one): then invite URLs hold the LAN address, for phones on that network.
+    """
     settings = load_settings(data_dir)
     settings.intake_port = 0  # any free port: a demo never fights the real counter's
     settings.save()
     hq_dir = data_dir / "hq"
-    code = _prepare_hq(hq_dir)
-    url, process = _serve_hq(hq_dir)
+    address = lan_address() if lan else LOOPBACK
+    host = "0.0.0.0" if address != LOOPBACK else LOOPBACK  # every interface: asked for
+    port = _free_port(host)
+    hq_base = f"http://{address}:{port}"
+    code = _prepare_hq(hq_dir, hq_base)
+    url, process = _serve_hq(hq_dir, port, host)
     db = open_database(settings.db_path)
-    world = DemoWorld(data_dir, url, db, process)
+    world = DemoWorld(data_dir, url, db, process, join_base=f"{hq_base}/j/")
     try:
         register(db, data_dir, hq_url=url, code=code, name="demo counter")
         SyncEngine(db, client_for(db, data_dir)).run_once()
@@ -138,4 +177,19 @@ def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS) -> DemoWorld:
         world.stop()
         db.close()
         raise
+    from posapp.hq.sms import OUTBOX_NAME
+
+    sys.stderr.write(where_invites_lead(world.join_base, hq_dir / OUTBOX_NAME, lan=lan) + "\n")
     return world
+
+
+def where_invites_lead(join_base: str, outbox: Path, *, lan: bool) -> str:
+    """The line the demo prints: where an invite's QR leads, and where its SMS codes go."""
+    codes = f"SMS codes in {outbox}"
+    if not lan:
+        return (f"posapp demo: invites open HQ's join page at {join_base}… on this computer only"
+                f" ({codes}; posapp --demo --lan lets phones on this network join)")  # fmt: skip
+    if join_base.startswith(f"http://{LOOPBACK}:"):
+        return (f"posapp demo: no local network found: invites open {join_base}… on this"
+                f" computer only ({codes})")  # fmt: skip
+    return f"posapp demo: customers on this network can join at {join_base}… ({codes})"

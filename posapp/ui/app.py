@@ -200,7 +200,7 @@ class CounterApp:
         self.window.close()
 
 
-def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
+def run_counter(data_dir: Path | None, *, demo: bool = False, lan: bool = False) -> int:
     """``posapp`` and ``posapp --demo``: the counter window until it is closed."""
     from posapp.ui.startup import begin, open_counter_database
 
@@ -215,7 +215,7 @@ def run_counter(data_dir: Path | None, *, demo: bool = False) -> int:
         from posapp.demo import DEMO_PINS, start_demo
 
         sys.stderr.write(f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n")
-        world = start_demo(data_dir)
+        world = start_demo(data_dir, lan=lan)
         db = world.db
         pins = DEMO_PINS
     settings = load_settings(data_dir)
