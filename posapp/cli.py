@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from posapp import __version__
+from posapp.crashlog import log_path
 from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.sale import format_fen
@@ -216,6 +217,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     _say(f"database:   {settings.db_path}")
     _say(f"settings:   {settings.file}")
     _say(f"backups:    {settings.data_dir / 'backups'}")
+    _say(f"log:        {log_path(settings.data_dir)}")
     _say(f"schema:     {revision} (this version expects {head_revision()})")
     _say(f"device:     {device[0]}  store: {device[1] or 'not registered with HQ'}")
     _say(f"integrity:  {'ok' if ok else '; '.join(check[:5])}")

@@ -67,6 +67,7 @@ def test_counter_round_trip_from_the_command_line(tmp_path: Path) -> None:
     assert "integrity:  ok" in doctor.stdout
     assert f"schema:     {head_revision()}" in doctor.stdout
     assert "pending sync:   3" in doctor.stdout  # enrolled, sale, consent withdrawn
+    assert f"log:        {data / 'logs' / 'posapp.log'}" in doctor.stdout
 
 
 @pytest.mark.parametrize(

@@ -201,6 +201,17 @@ ZH: dict[str, str] = {
     "cashier": "收银员",
     "guide": "导购",
     "store manager": "店长",
+    # -- before the window: a database that cannot be used (posapp/ui/startup.py)
+    "posapp cannot start": "posapp 无法启动",
+    "This database was written by a newer posapp (schema %1). Install that version or a "
+    "newer one. Nothing was changed.": "此数据库由更新版本的 posapp 写入（数据库版本 %1）。"
+    "请安装该版本或更新的版本。数据未作任何改动。",
+    "The update could not convert the database (schema %1 to %2): it was put back exactly "
+    "as it was before the update, from the backup %3. No sale was lost. Install the previous "
+    "posapp version again, or call support.": "本次更新未能转换数据库（版本 %1 → %2），"
+    "已从更新前的备份 %3 原样恢复，没有丢失任何销售记录。请重新安装之前的 posapp 版本，"
+    "或联系技术支持。",
+    "The database cannot be opened: %1": "数据库无法打开：%1",
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {

@@ -101,6 +101,7 @@ class SchemaTooNew(StorageError):
             f"This database was written by a newer posapp (schema {revision}); "
             "install that version or newer. Nothing was changed.",
         )
+        self.revision = revision
 
 
 class MigrationFailed(StorageError):
@@ -122,6 +123,7 @@ class MigrationFailed(StorageError):
         else:
             text = f"Setting up the new database failed ({reason}); nothing was saved yet."
         super().__init__("migration_failed", text)
+        self.current = current
         self.backup = restored
 
 

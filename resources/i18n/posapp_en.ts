@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+173"/>
+        <location filename="../../posapp/ui/app.py" line="+184"/>
         <source>The POS intake could not start: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+296"/>
+        <location line="+300"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-278"/>
+        <location line="-282"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -189,7 +189,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+22"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -205,17 +205,17 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+15"/>
+        <location line="+10"/>
         <source>Next step: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-14"/>
+        <location line="-39"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+34"/>
         <source>Walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,7 +245,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -301,12 +301,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+18"/>
+        <location line="+23"/>
         <source>Offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="-16"/>
+        <location line="-21"/>
         <source>%n pending</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -329,7 +329,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+19"/>
         <source>Keyboard</source>
         <translation type="unfinished"></translation>
     </message>
@@ -428,7 +428,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-716"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-727"/>
         <source>Manager confirmation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -535,9 +535,32 @@
     </message>
 </context>
 <context>
+    <name>Startup</name>
+    <message>
+        <location filename="../../posapp/ui/startup.py" line="+40"/>
+        <source>This database was written by a newer posapp (schema %1). Install that version or a newer one. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The update could not convert the database (schema %1 to %2): it was put back exactly as it was before the update, from the backup %3. No sale was lost. Install the previous posapp version again, or call support.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The database cannot be opened: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>posapp cannot start</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+36"/>
+        <location filename="../../posapp/ui/app.py" line="+45"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation type="unfinished"></translation>
     </message>

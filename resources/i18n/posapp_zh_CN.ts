@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+173"/>
+        <location filename="../../posapp/ui/app.py" line="+184"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+296"/>
+        <location line="+300"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-278"/>
+        <location line="-282"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -188,7 +188,7 @@
         <translation>未找到会员。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+22"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -204,17 +204,17 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+15"/>
+        <location line="+10"/>
         <source>Next step: %1</source>
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-14"/>
+        <location line="-39"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+34"/>
         <source>Walk-in</source>
         <translation>散客</translation>
     </message>
@@ -244,7 +244,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -300,12 +300,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+18"/>
+        <location line="+23"/>
         <source>Offline</source>
         <translation>离线</translation>
     </message>
     <message numerus="yes">
-        <location line="-16"/>
+        <location line="-21"/>
         <source>%n pending</source>
         <translation>
             <numerusform>%n 条待同步</numerusform>
@@ -327,7 +327,7 @@
         <translation>请检查时钟：与总部相差 %1 秒</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+19"/>
         <source>Keyboard</source>
         <translation>快捷键</translation>
     </message>
@@ -426,7 +426,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-716"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-727"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
     </message>
@@ -533,9 +533,32 @@
     </message>
 </context>
 <context>
+    <name>Startup</name>
+    <message>
+        <location filename="../../posapp/ui/startup.py" line="+40"/>
+        <source>This database was written by a newer posapp (schema %1). Install that version or a newer one. Nothing was changed.</source>
+        <translation>此数据库由更新版本的 posapp 写入（数据库版本 %1）。请安装该版本或更新的版本。数据未作任何改动。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The update could not convert the database (schema %1 to %2): it was put back exactly as it was before the update, from the backup %3. No sale was lost. Install the previous posapp version again, or call support.</source>
+        <translation>本次更新未能转换数据库（版本 %1 → %2），已从更新前的备份 %3 原样恢复，没有丢失任何销售记录。请重新安装之前的 posapp 版本，或联系技术支持。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The database cannot be opened: %1</source>
+        <translation>数据库无法打开：%1</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>posapp cannot start</source>
+        <translation>posapp 无法启动</translation>
+    </message>
+</context>
+<context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+36"/>
+        <location filename="../../posapp/ui/app.py" line="+45"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation>演示 PIN 码：店长 %1，导购 %2，收银员 %3</translation>
     </message>
