@@ -2,11 +2,14 @@
 
 The token is verified with the store's derived key (so tokens made offline verify), the
 phone becomes one canonical member (created or merged), the store, guide and sale are
-credited, a referral credits its referrer, and a second redemption answers the first.
+credited, a referral credits its referrer. A staff invite is one customer's: the same
+customer again gets the first answer (a retry), anyone else is refused. A referral QR
+serves every friend, once each.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -47,12 +50,30 @@ def verify_token(
     return invite, store
 
 
+def _referral_key(token: str, member_id: str) -> str:
+    """A member's referral QR serves every friend who scans it: one redemption per friend,
+    kept under a key of token and friend (32 characters, like a token's column)."""
+    return "r" + hashlib.sha256(f"{token}/{member_id}".encode()).hexdigest()[:31]
+
+
+def _same_person(session: Session, earlier: Redemption, phone: str) -> bool:
+    store = session.get(Store, earlier.store_id)
+    member = session.get(Member, earlier.member_id)
+    if store is None or member is None:
+        return False
+    return member.phone_e164 == parse_mobile(phone, store.region)
+
+
 def redeem(
     session: Session, request: RedeemRequest, *, master_key: bytes, now: datetime
 ) -> RedeemResponse:
     earlier = session.get(Redemption, request.token)
-    if earlier is not None:
-        return RedeemResponse.model_validate_json(earlier.response)
+    if earlier is not None:  # a staff invite is one customer's: a retry, or refused
+        if _same_person(session, earlier, request.phone):
+            return RedeemResponse.model_validate_json(earlier.response)
+        raise InvalidInput(
+            "token", "used", "This invite has already been used: ask the cashier for a new one."
+        )
     invite, store = verify_token(session, request.token, master_key=master_key, today=now)
     granted = {c.purpose for c in request.consents if c.granted}
     if Purpose.MEMBERSHIP.value not in granted:
@@ -81,6 +102,10 @@ def redeem(
             .limit(1)
         )
     member = session.scalar(select(Member).where(Member.phone_e164 == phone))
+    if member is not None and invite.is_referral:
+        again = session.get(Redemption, _referral_key(request.token, member.id))
+        if again is not None:  # the same friend again: a retry
+            return RedeemResponse.model_validate_json(again.response)
     created = member is None
     if member is None:
         code = new_member_code()
@@ -140,7 +165,7 @@ def redeem(
     )
     session.add(
         Redemption(
-            token=request.token,
+            token=_referral_key(request.token, member.id) if invite.is_referral else request.token,
             store_id=store.id,
             member_id=member.id,
             guide_id=guide_id,

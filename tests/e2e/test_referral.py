@@ -153,9 +153,9 @@ def test_a_friend_redeeming_a_members_referral_qr_is_credited_to_them_at_the_sto
     assert world.hq_scalar("SELECT referred_by FROM member WHERE id = :m", m=friend) == member_a
     assert world.hq_scalar("SELECT referrals FROM member WHERE id = :m", m=member_a) == 1
 
-    # Redeemed again (WeChat retrying, or someone else scanning the same QR): HQ answers
-    # the first redemption again, creates no one and does not credit A twice.
-    again = world.redeem(issued.token, "+8613955550002")
+    # The same friend again (WeChat retrying): HQ answers the first redemption again,
+    # creates no one and does not credit A twice.
+    again = world.redeem(issued.token, PHONE_FRIEND)
     assert again.status_code == 200 and again.json() == joined
     assert world.hq_scalar("SELECT count(*) FROM member") == 2
     assert world.hq_scalar("SELECT referrals FROM member WHERE id = :m", m=member_a) == 1
@@ -193,3 +193,26 @@ def test_a_friend_redeeming_a_members_referral_qr_is_credited_to_them_at_the_sto
     assert raw.execute(
         "SELECT count(*) FROM consent_record WHERE member_id = ?", (friend,)
     ).fetchone() == (1,)
+
+    # A second friend scans the same referral QR: a member too, and A is credited again.
+    second = world.redeem(issued.token, "+8613955550002")
+    assert second.status_code == 200 and second.json()["created"]
+    assert second.json()["member_id"] != friend and second.json()["referred_by"] == member_a
+    assert world.hq_scalar("SELECT referrals FROM member WHERE id = :m", m=member_a) == 2
+
+
+def test_a_staff_invite_is_one_customers_a_retry_is_answered_anyone_else_refused(
+    world: World,
+) -> None:
+    world.sync()  # the roster
+    signer = invite_signer(world.counter, world.data)
+    with world.counter.write() as s:
+        walk_in = issue_invite(s, signer, offer=Offer(Channel.MINI_PROGRAM), staff_id=GUIDE)
+    world.sync()
+    first = world.redeem(walk_in.token, PHONE_FRIEND)
+    assert first.status_code == 200 and first.json()["created"]
+    assert world.redeem(walk_in.token, PHONE_FRIEND).json() == first.json()
+    stranger = world.redeem(walk_in.token, "+8613955550009")
+    assert stranger.status_code == 422 and stranger.json()["error"] == "token.used"
+    assert first.json()["member_code"] not in stranger.text
+    assert world.hq_scalar("SELECT count(*) FROM member WHERE phone_e164 = '+8613955550009'") == 0

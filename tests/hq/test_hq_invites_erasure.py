@@ -58,7 +58,10 @@ def test_an_offline_issued_invite_redeems_once_with_store_guide_and_sale_credit(
     assert first.status_code == 200, first.text
     body = first.json()
     assert body["created"] and body["store_id"] == "s1" and body["guide_id"] == "s1-guide-0"
-    assert _redeem(hq, token, phone="+8613900000000").json() == body  # second answer = first
+    assert _redeem(hq, token).json() == body  # a retry: the first answer again
+    used = _redeem(hq, token, phone="+8613900000000")  # someone else: refused, nothing leaks
+    assert used.status_code == 422 and used.json()["error"] == "token.used"
+    assert body["member_code"] not in used.text
     assert hq.rows("SELECT count(*) FROM member")[0][0] == 1
     # The store reports the invite and the sale afterwards: HQ credits the sale then.
     till.event("invite.issued", {"token": token, "channel": "mini_program", "staff_id": "s1-guide-0",
