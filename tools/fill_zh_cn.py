@@ -20,6 +20,31 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    # -- the guide's "My customers" tab
+    "The counter": "收银台",
+    "My customers (follow-ups)": "我的顾客（回访）",
+    "Counter": "收银台",
+    "My customers": "我的顾客",
+    "Follow-up recorded.": "已记录回访。",
+    "Repurchases": "复购次数",
+    "Referrals": "推荐人数",
+    "Due": "待回访",
+    "Next follow-up": "下次回访",
+    "No consent to contact by a guide: no follow-ups.": "顾客未同意导购联系：不安排回访。",
+    "Filter by name or member code": "按姓名或会员码筛选",
+    "Follow-ups due only": "只看待回访",
+    "Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested": "完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向",
+    "%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5": "%1：到店 %2 次，复购 %3 次，推荐 %4 人，累计消费 %5",
+    "overdue": "已逾期",
+    "due": "今日到期",
+    "Then the outcome: R, N, V or X.": "再按结果：R、N、V 或 X。",
+    "First how: 1 WeCom, 2 phone, 3 in store.": "先选方式：1 企业微信，2 电话，3 到店。",
+    "This customer has no follow-up due.": "这位顾客没有待办回访。",
+    "thank-you": "感谢回访",
+    "care check": "关怀回访",
+    "repurchase reminder": "复购提醒",
+    "birthday": "生日祝福",
+    "win-back": "流失挽回",
     # -- the candidate list's columns
     "Member code": "会员码",
     "Phone": "手机号",

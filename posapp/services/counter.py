@@ -18,6 +18,13 @@ from posapp.domain.consent import Notice, Purpose
 from posapp.domain.invite import Signer
 from posapp.domain.roles import Permission
 from posapp.resources import current_notice
+from posapp.services.common import utcnow
+from posapp.services.follow_ups import (
+    CompletedFollowUp,
+    CustomerRow,
+    complete_follow_up,
+    my_customers,
+)
 from posapp.services.invites import IssuedInvite, invites_for_customer
 from posapp.services.members import (
     Enrolment,
@@ -165,6 +172,16 @@ class Counter:
         """A manager-only screen opens only for a manager; asking is audited either way."""
         with self.db.write() as session:
             require(session, staff_id, permission)
+
+    def my_customers(self, *, guide_id: str) -> list[CustomerRow]:
+        with self.db.lookup() as lookup:
+            return my_customers(lookup, guide_id, utcnow().date(), region=self.region)
+
+    def complete_follow_up(
+        self, *, follow_up_id: str, staff_id: str, channel: str, outcome: str
+    ) -> CompletedFollowUp:
+        with self.db.write() as session:
+            return complete_follow_up(session, follow_up_id, staff_id, channel, outcome)
 
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QTableView,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -47,6 +48,7 @@ from posapp.services.staff import SignedIn, UnsyncedWork
 from posapp.settings import Settings
 from posapp.sync.status import SyncStatus
 from posapp.ui.customer_display import CustomerDisplay
+from posapp.ui.customers_tab import CustomersTab
 from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
 from posapp.ui.images import qr_pixmap
 from posapp.ui.models import CandidateModel
@@ -147,7 +149,13 @@ class CounterWindow(QMainWindow):
         self.sign_in_page = SignInPage()
         self.sign_in_page.hint.setText(sign_in_hint)
         self.sign_in_page.sig_sign_in.connect(self._sign_in)
-        self.counter_page = self._build_counter_page()
+        self.counter_tab = self._build_counter_page()
+        self.customers_tab = CustomersTab()
+        self.customers_tab.sig_complete.connect(self._complete_follow_up)
+        self.counter_page = QTabWidget(objectName="counterTabs")
+        self.counter_page.addTab(self.counter_tab, self.tr("Counter"))
+        self.counter_page.addTab(self.customers_tab, self.tr("My customers"))
+        self.counter_page.currentChanged.connect(self._tab_changed)
         self.pages.addWidget(self.sign_in_page)
         self.pages.addWidget(self.counter_page)
         self.setCentralWidget(self.pages)
@@ -293,6 +301,8 @@ class CounterWindow(QMainWindow):
             (self.tr("Lock the counter"), "F12", self.lock, None),
             (self.tr("Sign out"), "Ctrl+F12", self.sign_out, icons.SP_DialogCloseButton),
             (self.tr("Clear the customer"), "Esc", self.clear_customer, None),
+            (self.tr("The counter"), "Ctrl+1", lambda: self.show_tab(0), None),
+            (self.tr("My customers (follow-ups)"), "Ctrl+2", lambda: self.show_tab(1), None),
         ]
         for name, shortcut, slot, icon in entries:
             action = QAction(name, self)
@@ -378,6 +388,7 @@ class CounterWindow(QMainWindow):
         self.staff_label.setText(f"{staff.name}")
         self.sign_in_page.reset()
         self.pages.setCurrentWidget(self.counter_page)
+        self.counter_page.setCurrentIndex(0)
         self._idle.start()
         self.query.setFocus()
 
@@ -720,6 +731,46 @@ class CounterWindow(QMainWindow):
         """After a dialog: the window takes the keyboard again, the scan box has it."""
         self.activateWindow()
         self.query.setFocus()
+
+    # ---- my customers -----------------------------------------------------------------
+
+    def show_tab(self, index: int) -> None:
+        if self._on_counter():
+            self.counter_page.setCurrentIndex(index)
+
+    def _tab_changed(self, index: int) -> None:
+        widget = self.counter_page.widget(index)
+        if widget is self.customers_tab:
+            self.refresh_customers()
+            self.customers_tab.table.setFocus()
+        elif widget is self.counter_tab:
+            self.query.setFocus()
+
+    def refresh_customers(self) -> None:
+        if self.staff is None:
+            return
+        guide_id = self.staff.staff_id
+        self._run(
+            lambda: self.counter.my_customers(guide_id=guide_id),
+            self.customers_tab.set_customers,  # type: ignore[arg-type]
+        )
+
+    def _complete_follow_up(self, follow_up_id: str, channel: str, outcome: str) -> None:
+        if self.staff is None:
+            return
+        staff_id = self.staff.staff_id
+
+        def done(_: object) -> None:
+            self.customers_tab.message.setText(self.tr("Follow-up recorded."))
+            self.refresh_customers()
+
+        self._run(
+            lambda: self.counter.complete_follow_up(
+                follow_up_id=follow_up_id, staff_id=staff_id, channel=channel, outcome=outcome
+            ),
+            done,
+            lambda error: self.customers_tab.message.setText(explain(error)),
+        )
 
     # ---- manager, sync, help ------------------------------------------------------
 

@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+184"/>
+        <location filename="../../posapp/ui/app.py" line="+189"/>
         <source>The POS intake could not start: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+167"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+175"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+300"/>
+        <location line="+303"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-282"/>
+        <location line="-285"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -161,7 +161,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+1"/>
+        <source>The counter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>My customers (follow-ups)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+96"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,7 +255,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="-418"/>
+        <source>Counter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>My customers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+440"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -281,6 +301,11 @@
     </message>
     <message>
         <location line="+53"/>
+        <source>Follow-up recorded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -349,6 +374,117 @@
     <message>
         <location line="+6"/>
         <source>Welcome back</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CustomersModel</name>
+    <message>
+        <location filename="../../posapp/ui/customers_tab.py" line="+76"/>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Member code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Phone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rung</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Spent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repurchases</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Referrals</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Due</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Next follow-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>No consent to contact by a guide: no follow-ups.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CustomersTab</name>
+    <message>
+        <location line="+70"/>
+        <source>Filter by name or member code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Follow-ups due only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No consent to contact by a guide: no follow-ups.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>due</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Then the outcome: R, N, V or X.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>First how: 1 WeCom, 2 phone, 3 in store.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This customer has no follow-up due.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -428,7 +564,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-727"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-776"/>
         <source>Manager confirmation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -843,6 +979,31 @@
     <message>
         <location line="+1"/>
         <source>store manager</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../posapp/ui/customers_tab.py" line="-220"/>
+        <source>thank-you</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>care check</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>repurchase reminder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>birthday</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>win-back</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+184"/>
+        <location filename="../../posapp/ui/app.py" line="+189"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+167"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+175"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+300"/>
+        <location line="+303"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-282"/>
+        <location line="-285"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -161,7 +161,17 @@
         <translation>清除当前顾客</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+1"/>
+        <source>The counter</source>
+        <translation>收银台</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>My customers (follow-ups)</source>
+        <translation>我的顾客（回访）</translation>
+    </message>
+    <message>
+        <location line="+96"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -244,7 +254,17 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="-418"/>
+        <source>Counter</source>
+        <translation>收银台</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>My customers</source>
+        <translation>我的顾客</translation>
+    </message>
+    <message>
+        <location line="+440"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -280,6 +300,11 @@
     </message>
     <message>
         <location line="+53"/>
+        <source>Follow-up recorded.</source>
+        <translation>已记录回访。</translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
     </message>
@@ -348,6 +373,117 @@
         <location line="+6"/>
         <source>Welcome back</source>
         <translation>欢迎回来</translation>
+    </message>
+</context>
+<context>
+    <name>CustomersModel</name>
+    <message>
+        <location filename="../../posapp/ui/customers_tab.py" line="+76"/>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Member code</source>
+        <translation>会员码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rung</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last visit</source>
+        <translation>最近到店</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Spent</source>
+        <translation>累计消费</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repurchases</source>
+        <translation>复购次数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Referrals</source>
+        <translation>推荐人数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Due</source>
+        <translation>待回访</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Next follow-up</source>
+        <translation>下次回访</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>No consent to contact by a guide: no follow-ups.</source>
+        <translation>顾客未同意导购联系：不安排回访。</translation>
+    </message>
+</context>
+<context>
+    <name>CustomersTab</name>
+    <message>
+        <location line="+70"/>
+        <source>Filter by name or member code</source>
+        <translation>按姓名或会员码筛选</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Follow-ups due only</source>
+        <translation>只看待回访</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested</source>
+        <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
+        <translation>%1：到店 %2 次，复购 %3 次，推荐 %4 人，累计消费 %5</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No consent to contact by a guide: no follow-ups.</source>
+        <translation>顾客未同意导购联系：不安排回访。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>due</source>
+        <translation>今日到期</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Then the outcome: R, N, V or X.</source>
+        <translation>再按结果：R、N、V 或 X。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>First how: 1 WeCom, 2 phone, 3 in store.</source>
+        <translation>先选方式：1 企业微信，2 电话，3 到店。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This customer has no follow-up due.</source>
+        <translation>这位顾客没有待办回访。</translation>
     </message>
 </context>
 <context>
@@ -426,7 +562,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-727"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-776"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
     </message>
@@ -842,6 +978,31 @@
         <location line="+1"/>
         <source>store manager</source>
         <translation>店长</translation>
+    </message>
+    <message>
+        <location filename="../../posapp/ui/customers_tab.py" line="-220"/>
+        <source>thank-you</source>
+        <translation>感谢回访</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>care check</source>
+        <translation>关怀回访</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>repurchase reminder</source>
+        <translation>复购提醒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>birthday</source>
+        <translation>生日祝福</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>win-back</source>
+        <translation>流失挽回</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,103 @@
+"""The guide's "My customers" tab: their customers and follow-ups, completed in two keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from counter_harness import counter_app, give_pins, press, settle, sign_in
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from roster import CASHIER, GUIDE
+
+from posapp.domain.consent import Notice, Purpose
+from posapp.services.common import utcnow
+from posapp.services.members import enrol_member
+from posapp.store.db import Database
+from posapp.ui.app import CounterApp
+
+
+def _enrol(db: Database, notice: Notice, phone: str, name: str, *, contact: bool) -> str:
+    consents = {Purpose.MEMBERSHIP} | ({Purpose.GUIDE_CONTACT} if contact else set())
+    with db.write() as s:
+        return enrol_member(
+            s, phone=phone, consents=consents, notice=notice, staff_id=GUIDE, name=name,
+            now=utcnow() - timedelta(days=2),
+        ).member_id  # fmt: skip
+
+
+@pytest.fixture
+def app(qtbot: QtBot, db: Database, db_path: Path, notice: Notice) -> Iterator[CounterApp]:
+    give_pins(db)
+    _enrol(db, notice, "13812345678", "王芳", contact=True)
+    _enrol(db, notice, "13912345678", "李娜", contact=True)
+    _enrol(db, notice, "13712345678", "张伟", contact=False)
+    with counter_app(qtbot, db, db_path.parent) as made:
+        sign_in(qtbot, made.window, GUIDE)
+        press(qtbot, made.window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: made.window.customers_tab.model.rowCount() == 3)
+        yield made
+
+
+def test_the_guide_sees_their_customers_with_due_follow_ups(
+    qtbot: QtBot, app: CounterApp, qtmodeltester: object
+) -> None:
+    tab = app.window.customers_tab
+    assert app.window.counter_page.currentWidget() is tab and tab.table.hasFocus()
+    rows = {tab.model.customer(r).name: tab.model.customer(r) for r in range(3)}
+    assert rows["王芳"].due and rows["李娜"].due  # the thank-you after enrolment
+    assert not rows["张伟"].due and not rows["张伟"].guide_contact  # no consent, no task
+    assert all("****" in row.phone_masked for row in rows.values())
+    qtmodeltester.check(tab.model)  # type: ignore[attr-defined]
+    qtmodeltester.check(tab.proxy)  # type: ignore[attr-defined]
+
+    tab.filter_text.setText("李")
+    assert tab.proxy.rowCount() == 1
+    tab.filter_text.clear()
+    tab.due_only.setChecked(True)
+    assert tab.proxy.rowCount() == 2
+
+
+def test_a_follow_up_is_done_in_two_keys_and_goes_to_hq(
+    qtbot: QtBot, app: CounterApp, db: Database
+) -> None:
+    window = app.window
+    tab = window.customers_tab
+    tab.due_only.setChecked(True)
+    tab.table.setFocus()
+    tab.table.selectRow(0)
+    who = tab.current()
+    assert who is not None and who.due
+    qtbot.keyClick(tab.table, Qt.Key.Key_1)
+    qtbot.keyClick(tab.table, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: "recorded" in tab.message.text())
+    settle(qtbot, window)
+    events = db.raw().execute("SELECT payload FROM outbox_event WHERE type = 'follow_up.completed'")
+    payloads = [row[0] for row in events]
+    assert len(payloads) == 1 and '"wecom"' in payloads[0] and '"reached"' in payloads[0]
+    assert tab.proxy.rowCount() == 1  # done: no longer due
+
+
+def test_an_outcome_without_a_channel_asks_for_the_channel_first(
+    qtbot: QtBot, app: CounterApp, db: Database
+) -> None:
+    tab = app.window.customers_tab
+    tab.table.setFocus()
+    qtbot.keyClick(tab.table, Qt.Key.Key_R)
+    assert "1 WeCom" in tab.message.text()
+    assert db.raw().execute(
+        "SELECT count(*) FROM outbox_event WHERE type = 'follow_up.completed'"
+    ).fetchone() == (0,)
+
+
+def test_a_cashier_with_no_customers_sees_an_empty_list(
+    qtbot: QtBot, db: Database, db_path: Path
+) -> None:
+    give_pins(db)
+    with counter_app(qtbot, db, db_path.parent) as made:
+        sign_in(qtbot, made.window, CASHIER)
+        press(qtbot, made.window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        settle(qtbot, made.window)
+        assert made.window.customers_tab.model.rowCount() == 0
