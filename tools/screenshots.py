@@ -40,8 +40,10 @@ SCREENS = (
     "invite_walk_in",
     "customer_display_invite",
     "help_overlay",
+    "my_customers",
 )
 MANAGER = "demo-mgr"
+GUIDE = "demo-g1"
 # Made-up numbers for the enrol dialog (the first that no seeded member has is used).
 NEW_PHONES = ("13800138000", "13912345678", "18600001111")
 NEW_NAME = {"zh_CN": "林晓雯", "en": "Lin Xiaowen"}
@@ -205,6 +207,16 @@ class Shooter:
         settle()
         self.save("help_overlay", with_dialog(win, win.help_dialog))
         win.help_dialog.close()
+
+        win.lock()  # the guide takes over the counter
+        page.staff.setCurrentIndex(page.staff_model.index(page.staff_model.row_of(GUIDE), 0))
+        type_into(page.pin, DEMO_PINS["guide"], enter=True)
+        wait("the guide's sign-in", lambda: win.staff is not None and win.staff.staff_id == GUIDE)
+        win.show_tab(1)
+        wait("the guide's customers", lambda: win.customers_tab.model.rowCount() > 0)
+        win.customers_tab.table.selectRow(0)
+        settle()
+        self.grab("my_customers", win)
 
     def _enrol_dialog(self, win: CounterWindow) -> None:
         for phone in NEW_PHONES:

@@ -200,6 +200,7 @@ class CustomersTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().hide()
         self.table.sig_key.connect(self._key)
         self.detail = QLabel(objectName="customerDetail", wordWrap=True)
         self.hint = QLabel(
