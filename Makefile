@@ -11,7 +11,7 @@ UI_SOURCES := $(wildcard posapp/ui/*.py)
 TS := $(I18N)/posapp_zh_CN.ts $(I18N)/posapp_en.ts
 QM := $(TS:.ts=.qm)
 
-.PHONY: run test lint bench soak clean translations screenshots
+.PHONY: run test lint bench soak clean translations screenshots dist
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ $(I18N)/%.qm: $(I18N)/%.ts $(STAMP)
 # Every main screen, in Chinese and English, into docs/screenshots/<lang>/.
 screenshots: $(STAMP) $(QM)
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshots.py --out docs/screenshots
+
+# The one-folder bundle for this platform: dist/posapp/ (posapp, posapp-cli); see installers/.
+dist: $(STAMP) $(QM)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installers/posapp.spec
+	QT_QPA_PLATFORM=offscreen dist/posapp/posapp-cli --self-test
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_counter.py --data-dir $(BENCH_DIR) --members $(BENCH_MEMBERS)

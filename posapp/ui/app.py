@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QTimer,
     QTranslator,
 )
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from posapp.resources import resources_dir
@@ -51,7 +52,11 @@ def make_app(language: str) -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("posapp")
     app.setOrganizationName("posapp")
+    app.setDesktopFileName("posapp")  # Wayland matches the window to posapp.desktop
     install_language(app, language)
+    icon = resources_dir() / "icons" / "posapp-256.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
