@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
+from posapp.domain.follow_up import FollowUpRules
 from posapp.domain.ids import new_id
 from posapp.domain.invite import DEFAULT_CHANNEL_URLS
 from posapp.domain.ladder import Channel, LadderRules
@@ -230,6 +231,11 @@ def set_rules(
             body = LadderRules.from_dict({**LadderRules().to_dict(), **body}).to_dict()
         except (TypeError, ValueError) as exc:
             raise InvalidInput("rules", "invalid", f"Ladder rules are invalid: {exc}") from exc
+    if kind == "follow_up":
+        try:
+            body = FollowUpRules.from_dict({**FollowUpRules().to_dict(), **body}).to_dict()
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("rules", "invalid", f"Follow-up rules are invalid: {exc}") from exc
     if kind == "channels":
         unknown = set(body) - set(CHANNELS)
         if unknown or not all(isinstance(v, str) and "{token}" in v for v in body.values()):

@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Reques
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from posapp import __version__
 from posapp.domain.errors import InvalidInput
 from posapp.domain.invite import store_key
-from posapp.hq import admin, join, reports
+from posapp.hq import admin, assignment, join, reports
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.feed import CursorGone, read_changes
@@ -112,6 +112,10 @@ async def _plain_error(send: Send, status: int, error: str, message: str) -> Non
          "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
     )  # fmt: skip
     await send({"type": "http.response.body", "body": body})
+
+
+class AssignRequest(BaseModel):
+    guide_id: str = Field(min_length=1, max_length=64)
 
 
 @dataclass
@@ -443,6 +447,35 @@ def create_app(
         except admin.NotFound as exc:
             raise ApiFailure(404, "not_found", "No erasure for this member.") from exc
 
+    @app.post("/v1/members/{member}/guide", operation_id="assignGuide", tags=["members"])
+    def assign_guide(
+        member: Annotated[str, Path(min_length=1, max_length=64)],
+        body: AssignRequest,
+        caller: Annotated[Caller, Depends(admin_only)],
+    ) -> dict[str, Any]:
+        """Give a customer (id or member code) to a guide; a third transfer in 90 days is 409."""
+
+        def act(session: Session) -> dict[str, Any]:
+            try:
+                found = assignment.find_member(session, member)
+                done = assignment.assign_guide(
+                    session, member_id=found.id, guide_id=body.guide_id, now=utcnow(),
+                    requested_by=caller.ident,
+                )  # fmt: skip
+            except admin.NotFound as exc:
+                raise ApiFailure(404, "not_found", "No such member.") from exc
+            except assignment.TransferLimit as exc:
+                raise ApiFailure(409, "transfer_limit", exc.message) from exc
+            return {
+                "member_id": done.member_id,
+                "guide_id": done.to_guide_id,
+                "previous_guide_id": done.from_guide_id,
+                "changed": done.changed,
+                "transfers_in_window": done.transfers_in_window,
+            }
+
+        return _writing(act)
+
     def _period(days: int) -> tuple[datetime, datetime]:
         until = utcnow() + timedelta(seconds=1)
         return until - timedelta(days=days), until
@@ -478,6 +511,15 @@ def create_app(
         session: Annotated[Session, Depends(reading)],
     ) -> dict[str, Any]:
         return reports.repurchase(session, store_id=store)
+
+    @app.get("/v1/reports/follow-ups", operation_id="getFollowUpReport", tags=["reports"])
+    def follow_up_report(
+        store: Annotated[str | None, Depends(reporting)],
+        session: Annotated[Session, Depends(reading)],
+        days: Annotated[int, Query(ge=1, le=366)] = 30,
+    ) -> dict[str, Any]:
+        since, until = _period(days)
+        return reports.follow_ups(session, store_id=store, since=since, until=until)
 
     join.install(
         app,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from posapp.domain.errors import InvalidInput
-from posapp.hq import admin
+from posapp.hq import admin, assignment
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
@@ -65,6 +65,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     rules_set.add_argument(
         "json", help="JSON object, e.g. '{\"regular_min_purchases\": 3}' (or @file.json)"
     )
+
+    assign = cmds.add_parser(
+        "assign", help="give a customer to a guide (at most 2 transfers in 90 days, as WeCom)"
+    )
+    assign.add_argument("--member", required=True, help="member code (or member id)")
+    assign.add_argument("--guide", required=True, help="the guide's staff id")
 
 
 def settings_from(args: argparse.Namespace) -> HqSettings:
@@ -126,6 +132,16 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
             print(admin.add_credential(session, kind=kind, name=kind, now=now))
+        elif args.hq_command == "assign":
+            member = assignment.find_member(session, args.member)
+            done = assignment.assign_guide(
+                session, member_id=member.id, guide_id=args.guide, now=now, requested_by="cli"
+            )
+            state = "now with" if done.changed else "already with"
+            print(
+                f"member {member.member_code} {state} guide {done.to_guide_id}"
+                f" (transfers in the last 90 days: {done.transfers_in_window})"
+            )
         elif args.hq_command == "rules":
             text = Path(args.json[1:]).read_text() if args.json.startswith("@") else args.json
             try:

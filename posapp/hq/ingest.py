@@ -23,6 +23,8 @@ from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
+from posapp.hq.admin import NotFound
+from posapp.hq.assignment import assign_guide
 from posapp.hq.db import bulk_insert
 from posapp.hq.feed import Pending, chunks, emit, member_changes
 from posapp.hq.models import (
@@ -32,6 +34,7 @@ from posapp.hq.models import (
     ErasureAck,
     Event,
     EventConflict,
+    FollowUpDone,
     InviteRecord,
     Member,
     MemberAlias,
@@ -39,6 +42,7 @@ from posapp.hq.models import (
     Redemption,
     RuleSet,
     Sale,
+    Staff,
 )
 from posapp.hq.security import phone_fingerprint
 from posapp.protocol.events import (
@@ -47,8 +51,10 @@ from posapp.protocol.events import (
     ConsentChoice,
     ErasureApplied,
     EventPayload,
+    FollowUpCompleted,
     InviteIssued,
     MemberEnrolled,
+    ReassignmentRequested,
     SaleLinked,
     SaleRecorded,
 )
@@ -103,6 +109,7 @@ class Applier:
     codes_taken: set[str] = field(default_factory=set)
     codes_checked: set[str] = field(default_factory=set)
     waiting_sales: set[str] = field(default_factory=set)
+    follow_ups_seen: set[tuple[str, str]] = field(default_factory=set)
     unwritten_sales: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def flush(self) -> None:
@@ -165,6 +172,10 @@ class Applier:
             self._erasure_applied(payload)
         elif isinstance(payload, InviteIssued):
             self._invite(payload)
+        elif isinstance(payload, FollowUpCompleted):
+            self._follow_up(payload)
+        elif isinstance(payload, ReassignmentRequested):
+            self._reassign(payload)
         else:  # a type known to the protocol but not acted on here yet
             raise Refused(f"event type {payload.type} is not handled by this HQ")
 
@@ -385,6 +396,46 @@ class Applier:
             self.session, token=p.token, member_id=redeemed.member_id
         ):
             self.touched.add(redeemed.member_id)
+
+    def _follow_up(self, p: FollowUpCompleted) -> None:
+        """Kept for reports; an erased member's completion stays, as anonymous as a sale."""
+        known = self.canonical(p.member_id)
+        if known is None:
+            raise Refused("follow-up for a member HQ does not know")
+        key = (self.store_id, p.follow_up_id)
+        if key in self.follow_ups_seen or self.session.get(FollowUpDone, key) is not None:
+            raise Refused("this follow-up was already completed at this store")
+        self.follow_ups_seen.add(key)
+        self.session.add(
+            FollowUpDone(
+                store_id=self.store_id, follow_up_id=p.follow_up_id, device_id=self.device.id,
+                member_id=known[0], staff_id=p.staff_id, kind=p.kind, anchor_on=p.anchor_on,
+                due_on=p.due_on, channel=p.channel, outcome=p.outcome,
+                done_at=p.completed_at.replace(tzinfo=None),
+            )
+        )  # fmt: skip
+
+    def _reassign(self, p: ReassignmentRequested) -> None:
+        """A store manager's request: applied as HQ's own assignment, or refused with the reason
+        (WeCom's transfer limit, a guide of another store), which flows back to the store."""
+        known = self.canonical(p.member_id)
+        if known is None or known[1]:
+            raise Refused("reassignment of a member HQ does not know, or erased")
+        manager = self.session.get(Staff, p.manager_id)
+        if manager is None or manager.role != "manager" or manager.store_id != self.store_id:
+            raise Refused("only a manager of this store may ask for a reassignment")
+        self.flush()  # the member may have joined earlier in this batch
+        try:
+            done = assign_guide(
+                self.session, member_id=known[0], guide_id=p.to_guide_id, now=self.now,
+                requested_by=p.manager_id, source="store", store_id=self.store_id, announce=False,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            raise Refused(exc.message) from exc
+        except NotFound as exc:
+            raise Refused("reassignment of a member HQ does not know") from exc
+        if done.changed:
+            self.touched.add(known[0])
 
     def _erasure_applied(self, p: ErasureApplied) -> None:
         if self.session.get(Erasure, p.member_id) is None:

@@ -316,3 +316,40 @@ class SmsCode(Base):
     tries: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Assignment(Base):
+    """Every change of a customer's guide: the evidence the WeCom transfer limit is counted from."""
+
+    __tablename__ = "assignment"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    from_guide_id: Mapped[str | None] = mapped_column(String(64))
+    to_guide_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(
+        String(16)
+    )  # admin (API, CLI) or store (a manager's request)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_assignment_member_time", "member_id", "assigned_at"),)
+
+
+class FollowUpDone(Base):
+    """A follow-up a store's guide completed (codes only, no personal data), for reports."""
+
+    __tablename__ = "follow_up_done"
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    follow_up_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    anchor_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32))
+    done_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_follow_up_done_store_time", "store_id", "done_at"),)

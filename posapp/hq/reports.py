@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from posapp.hq.models import Event, Member, MemberStore, Redemption, Sale
+from posapp.hq.models import Event, FollowUpDone, Member, MemberStore, Redemption, Sale
 
 
 def _rate(known: int, total: int) -> float | None:
@@ -101,11 +101,21 @@ def rungs(session: Session, *, store_id: str | None) -> dict[str, int]:
     return {rung: n for rung, n in session.execute(query)}
 
 
-def repurchase(session: Session, *, store_id: str | None) -> dict[str, Any]:
-    """Members who bought again ÷ members who bought at all."""
+def repurchase(
+    session: Session,
+    *,
+    store_id: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Members who bought again ÷ members who bought at all (within the range, when given)."""
     per_member = select(Sale.member_id, func.count().label("n")).where(Sale.member_id.is_not(None))
     if store_id is not None:
         per_member = per_member.where(Sale.store_id == store_id)
+    if since is not None:
+        per_member = per_member.where(Sale.occurred_at >= since)
+    if until is not None:
+        per_member = per_member.where(Sale.occurred_at < until)
     counts = defaultdict(int)
     for _, n in session.execute(per_member.group_by(Sale.member_id)):
         counts["buyers"] += 1
@@ -114,4 +124,28 @@ def repurchase(session: Session, *, store_id: str | None) -> dict[str, Any]:
         "buyers": counts["buyers"],
         "repeat_buyers": counts["repeat"],
         "repurchase_rate": _rate(counts["repeat"], counts["buyers"]),
+    }
+
+
+def follow_ups(
+    session: Session, *, store_id: str | None, since: datetime, until: datetime
+) -> dict[str, Any]:
+    """Follow-ups completed, by the guide who did them, by channel, outcome and kind."""
+    where = [FollowUpDone.done_at >= since, FollowUpDone.done_at < until]
+    if store_id is not None:
+        where.append(FollowUpDone.store_id == store_id)
+
+    def grouped(column: Any) -> dict[str, int]:
+        rows = session.execute(select(column, func.count()).where(*where).group_by(column))
+        return dict(sorted((str(k) if k is not None else "-", n) for k, n in rows))
+
+    by_staff = grouped(FollowUpDone.staff_id)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "total": sum(by_staff.values()),
+        "by_staff": by_staff,
+        "by_channel": grouped(FollowUpDone.channel),
+        "by_outcome": grouped(FollowUpDone.outcome),
+        "by_kind": grouped(FollowUpDone.kind),
     }

@@ -15,7 +15,7 @@ from hq_load import free_port
 OPERATIONS = {
     "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
-    "getRepurchaseReport",
+    "getRepurchaseReport", "assignGuide", "getFollowUpReport",
 }  # fmt: skip
 
 
@@ -80,3 +80,34 @@ def test_admin_commands(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "{token}" in bad.stderr
     garbage = hq(home, "rules", "set", "ladder", "{not json")
     assert garbage.returncode == 2 and "Traceback" not in garbage.stderr
+
+
+def test_assign_a_customer_to_a_guide_and_the_wecom_transfer_limit(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from posapp.hq.db import HqDatabase
+
+    home = tmp_path / "hq"
+    assert hq(home, "store", "add", "sh-01", "--name", "上海静安店").returncode == 0
+    for n in range(3):
+        added = hq(home, "staff", "add", "sh-01", "--name", f"导购{n}", "--role", "guide",
+                   "--pin", "2468", "--id", f"g{n}")  # fmt: skip
+        assert added.returncode == 0
+    db = HqDatabase(f"sqlite:///{home / 'hq.db'}")
+    with db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO member (id, member_code, rung, enrolled_at, visit_count,"
+                " lifetime_spend_fen, referrals, updated_at) VALUES ('m1', '9200000000017',"
+                " 'member', '2026-11-01 10:00:00', 0, 0, 0, '2026-11-01 10:00:00')"
+            )
+        )
+    db.close()
+    first = hq(home, "assign", "--member", "9200000000017", "--guide", "g0")
+    assert first.returncode == 0 and "now with guide g0" in first.stdout, first.stderr
+    for guide in ("g1", "g2"):
+        assert hq(home, "assign", "--member", "9200000000017", "--guide", guide).returncode == 0
+    third = hq(home, "assign", "--member", "9200000000017", "--guide", "g0")
+    assert third.returncode == 2 and "twice in the last 90 days" in third.stderr
+    unknown = hq(home, "assign", "--member", "nobody", "--guide", "g0")
+    assert unknown.returncode == 2 and "no member" in unknown.stderr

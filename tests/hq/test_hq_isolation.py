@@ -60,8 +60,26 @@ def test_every_endpoint_is_scoped_to_the_callers_store(hq: Hq) -> None:
     )
     check("eraseMember", hq.client.post(f"/v1/members/{member_a}/erase", headers=b), status=403)
     check("getErasure", hq.client.get(f"/v1/members/{member_a}/erasure", headers=b), status=403)
+    check(
+        "assignGuide",
+        hq.client.post(f"/v1/members/{member_a}/guide", json={"guide_id": "b-guide-0"}, headers=b),
+        status=403,
+    )
+    reassign = at_b.event("assignment.requested", {"member_id": member_a, "to_guide_id": "b-guide-0",
+                          "manager_id": "b-guide-0", "requested_at": "2026-11-25T00:00:00"})  # fmt: skip
+    done = at_b.event("follow_up.completed", {"follow_up_id": f"{member_a}:thank_you:2026-11-25",
+        "member_id": member_a, "kind": "thank_you", "anchor_on": "2026-11-25",
+        "due_on": "2026-11-26", "channel": "wecom", "outcome": "reached",
+        "completed_at": "2026-11-25T00:00:00"})  # fmt: skip
+    text = check(
+        "pushEvents",
+        hq.client.post("/v1/sync/push", json={"events": [reassign, done]}, headers=b),
+        status=200,
+    )
+    assert [r["seq"] for r in json.loads(text)["rejected"]] == [reassign["seq"], done["seq"]]
     for op, path in [("getCaptureReport", "capture"), ("getEnrolmentReport", "enrolments"),
-                     ("getRungReport", "rungs"), ("getRepurchaseReport", "repurchase")]:  # fmt: skip
+                     ("getRungReport", "rungs"), ("getRepurchaseReport", "repurchase"),
+                     ("getFollowUpReport", "follow-ups")]:  # fmt: skip
         check(
             op,
             hq.client.get(f"/v1/reports/{path}", params={"store_id": "a"}, headers=b),
