@@ -92,6 +92,7 @@ class Applier:
     master_key: bytes
     touched: set[str] = field(default_factory=set)
     pending: list[Pending] = field(default_factory=list)
+    sale_links: list[Pending] = field(default_factory=list)  # announced after the members
     aliases: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
     sales_seen: set[str] = field(default_factory=set)
     by_phone: dict[str, Member | dict[str, object]] = field(default_factory=dict)
@@ -396,6 +397,7 @@ class Applier:
             self.session, token=p.token, member_id=redeemed.member_id
         ):
             self.touched.add(redeemed.member_id)
+            self.sale_links += sale_credited(self.session, token=p.token)
 
     def _follow_up(self, p: FollowUpCompleted) -> None:
         """Kept for reports; an erased member's completion stays, as anonymous as a sale."""
@@ -452,7 +454,7 @@ class Applier:
         self.session.flush()
         emit(
             self.session,
-            self.pending + member_changes(self.session, sorted(self.touched)),
+            self.pending + member_changes(self.session, sorted(self.touched)) + self.sale_links,
             now=self.now,
         )
 
@@ -667,6 +669,18 @@ def _brief(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ()))
     return f"invalid payload: {where}: {first.get('msg', '')}"[:256]
+
+
+def sale_credited(session: Session, *, token: str) -> list[Pending]:
+    """The change that tells the sale's store whose it now is (after the member's own change,
+    so the counter knows the member when it links the sale)."""
+    record = session.get(InviteRecord, token)
+    if record is None or record.purchase_id is None:
+        return []
+    sale = session.get(Sale, record.purchase_id)
+    if sale is None or sale.member_id is None:
+        return []
+    return [Pending(sale.store_id, "sale.member", sale.purchase_id, {"member_id": sale.member_id})]
 
 
 def credit_sale(session: Session, *, token: str, member_id: str) -> bool:

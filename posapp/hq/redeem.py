@@ -23,7 +23,7 @@ from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.domain.text import clean_name
 from posapp.hq.feed import emit, member_changes
-from posapp.hq.ingest import credit_sale, recompute_members
+from posapp.hq.ingest import credit_sale, recompute_members, sale_credited
 from posapp.hq.models import (
     Consent,
     Member,
@@ -179,5 +179,9 @@ def redeem(
     touched = {member.id} | ({referrer.id} if referrer is not None else set())
     recompute_members(session, touched, now=now)
     session.flush()
-    emit(session, member_changes(session, sorted(touched)), now=now)
+    emit(
+        session,
+        member_changes(session, sorted(touched)) + sale_credited(session, token=request.token),
+        now=now,
+    )
     return response

@@ -76,7 +76,14 @@ class PushResponse(Strict):
 
 
 ChangeKind = Literal[
-    "member", "member.merged", "member.erased", "staff", "rules", "event.rejected", "store"
+    "member",
+    "member.merged",
+    "member.erased",
+    "staff",
+    "rules",
+    "event.rejected",
+    "store",
+    "sale.member",  # a walk-in's sale, credited at HQ to whoever joined through its QR
 ]
 
 

@@ -540,6 +540,18 @@ def forget_members_hq_dropped(session: Session, *, since: datetime) -> int:
     return len(stale)
 
 
+def _sale_member(session: Session, key: str, data: dict[str, Any]) -> None:
+    """HQ credited our walk-in sale to the customer who joined through its QR."""
+    member_id = str(data.get("member_id") or "")
+    if session.get(Member, member_id) is None:
+        return
+    session.execute(
+        update(Purchase)
+        .where(Purchase.id == key, Purchase.member_id.is_(None))
+        .values(member_id=member_id)
+    )
+
+
 def _rejected(session: Session, key: str, data: dict[str, Any]) -> None:
     reason = str(data.get("reason", ""))[:500]
     session.add(
@@ -554,4 +566,5 @@ _HANDLERS = {
     "member.merged": _merge,
     "member.erased": _erased,
     "event.rejected": _rejected,
+    "sale.member": _sale_member,
 }

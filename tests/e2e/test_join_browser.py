@@ -142,11 +142,13 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
             " WHERE phone_e164 = ?",
             (E164,),
         ).fetchone()
+        sale = db.execute("SELECT member_id FROM purchase WHERE receipt_no = 'W-1'").fetchone()
     assert member is not None, "the new member did not reach the counter"
     assert member[1] == member_code and member[2] == GUIDE
-    # The walk-in sale the invite was printed for is the member's now: at HQ, and in the
-    # visits and spend that came down to the counter with the member.
+    # The walk-in sale the invite was printed for is the member's now: at HQ, in the
+    # counter's own record of it, and in the visits and spend that came down with the member.
     assert world.scalar("SELECT member_id FROM sale WHERE receipt_no = 'W-1'") == member[0]
+    assert sale == (member[0],)
     assert member[3:] == (1, 8800)
 
 

@@ -52,6 +52,7 @@ def _redeem(
 def test_an_offline_issued_invite_redeems_once_with_store_guide_and_sale_credit(hq: Hq) -> None:
     hq.store("s1")
     till = hq.counter("s1")
+    till.pull()  # the store's first snapshot: from here on it reads HQ's change log
     sale = till.sale(amount_fen=8_800)
     token = _token(till)  # made offline: HQ has heard nothing about it yet
     first = _redeem(hq, token)
@@ -68,8 +69,16 @@ def test_an_offline_issued_invite_redeems_once_with_store_guide_and_sale_credit(
                                  "purchase_id": sale["payload"]["purchase_id"], "issued_at": now().isoformat()})  # fmt: skip
     till.push()
     assert hq.rows("SELECT member_id FROM sale")[0][0] == body["member_id"]
-    view = members_in(till.pull())[body["member_id"]]
+    changes = till.pull()
+    view = members_in(changes)[body["member_id"]]
     assert view["visit_count"] == 1 and view["lifetime_spend_fen"] == 8_800
+    # The store hears whose its sale is now, after it has heard of the member.
+    kinds = [(c["kind"], c["key"]) for c in changes]
+    link = ("sale.member", sale["payload"]["purchase_id"])
+    assert link in kinds and kinds.index(link) > kinds.index(("member", body["member_id"]))
+    assert next(c for c in changes if c["kind"] == "sale.member")["data"] == {
+        "member_id": body["member_id"]
+    }
 
 
 def test_forged_expired_and_foreign_tokens_are_refused(hq: Hq) -> None:
