@@ -227,6 +227,8 @@ def enrol_member(
             referrals=0,
             guardian_consent=guardian_consent,
             updated_at=now,
+            joined_via="counter",
+            joined_guide_id=guide,
         )
     )
     session.flush()

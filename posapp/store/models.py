@@ -89,12 +89,26 @@ class Member(Base):
     guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # 'counter' when enrolled at this counter (NULL: joined by QR or elsewhere, learnt from HQ)
+    # and the guide they joined with: assignments change guide_id later, not these.
+    joined_via: Mapped[str | None] = mapped_column(String(16))
+    joined_guide_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_member_last4_recent", "phone_last4", text("last_visit_at DESC")),
         Index("ix_member_name", "name"),
         Index("ix_member_guide_id", "guide_id"),  # a guide's customers
         Index("ix_member_enrolled_by", "enrolled_by"),
+        # The dashboard: enrolments in a range, and the rung distribution, from the index alone.
+        Index(
+            "ix_member_enrolled",
+            "enrolled_at",
+            "enrolled_store_id",
+            "joined_via",
+            "joined_guide_id",
+            "guide_id",
+        ),
+        Index("ix_member_rung", "rung", "erased_at"),
     )
 
 
@@ -124,7 +138,28 @@ class Purchase(Base):
         UniqueConstraint("device_id", "receipt_no"),
         Index("ix_purchase_member_time", "member_id", "occurred_at"),
         Index("ix_purchase_time", "occurred_at"),
+        # Members' sales by time, for the dashboard's repurchase rate over a range.
+        Index(
+            "ix_purchase_member_sales",
+            "occurred_at",
+            "member_id",
+            sqlite_where=text("member_id IS NOT NULL"),
+        ),
     )
+
+
+class PurchaseDay(Base):
+    """Sales and sales with a known member per UTC day and staff member ('' for none).
+
+    Kept by triggers on ``purchase`` (migration 0007), so the dashboard's capture rate over a
+    year reads a few hundred rows instead of millions of sales.
+    """
+
+    __tablename__ = "purchase_day"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sales: Mapped[int] = mapped_column(Integer)
+    known: Mapped[int] = mapped_column(Integer)
 
 
 class ConsentRecord(Base):
@@ -208,6 +243,8 @@ class FollowUp(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     channel: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_follow_up_done_by", "done_at", "guide_id", "channel"),)
 
 
 class AuditEntry(Base):

@@ -267,3 +267,54 @@ def member_count(db: Database) -> int:
         return conn.execute("SELECT count(*) FROM member").fetchone()[0]
     finally:
         conn.close()
+
+
+WALK_IN_DEVICE = "seed-walk-in"
+
+
+def seed_walk_in_sales(
+    db: Database,
+    count: int,
+    *,
+    now: datetime,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Add ``count`` anonymous sales over the last two years (benchmarks want the store's
+    walk-ins too, not only its members' purchases); returns how many were added."""
+    rng = random.Random(seed)
+    cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
+    conn = db.raw()
+    conn.execute(f"PRAGMA cache_size=-{SEED_CACHE_KIB}")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        ensure_demo_roster(conn)
+        made = conn.execute(
+            "SELECT count(*) FROM purchase WHERE device_id = ?", (WALK_IN_DEVICE,)
+        ).fetchone()[0]
+        conn.execute("COMMIT")
+        done = 0
+        while done < count:
+            rows = []
+            for _ in range(min(BATCH, count - done)):
+                made += 1
+                at = now - timedelta(seconds=rng.randrange(730 * 86400))
+                rows.append(
+                    (new_id(), WALK_IN_DEVICE, f"W{made:010d}", rng.randrange(900, 99_900, 100),
+                     "CNY", rng.choice(cashiers), None, "pos", _ts(at))
+                )  # fmt: skip
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT_PURCHASE, rows)
+            conn.execute("COMMIT")
+            done += len(rows)
+            if progress:
+                progress(done)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return done
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise explain(exc) from exc
+    finally:
+        conn.close()

@@ -168,7 +168,10 @@ def test_empty_file_migrates_to_head_with_durable_settings(tmp_path: Path) -> No
         raw = db.raw()
         assert _tables(raw) == set(Base.metadata.tables) | {"alembic_version"}
         triggers = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-        assert triggers == [("consent_record_append_only",)]
+        assert sorted(triggers) == [
+            ("consent_record_append_only",), ("trg_purchase_day_delete",),
+            ("trg_purchase_day_insert",), ("trg_purchase_day_update",),
+        ]  # fmt: skip
         device_id, next_seq = raw.execute("SELECT device_id, next_seq FROM sync_state").fetchone()
         assert len(device_id) == 36 and next_seq == 1
         raw.close()
