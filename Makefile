@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_push.py
 	$(PY) benchmarks/bench_invite.py
 	$(PY) benchmarks/bench_gui.py --data-dir $(BENCH_DIR) --members $(BENCH_MEMBERS)
+	$(PY) benchmarks/bench_dashboard.py --source $(BENCH_DIR)/posapp.db
 
 # Hours, not minutes: the sync fault and model tests with 10-20x the CI examples.
 soak: $(STAMP)
