@@ -20,6 +20,25 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    # -- the manager's dashboard
+    "Dashboard (manager)": "店长看板（店长）",
+    "Dashboard": "店长看板",
+    "Counting…": "正在统计…",
+    "Today": "今天",
+    "This week": "本周",
+    "Custom days": "自选日期",
+    "Export CSV…": "导出 CSV…",
+    "Capture rate": "会员识别率",
+    "Sales": "销售笔数",
+    "New members": "新增会员",
+    "Repurchase rate": "复购率",
+    "Follow-ups done": "完成回访",
+    "Waiting to sync": "待同步",
+    "Capture rate by day": "每日会员识别率",
+    "Capture rate by cashier": "各收银员会员识别率",
+    "Table": "明细表",
+    "Export the dashboard to": "导出看板到",
+    "%1 CSV files written to %2": "已导出 %1 个 CSV 文件到 %2",
     # -- the guide's "My customers" tab
     "The counter": "收银台",
     "My customers (follow-ups)": "我的顾客（回访）",

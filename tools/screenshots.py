@@ -41,6 +41,7 @@ SCREENS = (
     "customer_display_invite",
     "help_overlay",
     "my_customers",
+    "dashboard",
 )
 MANAGER = "demo-mgr"
 GUIDE = "demo-g1"
@@ -207,6 +208,20 @@ class Shooter:
         settle()
         self.save("help_overlay", with_dialog(win, win.help_dialog))
         win.help_dialog.close()
+
+        win.show_tab(2)  # the manager's dashboard, over the seeded months
+        dash = win.dashboard_tab
+        wait("the dashboard tab", lambda: win.counter_page.currentWidget() is dash)
+        dash.range.setCurrentIndex(dash.range.findData("custom"))
+        dash.first_day.setDate(dash.last_day.date().addDays(-29))
+        wait(
+            "the dashboard",
+            lambda: dash.dashboard is not None and len(dash.dashboard.capture_by_day) == 30,
+        )
+        dash.table_choice.setCurrentIndex(dash.table_choice.findText("capture_by_staff"))
+        settle(300)
+        self.grab("dashboard", win)
+        win.show_tab(0)
 
         win.lock()  # the guide takes over the counter
         page.staff.setCurrentIndex(page.staff_model.index(page.staff_model.row_of(GUIDE), 0))

@@ -19,6 +19,7 @@ from posapp.domain.invite import Signer
 from posapp.domain.roles import Permission
 from posapp.resources import current_notice
 from posapp.services.common import utcnow
+from posapp.services.dashboard import Dashboard, Period, dashboard
 from posapp.services.follow_ups import (
     CompletedFollowUp,
     CustomerRow,
@@ -182,6 +183,12 @@ class Counter:
     ) -> CompletedFollowUp:
         with self.db.write() as session:
             return complete_follow_up(session, follow_up_id, staff_id, channel, outcome)
+
+    def dashboard(self, *, first: date, last: date) -> Dashboard:
+        """The store's figures for whole days ``first``..``last`` (the manager's view)."""
+        store_id = self.store().store_id
+        with self.db.lookup() as lookup:
+            return dashboard(lookup, Period.days(first, last), store_id=store_id)
 
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:

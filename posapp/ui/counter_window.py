@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -49,6 +49,7 @@ from posapp.settings import Settings
 from posapp.sync.status import SyncStatus
 from posapp.ui.customer_display import CustomerDisplay
 from posapp.ui.customers_tab import CustomersTab
+from posapp.ui.dashboard_tab import DashboardTab
 from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
 from posapp.ui.images import qr_pixmap
 from posapp.ui.models import CandidateModel
@@ -155,6 +156,9 @@ class CounterWindow(QMainWindow):
         self.counter_page = QTabWidget(objectName="counterTabs")
         self.counter_page.addTab(self.counter_tab, self.tr("Counter"))
         self.counter_page.addTab(self.customers_tab, self.tr("My customers"))
+        self.dashboard_tab = DashboardTab()
+        self.dashboard_tab.sig_period.connect(self.refresh_dashboard)
+        self.counter_page.addTab(self.dashboard_tab, self.tr("Dashboard"))
         self.counter_page.currentChanged.connect(self._tab_changed)
         self.pages.addWidget(self.sign_in_page)
         self.pages.addWidget(self.counter_page)
@@ -303,6 +307,7 @@ class CounterWindow(QMainWindow):
             (self.tr("Clear the customer"), "Esc", self.clear_customer, None),
             (self.tr("The counter"), "Ctrl+1", lambda: self.show_tab(0), None),
             (self.tr("My customers (follow-ups)"), "Ctrl+2", lambda: self.show_tab(1), None),
+            (self.tr("Dashboard (manager)"), "Ctrl+3", lambda: self.show_tab(2), None),
         ]
         for name, shortcut, slot, icon in entries:
             action = QAction(name, self)
@@ -389,6 +394,7 @@ class CounterWindow(QMainWindow):
         self.sign_in_page.reset()
         self.pages.setCurrentWidget(self.counter_page)
         self.counter_page.setCurrentIndex(0)
+        self.counter_page.setTabVisible(2, staff.may(Permission.VIEW_DASHBOARD))
         self._idle.start()
         self.query.setFocus()
 
@@ -735,16 +741,42 @@ class CounterWindow(QMainWindow):
     # ---- my customers -----------------------------------------------------------------
 
     def show_tab(self, index: int) -> None:
-        if self._on_counter():
-            self.counter_page.setCurrentIndex(index)
+        if not self._on_counter() or self.staff is None:
+            return
+        if self.counter_page.widget(index) is self.dashboard_tab:
+            staff_id = self.staff.staff_id  # asking is audited, allowed or not
+
+            def allowed(_: object) -> None:
+                self.counter_page.setTabVisible(index, True)
+                self.counter_page.setCurrentIndex(index)
+
+            self._run(
+                lambda: self.counter.allow(staff_id=staff_id, permission=Permission.VIEW_DASHBOARD),
+                allowed,
+            )
+            return
+        self.counter_page.setCurrentIndex(index)
 
     def _tab_changed(self, index: int) -> None:
         widget = self.counter_page.widget(index)
         if widget is self.customers_tab:
             self.refresh_customers()
             self.customers_tab.table.setFocus()
+        elif widget is self.dashboard_tab:
+            self.dashboard_tab.ask()
         elif widget is self.counter_tab:
             self.query.setFocus()
+
+    def refresh_dashboard(self, first: date, last: date) -> None:
+        if self.staff is None or not self.staff.may(Permission.VIEW_DASHBOARD):
+            return
+        self.dashboard_tab.message.setText(self.tr("Counting…"))
+
+        def shown(result: object) -> None:
+            self.dashboard_tab.show_dashboard(result)  # type: ignore[arg-type]
+            self.dashboard_tab.message.clear()
+
+        self._run(lambda: self.counter.dashboard(first=first, last=last), shown)
 
     def refresh_customers(self) -> None:
         if self.staff is None:

@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+175"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+179"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+303"/>
+        <location line="+305"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-285"/>
+        <location line="-287"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -171,7 +171,12 @@
         <translation>我的顾客（回访）</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+1"/>
+        <source>Dashboard (manager)</source>
+        <translation>店长看板（店长）</translation>
+    </message>
+    <message>
+        <location line="+97"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -254,7 +259,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-418"/>
+        <location line="-423"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -264,7 +269,12 @@
         <translation>我的顾客</translation>
     </message>
     <message>
-        <location line="+440"/>
+        <location line="+3"/>
+        <source>Dashboard</source>
+        <translation>店长看板</translation>
+    </message>
+    <message>
+        <location line="+442"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -299,7 +309,12 @@
         <translation>已经是会员。</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+56"/>
+        <source>Counting…</source>
+        <translation>正在统计…</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>Follow-up recorded.</source>
         <translation>已记录回访。</translation>
     </message>
@@ -446,7 +461,7 @@
         <translation>只看待回访</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested</source>
         <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
     </message>
@@ -484,6 +499,85 @@
         <location line="+3"/>
         <source>This customer has no follow-up due.</source>
         <translation>这位顾客没有待办回访。</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardTab</name>
+    <message>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+107"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This week</source>
+        <translation>本周</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Custom days</source>
+        <translation>自选日期</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <location line="+116"/>
+        <source>Capture rate</source>
+        <translation>会员识别率</translation>
+    </message>
+    <message>
+        <location line="-115"/>
+        <source>Sales</source>
+        <translation>销售笔数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New members</source>
+        <translation>新增会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repurchase rate</source>
+        <translation>复购率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow-ups done</source>
+        <translation>完成回访</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Waiting to sync</source>
+        <translation>待同步</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Capture rate by day</source>
+        <translation>每日会员识别率</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Capture rate by cashier</source>
+        <translation>各收银员会员识别率</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Table</source>
+        <translation>明细表</translation>
+    </message>
+    <message>
+        <location line="+104"/>
+        <source>Export the dashboard to</source>
+        <translation>导出看板到</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>%1 CSV files written to %2</source>
+        <translation>已导出 %1 个 CSV 文件到 %2</translation>
     </message>
 </context>
 <context>
@@ -562,7 +656,7 @@
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-776"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-807"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
     </message>
@@ -980,7 +1074,7 @@
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-220"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="-221"/>
         <source>thank-you</source>
         <translation>感谢回访</translation>
     </message>

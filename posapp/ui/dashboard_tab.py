@@ -1,0 +1,285 @@
+"""店长看板 (the manager's dashboard): is the store capturing its customers?
+
+Capture rate (sales with a known member ÷ all sales) over the days of the range as a line,
+per cashier as bars, with enrolments, rungs, repurchase, follow-ups and pending sync beside
+them; every table exports to CSV. The figures come from ``Counter.dashboard`` on the
+database thread; this tab only draws them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posapp.services.dashboard import Dashboard, Table, tables, write_csv
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TableModel(QAbstractTableModel):
+    """Any of the dashboard's tables, as it will be exported."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._table = Table("", (), [])
+
+    def set_table(self, table: Table) -> None:
+        self.beginResetModel()
+        self._table = table
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._table.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._table.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if not 0 <= index.row() < len(self._table.rows):
+            return None
+        value = self._table.rows[index.row()][index.column()]
+        if isinstance(value, float):
+            return f"{value:.1%}" if "rate" in self._table.columns[index.column()] else str(value)
+        return "" if value is None else str(value)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._table.columns):
+            return self._table.columns[section]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._table.rows):
+            return str(section + 1)
+        return None
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+class DashboardTab(QWidget):
+    """Emits ``sig_period(first, last)`` when the manager asks for other days."""
+
+    sig_period = Signal(object, object)  # date, date
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dashboardTab")
+        self.dashboard: Dashboard | None = None
+        self.range = QComboBox(objectName="dashboardRange")
+        self.range.addItem(self.tr("Today"), "today")
+        self.range.addItem(self.tr("This week"), "week")
+        self.range.addItem(self.tr("Custom days"), "custom")
+        self.first_day = QDateEdit(QDate.currentDate().addDays(-29), objectName="dashboardFirst")
+        self.last_day = QDateEdit(QDate.currentDate(), objectName="dashboardLast")
+        for edit in (self.first_day, self.last_day):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        self.export_button = QPushButton(self.tr("Export CSV…"), objectName="dashboardExport")
+        self.range.currentIndexChanged.connect(self._range_changed)
+        self.first_day.dateChanged.connect(lambda _: self.ask())
+        self.last_day.dateChanged.connect(lambda _: self.ask())
+        self.export_button.clicked.connect(self.export)
+
+        self.figures: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        names = {
+            "capture_rate": self.tr("Capture rate"),
+            "sales": self.tr("Sales"),
+            "enrolments": self.tr("New members"),
+            "repurchase_rate": self.tr("Repurchase rate"),
+            "follow_ups": self.tr("Follow-ups done"),
+            "pending": self.tr("Waiting to sync"),
+        }
+        for column, (key, name) in enumerate(names.items()):
+            value = QLabel("–", objectName="figure")
+            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(QLabel(name, alignment=Qt.AlignmentFlag.AlignCenter), 0, column)
+            grid.addWidget(value, 1, column)
+            self.figures[key] = value
+
+        self.line_chart = QChart()
+        self.line_chart.setTitle(self.tr("Capture rate by day"))
+        self.line_chart.legend().hide()
+        self.bar_chart = QChart()
+        self.bar_chart.setTitle(self.tr("Capture rate by cashier"))
+        self.bar_chart.legend().hide()
+        charts = QHBoxLayout()
+        for chart in (self.line_chart, self.bar_chart):
+            view = QChartView(chart)
+            view.setRenderHint(QPainter.RenderHint.Antialiasing)
+            view.setMinimumHeight(220)
+            charts.addWidget(view)
+
+        self.table_choice = QComboBox(objectName="dashboardTableChoice")
+        self.table_model = TableModel(self)
+        self.table = QTableView(objectName="dashboardTable")
+        self.table.setModel(self.table_model)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table_choice.currentIndexChanged.connect(self._show_table)
+        self.message = QLabel(objectName="message", wordWrap=True)
+
+        top = QHBoxLayout()
+        for widget in (self.range, self.first_day, self.last_day):
+            top.addWidget(widget)
+        top.addStretch(1)
+        top.addWidget(self.export_button)
+        below = QHBoxLayout()
+        below.addWidget(QLabel(self.tr("Table")))
+        below.addWidget(self.table_choice, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        layout.addLayout(charts, 2)
+        layout.addLayout(below)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+
+    # ---- period ------------------------------------------------------------------------
+
+    def _range_changed(self) -> None:
+        custom = self.range.currentData() == "custom"
+        self.first_day.setEnabled(custom)
+        self.last_day.setEnabled(custom)
+        self.ask()
+
+    def ask(self) -> None:
+        kind = self.range.currentData()
+        today = date.today()
+        if kind == "today":
+            self.sig_period.emit(today, today)
+        elif kind == "week":
+            self.sig_period.emit(date.fromordinal(today.toordinal() - today.weekday()), today)
+        else:
+            self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
+
+    # ---- drawing -----------------------------------------------------------------------
+
+    def show_dashboard(self, d: Dashboard) -> None:
+        self.dashboard = d
+        self.figures["capture_rate"].setText(_percent(d.capture.capture_rate))
+        self.figures["sales"].setText(f"{d.capture.sales:,}")
+        self.figures["enrolments"].setText(f"{d.enrolments:,}")
+        self.figures["repurchase_rate"].setText(_percent(d.repurchase.repurchase_rate))
+        self.figures["follow_ups"].setText(f"{d.follow_ups_completed:,}")
+        self.figures["pending"].setText(f"{d.pending_events:,}")
+        self._draw_line(d)
+        self._draw_bars(d)
+        chosen = self.table_choice.currentText()
+        self._tables = tables(d)
+        self.table_choice.blockSignals(True)
+        self.table_choice.clear()
+        for table in self._tables:
+            self.table_choice.addItem(table.name)
+        self.table_choice.setCurrentIndex(max(0, self.table_choice.findText(chosen)))
+        self.table_choice.blockSignals(False)
+        self._show_table()
+
+    def _draw_line(self, d: Dashboard) -> None:
+        chart = self.line_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        series = QLineSeries()
+        labels = []
+        for n, day in enumerate(d.capture_by_day):
+            series.append(n, 100 * (day.capture_rate or 0.0))
+            labels.append(day.key[5:])
+        chart.addSeries(series)
+        x = QBarCategoryAxis()
+        x.append(labels or [""])
+        y = QValueAxis()
+        y.setRange(0, 100)
+        y.setLabelFormat("%d%%")
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(y)
+
+    def _draw_bars(self, d: Dashboard) -> None:
+        chart = self.bar_chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        bars = QBarSet(self.tr("Capture rate"))
+        names = []
+        for staff in d.capture_by_staff:
+            bars.append(100 * (staff.capture_rate or 0.0))
+            names.append(staff.name)
+        series = QBarSeries()
+        series.append(bars)
+        chart.addSeries(series)
+        x = QBarCategoryAxis()
+        x.append(names or [""])
+        y = QValueAxis()
+        y.setRange(0, 100)
+        y.setLabelFormat("%d%%")
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x)
+        series.attachAxis(y)
+
+    def _show_table(self) -> None:
+        index = self.table_choice.currentIndex()
+        tables_now = getattr(self, "_tables", [])
+        if 0 <= index < len(tables_now):
+            self.table_model.set_table(tables_now[index])
+
+    # ---- export ------------------------------------------------------------------------
+
+    @classmethod
+    def ask_folder(cls, parent: QWidget) -> Path | None:
+        """Where to write the CSV files (tests replace this)."""
+        title = QCoreApplication.translate("DashboardTab", "Export the dashboard to")
+        folder = QFileDialog.getExistingDirectory(parent, title)
+        return Path(folder) if folder else None
+
+    def export(self) -> None:
+        if self.dashboard is None:
+            return
+        folder = self.ask_folder(self)
+        if folder is None:
+            return
+        written = [write_csv(table, folder) for table in tables(self.dashboard)]
+        self.message.setText(
+            self.tr("%1 CSV files written to %2")
+            .replace("%1", str(len(written)))
+            .replace("%2", str(folder))
+        )

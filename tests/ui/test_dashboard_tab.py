@@ -1,0 +1,105 @@
+"""The manager's dashboard tab on a seeded store: figures equal a direct SQL count, charts
+drawn, tables export to CSV and back, and a cashier cannot open it (and is recorded trying)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from counter_harness import counter_app, give_pins, press, settle, sign_in
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from roster import CASHIER, MANAGER
+
+from posapp.domain.consent import Notice
+from posapp.services.dashboard import read_csv, tables
+from posapp.store.db import Database
+from posapp.store.seed import seed_members
+from posapp.ui.app import CounterApp
+from posapp.ui.dashboard_tab import DashboardTab, TableModel
+
+
+@pytest.fixture
+def store(db: Database, notice: Notice) -> Database:
+    seed_members(db, 10_000, notice=notice, now=datetime.now(UTC).replace(tzinfo=None), seed=5)
+    give_pins(db)
+    return db
+
+
+@pytest.fixture
+def manager_app(qtbot: QtBot, store: Database, db_path: Path) -> Iterator[CounterApp]:
+    with counter_app(qtbot, store, db_path.parent) as made:
+        sign_in(qtbot, made.window, MANAGER)
+        yield made
+
+
+def _open_custom(qtbot: QtBot, app: CounterApp, first: date, last: date) -> DashboardTab:
+    window = app.window
+    press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    tab = window.dashboard_tab
+    qtbot.waitUntil(lambda: window.counter_page.currentWidget() is tab)
+    tab.range.setCurrentIndex(tab.range.findData("custom"))
+    tab.last_day.setDate(last)
+    tab.first_day.setDate(first)
+    settle(qtbot, window)
+    qtbot.waitUntil(
+        lambda: tab.dashboard is not None and tab.dashboard.period.since.date() == first
+    )
+    return tab
+
+
+def test_the_figures_equal_a_direct_count_of_the_store(
+    qtbot: QtBot, manager_app: CounterApp, store: Database, qtmodeltester: object
+) -> None:
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=800)
+    tab = _open_custom(qtbot, manager_app, first, today)
+    sales, known = (
+        store.raw()
+        .execute(
+            "SELECT count(*), count(member_id) FROM purchase WHERE occurred_at >= ?",
+            (first.isoformat(),),
+        )
+        .fetchone()
+    )
+    assert sales > 10_000
+    d = tab.dashboard
+    assert d is not None and (d.capture.sales, d.capture.known) == (sales, known)
+    assert tab.figures["sales"].text() == f"{sales:,}"
+    assert tab.figures["capture_rate"].text() == f"{known / sales:.1%}"
+    assert len(d.capture_by_day) == 801
+    assert tab.line_chart.series() and tab.bar_chart.series()
+    qtmodeltester.check(tab.table_model)  # type: ignore[attr-defined]
+    qtmodeltester.check(TableModel())  # type: ignore[attr-defined]
+
+
+def test_every_table_exports_to_csv_and_reads_back(
+    qtbot: QtBot, manager_app: CounterApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = datetime.now(UTC).date()
+    tab = _open_custom(qtbot, manager_app, today - timedelta(days=30), today)
+    monkeypatch.setattr(DashboardTab, "ask_folder", classmethod(lambda cls, parent: tmp_path))
+    tab.export_button.click()
+    assert "CSV" in tab.message.text()
+    assert tab.dashboard is not None
+    for table in tables(tab.dashboard):
+        back = read_csv(tmp_path / f"{table.name}.csv")
+        assert back.columns == table.columns
+        assert back.rows == [tuple("" if v is None else str(v) for v in row) for row in table.rows]
+
+
+def test_a_cashier_cannot_open_the_dashboard_and_is_recorded_trying(
+    qtbot: QtBot, store: Database, db_path: Path
+) -> None:
+    with counter_app(qtbot, store, db_path.parent) as made:
+        window = made.window
+        sign_in(qtbot, window, CASHIER)
+        assert not window.counter_page.isTabVisible(2)
+        press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: "manager" in window.message.text())
+        assert window.counter_page.currentWidget() is window.counter_tab
+        assert window.dashboard_tab.dashboard is None
+        audit = store.raw().execute("SELECT action, staff_id FROM audit_log").fetchall()
+        assert ("refused:view_dashboard", CASHIER) in audit
