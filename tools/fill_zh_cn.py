@@ -20,6 +20,9 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    "Ask HQ for another guide (manager)": "申请更换导购（店长）",
+    "Asked HQ for the new guide; it shows after the next sync.": "已向总部申请更换导购，下次同步后生效。",
+    "Another guide": "更换导购",
     # -- the manager's dashboard
     "Dashboard (manager)": "店长看板（店长）",
     "Dashboard": "店长看板",

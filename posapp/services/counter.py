@@ -23,8 +23,10 @@ from posapp.services.dashboard import Dashboard, Period, dashboard
 from posapp.services.follow_ups import (
     CompletedFollowUp,
     CustomerRow,
+    ReassignmentRequest,
     complete_follow_up,
     my_customers,
+    request_reassignment,
 )
 from posapp.services.invites import IssuedInvite, invites_for_customer
 from posapp.services.members import (
@@ -183,6 +185,12 @@ class Counter:
     ) -> CompletedFollowUp:
         with self.db.write() as session:
             return complete_follow_up(session, follow_up_id, staff_id, channel, outcome)
+
+    def request_reassignment(
+        self, *, member_id: str, to_guide_id: str, manager_id: str
+    ) -> ReassignmentRequest:
+        with self.db.write() as session:
+            return request_reassignment(session, member_id, to_guide_id, manager_id)
 
     def dashboard(self, *, first: date, last: date) -> Dashboard:
         """The store's figures for whole days ``first``..``last`` (the manager's view)."""

@@ -16,7 +16,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -97,6 +99,33 @@ class ManagerConfirm(QDialog):
         dialog = cls(staff, reason, parent)
         dialog.page.pin.setFocus()
         return dialog.answer if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class GuidePicker(QDialog):
+    """Which guide should look after this customer (tests replace ``ask``)."""
+
+    def __init__(self, guides: list[SignedIn], current: str | None, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Another guide"))
+        self.choice = QComboBox()
+        for person in guides:
+            if person.staff_id != current:
+                self.choice.addItem(person.name, person.staff_id)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.choice)
+        layout.addWidget(buttons)
+
+    @classmethod
+    def ask(cls, guides: list[SignedIn], current: str | None, parent: QWidget | None) -> str | None:
+        dialog = cls(guides, current, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.choice.currentData()
 
 
 class _IdleFilter(QObject):
@@ -300,6 +329,7 @@ class CounterWindow(QMainWindow):
             (self.tr("Show or switch the invite QR"), "F6", self.next_invite, None),
             (self.tr("Print the invite"), "F7", self.print_invite, None),
             (self.tr("Reveal the full phone (manager)"), "F8", self.reveal_phone, None),
+            (self.tr("Ask HQ for another guide (manager)"), "Ctrl+G", self.reassign, None),
             (self.tr("Sync now"), "F9", self.sync_now, icons.SP_BrowserReload),
             (self.tr("Settings (manager)"), "F10", self.open_settings, None),
             (self.tr("Lock the counter"), "F12", self.lock, None),
@@ -842,6 +872,24 @@ class CounterWindow(QMainWindow):
         self._run(
             lambda: self.counter.allow(staff_id=staff_id, permission=Permission.CHANGE_SETTINGS),
             allowed,
+        )
+
+    def reassign(self) -> None:
+        """A manager asks HQ to give this customer another guide; HQ decides (WeCom limits)."""
+        if not self._on_counter() or self.card is None or self.staff is None:
+            return
+        guides = [p for p in self.roster if p.role in ("guide", "manager")]
+        chosen = GuidePicker.ask(guides, self.card.guide_id, self)
+        if chosen is None:
+            return
+        member_id, manager_id = self.card.id, self.staff.staff_id
+        self._run(
+            lambda: self.counter.request_reassignment(
+                member_id=member_id, to_guide_id=chosen, manager_id=manager_id
+            ),
+            lambda _: self.say(
+                self.tr("Asked HQ for the new guide; it shows after the next sync.")
+            ),
         )
 
     def sync_now(self) -> None:

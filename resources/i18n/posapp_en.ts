@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+179"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+208"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+305"/>
+        <location line="+306"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-287"/>
+        <location line="-288"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -133,6 +133,11 @@
     <message>
         <location line="+1"/>
         <source>Reveal the full phone (manager)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask HQ for another guide (manager)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -260,7 +265,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-423"/>
+        <location line="-424"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -275,7 +280,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+442"/>
+        <location line="+443"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -325,7 +330,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+25"/>
+        <source>Asked HQ for the new guide; it shows after the next sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Syncing…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -656,9 +666,17 @@
     </message>
 </context>
 <context>
+    <name>GuidePicker</name>
+    <message>
+        <location filename="../../posapp/ui/counter_window.py" line="-827"/>
+        <source>Another guide</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-807"/>
+        <location line="-26"/>
         <source>Manager confirmation</source>
         <translation type="unfinished"></translation>
     </message>

@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+179"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+208"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+305"/>
+        <location line="+306"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-287"/>
+        <location line="-288"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -134,6 +134,11 @@
         <location line="+1"/>
         <source>Reveal the full phone (manager)</source>
         <translation>显示完整手机号（店长）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask HQ for another guide (manager)</source>
+        <translation>申请更换导购（店长）</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -259,7 +264,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-423"/>
+        <location line="-424"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -274,7 +279,7 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+442"/>
+        <location line="+443"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -324,7 +329,12 @@
         <translation>设置已保存。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+25"/>
+        <source>Asked HQ for the new guide; it shows after the next sync.</source>
+        <translation>已向总部申请更换导购，下次同步后生效。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Syncing…</source>
         <translation>正在同步…</translation>
     </message>
@@ -654,9 +664,17 @@
     </message>
 </context>
 <context>
+    <name>GuidePicker</name>
+    <message>
+        <location filename="../../posapp/ui/counter_window.py" line="-827"/>
+        <source>Another guide</source>
+        <translation>更换导购</translation>
+    </message>
+</context>
+<context>
     <name>ManagerConfirm</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-807"/>
+        <location line="-26"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
     </message>

@@ -12,7 +12,7 @@ from counter_harness import counter_app as make_counter_app
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
-from roster import CASHIER, MANAGER
+from roster import CASHIER, GUIDE, MANAGER
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.printing import PrintFailed
@@ -23,7 +23,7 @@ from posapp.settings import load_settings
 from posapp.store.db import Database
 from posapp.sync.engine import RoundResult
 from posapp.ui.app import CounterApp
-from posapp.ui.counter_window import CounterWindow, ManagerConfirm
+from posapp.ui.counter_window import CounterWindow, GuidePicker, ManagerConfirm
 from posapp.ui.models import CandidateModel, StaffModel
 
 PHONE = "13812345678"
@@ -468,3 +468,30 @@ def test_the_sign_in_list_fills_when_the_first_sync_brings_the_roster(
         window.synced(RoundResult(applied=3))
         qtbot.waitUntil(lambda: window.sign_in_page.staff_model.rowCount() == 3)
         sign_in(qtbot, window, CASHIER)
+
+
+def test_only_a_manager_asks_hq_for_another_guide_and_it_travels_as_an_event(
+    qtbot: QtBot, app: CounterApp, db: Database, notice: Notice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = app.window
+    code = _enrol(db, notice, PHONE, "王芳")  # enrolled by the cashier, who is its guide
+    monkeypatch.setattr(GuidePicker, "ask", classmethod(lambda cls, guides, current, parent: GUIDE))
+    sign_in(qtbot, window, CASHIER)
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    press(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "manager" in window.message.text())
+    member_id = window.card.id  # type: ignore[union-attr]
+    assert ("refused:reassign_customer", CASHIER, member_id) in _audit(db)
+
+    press(qtbot, window, Qt.Key.Key_F12)
+    sign_in(qtbot, window, MANAGER)
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    press(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "HQ" in window.message.text())
+    events = db.raw().execute(
+        "SELECT payload FROM outbox_event WHERE type = 'assignment.requested'"
+    )
+    payloads = [row[0] for row in events]
+    assert len(payloads) == 1 and GUIDE in payloads[0] and member_id in payloads[0]
