@@ -31,7 +31,7 @@ class HqSettings(BaseSettings):
     # The customer's join page (/j/<token>): what it calls the brand, how often one address
     # may load or post it, and which SMS sender proves phone ownership ("file" writes codes
     # to sms-outbox.jsonl in the data dir: development and demos only).
-    brand_name: str = "posapp 会员"
+    brand_name: str = "posapp"  # the brand as customers know it; the page adds 会员 itself
     join_limit_per_minute: int = 60
     sms_sender: str = "file"
     sms_code_minutes: int = 5
