@@ -20,7 +20,8 @@ class SyncBusy(HqError):
 
 def take_sync_lock(data_dir: Path) -> FileLock:
     """The lock, held; raises ``SyncBusy`` at once if someone else holds it."""
-    lock = FileLock(str(data_dir / LOCK_FILE))
+    # Not thread-local: the window takes it on its sync thread and gives it back on closing.
+    lock = FileLock(str(data_dir / LOCK_FILE), thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:

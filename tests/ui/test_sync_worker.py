@@ -110,3 +110,18 @@ def test_hq_down_is_reported_in_plain_words_and_kept_in_status(
     assert "cannot be reached" in blocker.args[0]
     assert statuses[-1].last_error and not statuses[-1].online
     db.close()
+
+
+def test_the_sync_lock_taken_on_one_thread_is_given_back_on_another(tmp_path: Path) -> None:
+    import threading
+
+    from posapp.sync.lock import SyncBusy, take_sync_lock
+
+    held = []
+    worker = threading.Thread(target=lambda: held.append(take_sync_lock(tmp_path)))
+    worker.start()
+    worker.join()
+    with pytest.raises(SyncBusy):
+        take_sync_lock(tmp_path)
+    held[0].release()  # the window closing, on the GUI thread
+    take_sync_lock(tmp_path).release()
