@@ -181,9 +181,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Skip interpreter teardown: PySide6 can crash collecting Qt objects at exit
-    # ("none_dealloc") after the results are out, which would turn a pass into rc 134.
-    os._exit(code)
+    sys.exit(main())

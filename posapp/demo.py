@@ -118,6 +118,15 @@ def _prepare_hq(hq_dir: Path, hq_base: str) -> str:
         hq_db.close()
 
 
+def _die_with_parent() -> None:
+    """In the HQ child, before it runs: if the demo dies (even killed), HQ goes too."""
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen[bytes]]:
     """``posapp hq serve`` on ``host`` (loopback, or every interface for the LAN); returns
     the loopback URL this counter talks to, once HQ answers."""
@@ -133,6 +142,7 @@ def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     log.close()
     url = f"http://{LOOPBACK}:{port}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -130,6 +131,22 @@ def test_self_test_runs_a_counter_cycle_off_screen_and_exits_zero() -> None:
     assert out.returncode == 0, out.stderr
     for step in ("identify", "sale", "invite"):
         assert f"self-test {step}: ok" in out.stdout
+
+
+def test_the_window_opens_on_a_real_x_display() -> None:
+    """As on a shop's Linux desktop: the xcb platform under Xvfb (Qt needs libxcb-cursor0 and
+    friends, which .ci/run installs and the README lists)."""
+    xvfb = shutil.which("xvfb-run")
+    assert xvfb, "xvfb-run is missing (apt-get install xvfb)"
+    out = subprocess.run(
+        [xvfb, "-a", sys.executable, "-m", "posapp", "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "self-test invite: ok" in out.stdout
 
 
 def test_invite_on_an_unregistered_counter_says_it_uses_the_demo_identity(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -205,47 +206,69 @@ class CounterApp:
         self.window.close()
 
 
+def _stop_now(*_: object) -> None:
+    raise SystemExit(0)  # unwinds through the ``finally`` blocks below
+
+
 def run_counter(data_dir: Path | None, *, demo: bool = False, lan: bool = False) -> int:
-    """``posapp`` and ``posapp --demo``: the counter window until it is closed."""
+    """``posapp`` and ``posapp --demo``: the counter window until it is closed.
+
+    SIGTERM (a shutdown, a service manager) and Ctrl+C stop it properly at any moment, so
+    the demo's HQ stops and nothing is left half-written.
+    """
     from posapp.ui.startup import begin, open_counter_database
 
-    world = None
-    pins: dict[str, str] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_now)
     if demo:
         data_dir = data_dir or Path(tempfile.mkdtemp(prefix="posapp-demo-"))
     instance = begin(data_dir)  # crash log; None: the first window was brought forward
     if instance is None:
         return 0
-    if demo:
-        from posapp.demo import DEMO_PINS, start_demo
-
-        sys.stderr.write(f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n")
-        world = start_demo(data_dir, lan=lan)
-        db = world.db
-        pins = DEMO_PINS
-    settings = load_settings(data_dir)
-    app = make_app(ui_language(settings.ui_language))
-    if world is None:
-        db = open_counter_database(settings.db_path)  # a message box says why not
-        if db is None:
-            instance.release()
-            return 3  # posapp.cli.EXIT_STORAGE
-    hint = (
-        QCoreApplication.translate("demo", "Demo PINs: manager %1, guide %2, cashier %3")
-        .replace("%1", pins["manager"])
-        .replace("%2", pins["guide"])
-        .replace("%3", pins["cashier"])
-        if pins
-        else ""
-    )
-    counter_app = CounterApp(settings, db, sign_in_hint=hint)
-    instance.listen(counter_app.window)
-    counter_app.start()
+    world = None
+    db: Database | None = None
+    counter_app: CounterApp | None = None
     try:
+        pins: dict[str, str] = {}
+        if demo:
+            from posapp.demo import DEMO_PINS, start_demo
+
+            sys.stderr.write(
+                f"posapp demo: starting a local HQ and seeding members in {data_dir} …\n"
+            )
+            world = start_demo(data_dir, lan=lan)
+            db = world.db
+            pins = DEMO_PINS
+        settings = load_settings(data_dir)
+        app = make_app(ui_language(settings.ui_language))
+        if db is None:
+            db = open_counter_database(settings.db_path)  # a message box says why not
+            if db is None:
+                return 3  # posapp.cli.EXIT_STORAGE
+        hint = (
+            QCoreApplication.translate("demo", "Demo PINs: manager %1, guide %2, cashier %3")
+            .replace("%1", pins["manager"])
+            .replace("%2", pins["guide"])
+            .replace("%3", pins["cashier"])
+            if pins
+            else ""
+        )
+        counter_app = CounterApp(settings, db, sign_in_hint=hint)
+        instance.listen(counter_app.window)
+        counter_app.start()
+        # Inside the event loop a signal quits the loop; Python only sees signals while it
+        # runs, hence the heartbeat.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: app.quit())
+        heartbeat = QTimer(interval=300)
+        heartbeat.timeout.connect(lambda: None)
+        heartbeat.start()
         return app.exec()
     finally:
-        counter_app.stop()
-        db.close()
+        if counter_app is not None:
+            counter_app.stop()
+        if db is not None:
+            db.close()
         instance.release()
         if world is not None:
             world.stop()
