@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
 from fastapi import FastAPI, Request
+from hq_load import served
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS event (device_id TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -67,34 +65,9 @@ def count(db_path: Path, device_id: str) -> int:
 @contextmanager
 def bare_process(db_path: Path, log_dir: Path, *, port: int) -> Iterator[str]:
     """This module as a server on a loopback port; yields its base URL."""
-    log = open(log_dir / f"bare-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--db", str(db_path), "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"bare ingest did not start: {(log_dir / f'bare-{port}.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.1)
+    argv = [sys.executable, __file__, "--db", str(db_path), "--port", str(port)]
+    with served(argv, log_dir / f"bare-{port}.log", port=port) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def main() -> None:

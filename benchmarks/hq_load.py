@@ -39,22 +39,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def hq_process(
-    db_url: str, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+def served(
+    argv: list[str], log_path: Path, *, port: int, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """A real `posapp hq serve` on a free loopback port; yields its base URL."""
-    port = port or free_port()
-    env = {**os.environ, "POSAPP_HQ_DATABASE_URL": db_url, "POSAPP_HQ_DATA_DIR": str(data_dir),
-           "POSAPP_HQ_MASTER_KEY": MASTER_KEY, "POSAPP_HQ_LOG_LEVEL": "warning",
-           "POSAPP_HQ_RATE_LIMIT_PER_MINUTE": "1000000", "POSAPP_HQ_REGISTER_LIMIT_PER_MINUTE": "100000",
-           **(env or {})}  # fmt: skip
-    log = open(data_dir / f"hq-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    """A server process on a loopback port, until its /healthz answers; yields its base URL
+    and stops it afterwards."""
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -65,9 +56,7 @@ def hq_process(
             except requests.ConnectionError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"HQ did not start: {(data_dir / f'hq-{port}.log').read_text()[-2000:]}"
-                )
+                raise RuntimeError(f"{argv[1:4]} did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.1)
         yield url
     finally:
@@ -77,6 +66,21 @@ def hq_process(
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def hq_process(
+    db_url: str, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A real `posapp hq serve` on a free loopback port; yields its base URL."""
+    port = port or free_port()
+    env = {**os.environ, "POSAPP_HQ_DATABASE_URL": db_url, "POSAPP_HQ_DATA_DIR": str(data_dir),
+           "POSAPP_HQ_MASTER_KEY": MASTER_KEY, "POSAPP_HQ_LOG_LEVEL": "warning",
+           "POSAPP_HQ_RATE_LIMIT_PER_MINUTE": "1000000", "POSAPP_HQ_REGISTER_LIMIT_PER_MINUTE": "100000",
+           **(env or {})}  # fmt: skip
+    argv = [sys.executable, "-m", "posapp", "hq", "serve", "--port", str(port)]
+    with served(argv, data_dir / f"hq-{port}.log", port=port, env=env) as url:
+        yield url
 
 
 @dataclass
