@@ -6,6 +6,7 @@ local demo data, never facts to report to HQ.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import random
@@ -161,6 +162,9 @@ def seed_members(
         finally:
             if producer.is_alive() and isinstance(producer, multiprocessing.process.BaseProcess):
                 producer.terminate()
+            while producer.is_alive():  # a thread blocked on a full queue: let it finish
+                with contextlib.suppress(queue.Empty):
+                    batches.get(timeout=0.05)
             producer.join()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("ANALYZE")

@@ -193,7 +193,11 @@ class SyncEngine:
                     assert state is not None
                     if cursor is None:  # a snapshot begins: remember when, across restarts
                         state.snapshot_started_at = utcnow()
+                        if session.scalar(select(Member.id).limit(1)) is None:
+                            _set_member_indexes_aside(session)
                     apply_page(session, page.changes)
+                    if not page.cursor.startswith("s:"):  # no snapshot, or its last page
+                        restore_member_indexes(session)
                     if state.snapshot_started_at and not page.cursor.startswith("s:"):
                         forget_members_hq_dropped(session, since=state.snapshot_started_at)
                         state.snapshot_started_at = None
@@ -214,6 +218,32 @@ class SyncEngine:
 
 
 # -- applying HQ's changes -----------------------------------------------------------------
+
+
+# A new counter's first snapshot fills an empty member table: these indexes are set aside
+# and built once at its end (a sorted build, not a million random inserts into each). The
+# unique ones stay, since they find collisions. Any that are missing (a crash in between) are
+# built again by the next page that ends a snapshot or follows one.
+_DEFERRED_INDEXES = (
+    "ix_member_last4_recent",
+    "ix_member_name",
+    "ix_member_guide_id",
+    "ix_member_enrolled_by",
+    "ix_member_enrolled",
+    "ix_member_rung",
+)
+
+
+def _set_member_indexes_aside(session: Session) -> None:
+    for name in _DEFERRED_INDEXES:
+        session.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def restore_member_indexes(session: Session) -> None:
+    conn = session.connection()
+    for index in Member.__table__.indexes:
+        if index.name in _DEFERRED_INDEXES:
+            index.create(conn, checkfirst=True)
 
 
 def _pending_member_ids(session: Session) -> set[str]:

@@ -202,3 +202,37 @@ def test_a_fresh_snapshot_forgets_members_hq_erased_while_the_cursor_was_lost(
         "+8613911112222",
     )
     assert raw.execute("SELECT snapshot_started_at FROM sync_state").fetchone() == (None,)
+
+
+def test_a_new_counters_first_snapshot_leaves_every_member_index_in_place(
+    tmp_path: Path, hq: tuple[str, HqDatabase]
+) -> None:
+    """The snapshot sets secondary indexes aside while it fills an empty table (and builds
+    them at its end); a page that ends a snapshot also rebuilds any a crash left missing."""
+    from posapp.store.models import Member
+    from posapp.sync.engine import restore_member_indexes
+
+    base, hq_db = hq
+    first, first_dir = _counter(tmp_path, "first", base, hq_db, "a")
+    _sync(first, first_dir)
+    for n in range(5):
+        with first.write() as s:
+            enrol_member(s, phone=f"1381234{n:04d}", consents={Purpose.MEMBERSHIP},
+                         notice=current_notice(), staff_id="a-guide")  # fmt: skip
+    _sync(first, first_dir)
+    db, data = _counter(tmp_path, "fresh", base, hq_db, "a")
+    wanted = {index.name for index in Member.__table__.indexes}
+
+    def indexes() -> set[str]:
+        rows = db.raw().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'member'"
+        )
+        return {r[0] for r in rows} & wanted
+
+    _sync(db, data)
+    assert db.raw().execute("SELECT count(*) FROM member").fetchone()[0] == 5
+    assert indexes() == wanted
+    db.raw().execute("DROP INDEX ix_member_rung")  # as if killed between the two
+    with db.write() as session:
+        restore_member_indexes(session)
+    assert indexes() == wanted
