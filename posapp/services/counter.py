@@ -149,6 +149,7 @@ class Counter:
         name: str | None = None,
         birthday: date | None = None,
         purchase_id: str | None = None,
+        guide_id: str | None = None,
     ) -> EnrolDone:
         """Enrol (the walk-in's sale, when given, becomes theirs) and return the new card."""
         store = self.store()
@@ -156,6 +157,7 @@ class Counter:
             done = enrol_member(
                 session, phone=phone, consents=consents, notice=self.notice(),
                 staff_id=staff_id, name=name, birthday=birthday, purchase_id=purchase_id,
+                guide_id=guide_id,
                 store_id=store.store_id, region=self.region,
             )  # fmt: skip
         return EnrolDone(done, self.card(done.member_id))

@@ -729,7 +729,13 @@ class CounterWindow(QMainWindow):
         dialog = EnrolDialog(
             notice=notice,
             notice_text=notice_text(notice.language, notice.version),
-            staff=[p for p in self.roster if p.role in ("guide", "manager")] or [staff],
+            # The signed-in person first (the default), then the store's guides and managers.
+            staff=[staff]
+            + [
+                p
+                for p in self.roster
+                if p.role in ("guide", "manager") and p.staff_id != staff.staff_id
+            ],
             signed_in=staff,
             region=self.counter.region,
             phone=self._unknown_phone,
@@ -753,6 +759,7 @@ class CounterWindow(QMainWindow):
                 lambda: self.counter.enrol(
                     phone=form.phone, consents=form.consents, staff_id=staff.staff_id,
                     name=form.name, birthday=form.birthday, purchase_id=walk_in_sale,
+                    guide_id=form.guide_id,
                 ),
                 enrolled,  # type: ignore[arg-type]
                 dialog.refused,

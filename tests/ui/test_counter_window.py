@@ -167,6 +167,7 @@ def test_enrol_by_keyboard_only_makes_the_walk_in_sale_the_new_members(
     qtbot.keyClick(dialog.phone, Qt.Key.Key_Tab)
     type_text(qtbot, dialog.name, "张伟")
     assert not any(box.isChecked() for box in dialog.consents.values())  # nothing pre-ticked
+    assert dialog.guide.currentData() == CASHIER  # the guide defaults to who is signed in
     dialog.consents[Purpose.MEMBERSHIP].setFocus()
     qtbot.keyClick(dialog.consents[Purpose.MEMBERSHIP], Qt.Key.Key_Space)
     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
@@ -495,3 +496,17 @@ def test_only_a_manager_asks_hq_for_another_guide_and_it_travels_as_an_event(
     )
     payloads = [row[0] for row in events]
     assert len(payloads) == 1 and GUIDE in payloads[0] and member_id in payloads[0]
+
+
+def test_the_guide_chosen_in_the_enrol_dialog_looks_after_the_new_member(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    qtbot.keyClicks(dialog.phone, PHONE)
+    dialog.guide.setCurrentIndex(dialog.guide.findData(GUIDE))
+    dialog.consents[Purpose.MEMBERSHIP].setChecked(True)
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.card is not None)
+    row = db.raw().execute("SELECT guide_id, enrolled_by FROM member").fetchone()
+    assert row == (GUIDE, CASHIER)
