@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    "Customers under 14 can join only with a guardian's consent.": "未满 14 周岁的顾客须经监护人同意才能入会。",
+    "A guardian consents (customers under 14)": "监护人同意（未满 14 周岁的顾客）",
     "Ask HQ for another guide (manager)": "申请更换导购（店长）",
     "Asked HQ for the new guide; it shows after the next sync.": "已向总部申请更换导购，下次同步后生效。",
     "Another guide": "更换导购",

@@ -150,6 +150,7 @@ class Counter:
         birthday: date | None = None,
         purchase_id: str | None = None,
         guide_id: str | None = None,
+        guardian_consent: bool = False,
     ) -> EnrolDone:
         """Enrol (the walk-in's sale, when given, becomes theirs) and return the new card."""
         store = self.store()
@@ -157,7 +158,7 @@ class Counter:
             done = enrol_member(
                 session, phone=phone, consents=consents, notice=self.notice(),
                 staff_id=staff_id, name=name, birthday=birthday, purchase_id=purchase_id,
-                guide_id=guide_id,
+                guide_id=guide_id, guardian_consent=guardian_consent,
                 store_id=store.store_id, region=self.region,
             )  # fmt: skip
         return EnrolDone(done, self.card(done.member_id))

@@ -759,7 +759,7 @@ class CounterWindow(QMainWindow):
                 lambda: self.counter.enrol(
                     phone=form.phone, consents=form.consents, staff_id=staff.staff_id,
                     name=form.name, birthday=form.birthday, purchase_id=walk_in_sale,
-                    guide_id=form.guide_id,
+                    guide_id=form.guide_id, guardian_consent=form.guardian_consent,
                 ),
                 enrolled,  # type: ignore[arg-type]
                 dialog.refused,

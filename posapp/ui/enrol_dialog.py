@@ -41,6 +41,7 @@ class EnrolForm:
     birthday: date | None
     consents: set[Purpose]
     guide_id: str | None
+    guardian_consent: bool = False
 
 
 class EnrolDialog(QDialog):
@@ -83,6 +84,9 @@ class EnrolDialog(QDialog):
             box = QCheckBox(purpose_name(purpose.value), objectName=f"consent_{purpose.value}")
             box.setChecked(False)  # PIPL: every purpose is the customer's own, separate choice
             self.consents[purpose] = box
+        self.guardian = QCheckBox(
+            self.tr("A guardian consents (customers under 14)"), objectName="consentGuardian"
+        )
         self.consent_error = QLabel(objectName="formError", wordWrap=True)
         self.notice_label = QLabel(
             self.tr("Privacy notice version %1 (%2)")
@@ -104,6 +108,7 @@ class EnrolDialog(QDialog):
         form.addRow(self.tr("Guide"), self.guide)
         for box in self.consents.values():
             form.addRow("", box)
+        form.addRow("", self.guardian)
         form.addRow("", self.consent_error)
         form.addRow(self.notice_label, self.read_notice)
         self.buttons = QDialogButtonBox(
@@ -167,6 +172,7 @@ class EnrolDialog(QDialog):
             birthday=birthday,
             consents=consents,
             guide_id=self.guide.currentData(),
+            guardian_consent=self.guardian.isChecked(),
         )
 
     def _submit(self) -> None:

@@ -74,6 +74,9 @@ _ERRORS = {
     ("consent", "membership_required"): QT_TRANSLATE_NOOP(
         "errors", "Membership needs the customer's consent: tick it only if they agree."
     ),
+    ("consent", "guardian_required"): QT_TRANSLATE_NOOP(
+        "errors", "Customers under 14 can join only with a guardian's consent."
+    ),
     ("amount", "not_a_number"): QT_TRANSLATE_NOOP("errors", "The amount is not a number."),
     ("amount", "negative"): QT_TRANSLATE_NOOP("errors", "The amount cannot be negative."),
     ("amount", "too_large"): QT_TRANSLATE_NOOP("errors", "The amount is too large."),

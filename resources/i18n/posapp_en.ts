@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+189"/>
+        <location filename="../../posapp/ui/app.py" line="+190"/>
         <source>The POS intake could not start: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -305,7 +305,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+41"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -315,7 +315,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>Counting…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -595,7 +595,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+62"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+63"/>
         <source>Enrol a member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -615,7 +615,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+12"/>
+        <source>A guardian consents (customers under 14)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Privacy notice version %1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -645,7 +650,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Enrol</source>
         <translation type="unfinished"></translation>
     </message>
@@ -668,7 +673,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-827"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-834"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -808,7 +813,7 @@
 <context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+45"/>
+        <location filename="../../posapp/ui/app.py" line="+59"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation type="unfinished"></translation>
     </message>
@@ -883,6 +888,11 @@
     <message>
         <location line="+3"/>
         <source>Membership needs the customer&apos;s consent: tick it only if they agree.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Customers under 14 can join only with a guardian&apos;s consent.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -999,7 +1009,7 @@
 <context>
     <name>words</name>
     <message>
-        <location line="-94"/>
+        <location line="-97"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>

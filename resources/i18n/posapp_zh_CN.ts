@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+189"/>
+        <location filename="../../posapp/ui/app.py" line="+190"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
@@ -304,7 +304,7 @@
         <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+41"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -314,7 +314,7 @@
         <translation>已经是会员。</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>Counting…</source>
         <translation>正在统计…</translation>
     </message>
@@ -593,7 +593,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+62"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+63"/>
         <source>Enrol a member</source>
         <translation>办理入会</translation>
     </message>
@@ -613,7 +613,12 @@
         <translation>如 1990-05-20，选填</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+12"/>
+        <source>A guardian consents (customers under 14)</source>
+        <translation>监护人同意（未满 14 周岁的顾客）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Privacy notice version %1 (%2)</source>
         <translation>隐私政策 第 %1 版（%2）</translation>
     </message>
@@ -643,7 +648,7 @@
         <translation>导购</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Enrol</source>
         <translation>入会</translation>
     </message>
@@ -666,7 +671,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-827"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-834"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -806,7 +811,7 @@
 <context>
     <name>demo</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+45"/>
+        <location filename="../../posapp/ui/app.py" line="+59"/>
         <source>Demo PINs: manager %1, guide %2, cashier %3</source>
         <translation>演示 PIN 码：店长 %1，导购 %2，收银员 %3</translation>
     </message>
@@ -882,6 +887,11 @@
         <location line="+3"/>
         <source>Membership needs the customer&apos;s consent: tick it only if they agree.</source>
         <translation>入会须顾客本人同意：顾客同意后才能勾选。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Customers under 14 can join only with a guardian&apos;s consent.</source>
+        <translation>未满 14 周岁的顾客须经监护人同意才能入会。</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -997,7 +1007,7 @@
 <context>
     <name>words</name>
     <message>
-        <location line="-94"/>
+        <location line="-97"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -510,3 +511,21 @@ def test_the_guide_chosen_in_the_enrol_dialog_looks_after_the_new_member(
     qtbot.waitUntil(lambda: window.card is not None)
     row = db.raw().execute("SELECT guide_id, enrolled_by FROM member").fetchone()
     assert row == (GUIDE, CASHIER)
+
+
+def test_a_child_joins_only_with_a_guardians_consent(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    qtbot.keyClicks(dialog.phone, PHONE)
+    dialog.birthday.setText(f"{date.today().year - 10}-06-01")
+    dialog.consents[Purpose.MEMBERSHIP].setChecked(True)
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "guardian" in dialog.consent_error.text())
+    assert db.raw().execute("SELECT count(*) FROM member").fetchone()[0] == 0
+    dialog.guardian.setChecked(True)
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.card is not None)
+    row = db.raw().execute("SELECT guardian_consent FROM member").fetchone()
+    assert row == (1,)
