@@ -12,7 +12,8 @@ import queue
 import random
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,6 +105,26 @@ _INSERT_CONSENT = (
 )
 
 
+@contextmanager
+def _bulk_connection(db: Database) -> Iterator[sqlite3.Connection]:
+    """A raw connection for bulk loading; a SQLite failure rolls back and is explained.
+
+    A large page cache keeps the random index inserts in memory, and synchronous=NORMAL
+    (still corruption-safe in WAL mode) skips an fsync per batch.
+    """
+    conn = db.raw()
+    conn.execute(f"PRAGMA cache_size=-{SEED_CACHE_KIB}")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise explain(exc) from exc
+    finally:
+        conn.close()
+
+
 def seed_members(
     db: Database,
     count: int,
@@ -114,12 +135,7 @@ def seed_members(
     progress: Callable[[int], None] | None = None,
 ) -> SeedResult:
     """Add ``count`` members with 0–5 purchases each over the last two years."""
-    conn = db.raw()
-    # Bulk loading: a large page cache keeps the random index inserts in memory, and
-    # synchronous=NORMAL (still corruption-safe in WAL mode) skips an fsync per batch.
-    conn.execute(f"PRAGMA cache_size=-{SEED_CACHE_KIB}")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    try:
+    with _bulk_connection(db) as conn:
         conn.execute("BEGIN IMMEDIATE")
         ensure_demo_roster(conn)
         phones = {
@@ -169,12 +185,6 @@ def seed_members(
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("ANALYZE")
         return totals
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise explain(exc) from exc
-    finally:
-        conn.close()
 
 
 class _MemberMaker:
@@ -288,10 +298,7 @@ def seed_walk_in_sales(
     walk-ins too, not only its members' purchases); returns how many were added."""
     rng = random.Random(seed)
     cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
-    conn = db.raw()
-    conn.execute(f"PRAGMA cache_size=-{SEED_CACHE_KIB}")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    try:
+    with _bulk_connection(db) as conn:
         conn.execute("BEGIN IMMEDIATE")
         ensure_demo_roster(conn)
         made = conn.execute(
@@ -316,9 +323,3 @@ def seed_walk_in_sales(
                 progress(done)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise explain(exc) from exc
-    finally:
-        conn.close()
