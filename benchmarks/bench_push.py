@@ -9,6 +9,10 @@ The bare baseline in the same run: the very same batches, taken from the outbox 
 order, POSTed by a plain loop (one requests.Session) to `bare_ingest.py`, an endpoint on
 the same stack that only inserts them. Targets: posapp ≤ 30 s, and
 bare_seconds / posapp_seconds ≥ 0.5.
+
+HQ acknowledges a batch once it is in its event log and applies it behind the answer, so
+the report also gives how long HQ took after the push to apply the whole backlog, and the
+time from the push's start until the counter's next pull (which waits for that) is done.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sync_world import now, registered_counter
 from posapp.domain.consent import Purpose
 from posapp.hq import admin
 from posapp.hq.db import HqDatabase
+from posapp.hq.ingest import backlog
 from posapp.hq.migrate import migrate
 from posapp.resources import current_notice
 from posapp.services.members import change_consent, enrol_member
@@ -180,6 +185,17 @@ def hq_holds(hq_db: HqDatabase, device_id: str) -> dict[str, int]:
             "max_seq": high or 0, "not_applied": not_applied or 0}  # fmt: skip
 
 
+def wait_until_applied(hq_db: HqDatabase, limit: float = 600.0) -> float:
+    """Seconds until HQ's projector has applied every event it acknowledged."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        with hq_db.read() as session:
+            if backlog(session) == 0:
+                break
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
@@ -216,6 +232,12 @@ def main() -> int:
             posapp_seconds = time.perf_counter() - started
             with db.read() as session:
                 left = pending_count(session)
+            # Behind the acknowledgements HQ applies the backlog; the counter's next pull
+            # waits for its own events to be applied, so it is timed as well.
+            started = time.perf_counter()
+            applied_seconds = wait_until_applied(hq_db)
+            engine.pull(result)  # HQ's refusals, if any, come down here
+            pull_seconds = time.perf_counter() - started
             db.close()
         held = hq_holds(hq_db, device_id)
         hq_db.close()
@@ -228,6 +250,8 @@ def main() -> int:
         "ratio": round(bare_seconds / posapp_seconds, 3),
         "bare_events_per_s": round(args.events / bare_seconds),
         "posapp_events_per_s": round(args.events / posapp_seconds),
+        "applied_after_push_s": round(applied_seconds, 2),
+        "push_to_pulled_s": round(posapp_seconds + pull_seconds, 2),
     }  # fmt: skip
     print(json.dumps(report, ensure_ascii=False))
     sys.stdout.flush()

@@ -8,7 +8,8 @@ counter, scoped to its store), ``p`` (the mini-program backend) or ``a`` (HQ adm
 # time, and the dependencies they name are local to create_app.
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from posapp.hq.db import HqDatabase
 from posapp.hq.feed import CursorGone, read_changes
 from posapp.hq.ingest import prepare, push
 from posapp.hq.models import Device, Store
+from posapp.hq.projector import Projector, StillApplying
 from posapp.hq.ratelimit import bump_window
 from posapp.hq.redeem import redeem
 from posapp.hq.security import split_token
@@ -60,6 +62,33 @@ class ApiFailure(Exception):
     ) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+class SafeHeaders:
+    """Headers every answer carries (plain ASGI: no task and no copy per request)."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"cache-control", b"no-store"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in self.HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + list(self.HEADERS)}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:
@@ -134,8 +163,24 @@ def create_app(
     settings = settings or HqSettings()
     database = db or HqDatabase(settings.db_url)
     master_key = settings.master_key_bytes()
+    projector = Projector(
+        database,
+        master_key,
+        utcnow,
+        quiet=settings.apply_quiet_seconds,
+        max_lag=settings.apply_max_lag_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        projector.start()
+        try:
+            yield
+        finally:
+            projector.stop()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="posapp HQ",
         version=__version__,
         description="The brand's headquarters: sync, invite redemption, erasure, reports.",
@@ -151,6 +196,7 @@ def create_app(
     )
     app.state.db = database
     app.state.settings = settings
+    app.state.projector = projector
 
     @app.exception_handler(ApiFailure)
     async def _failure(_: Request, exc: ApiFailure) -> JSONResponse:
@@ -190,19 +236,12 @@ def create_app(
             ApiError(error="internal", message="HQ could not do this; try again.").model_dump(), 500
         )
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
     def reading() -> Iterator[Session]:
         with database.read() as session:
             yield session
 
-    def authenticate(authorization: Annotated[str | None, Header()] = None) -> Caller:
+    def credential(authorization: str | None) -> tuple[str, str, str]:
+        """``(kind, id, secret)`` from a bearer header, or 401 before anything else is done."""
         scheme, _, token = (authorization or "").partition(" ")
         parts = split_token(token.strip()) if scheme.lower() == "bearer" else None
         if parts is None:
@@ -212,26 +251,34 @@ def create_app(
                 "A valid credential is needed.",
                 {"WWW-Authenticate": "Bearer"},
             )
+        return parts
+
+    def identify(session: Session, parts: tuple[str, str, str]) -> Caller:
+        """Check the credential and count the request against its rate limit, in ``session``."""
         kind, ident, secret = parts
-        with database.transaction() as session:
-            if kind == "d":
-                device = admin.authenticate_device(session, ident, secret)
-                caller = Caller("device", ident, device.store_id, device) if device else None
-            elif kind in ("p", "a"):
-                name = {"p": "partner", "a": "admin"}[kind]
-                cred = admin.authenticate_credential(session, name, ident, secret)
-                caller = Caller(name, ident) if cred else None
-            else:
-                caller = None
-            if caller is None:
-                raise ApiFailure(
-                    401,
-                    "unauthenticated",
-                    "A valid credential is needed.",
-                    {"WWW-Authenticate": "Bearer"},
-                )
-            _count_request(session, f"{caller.kind}:{ident}", settings.rate_limit_per_minute)
+        if kind == "d":
+            device = admin.authenticate_device(session, ident, secret)
+            caller = Caller("device", ident, device.store_id, device) if device else None
+        elif kind in ("p", "a"):
+            name = {"p": "partner", "a": "admin"}[kind]
+            cred = admin.authenticate_credential(session, name, ident, secret)
+            caller = Caller(name, ident) if cred else None
+        else:
+            caller = None
+        if caller is None:
+            raise ApiFailure(
+                401,
+                "unauthenticated",
+                "A valid credential is needed.",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        _count_request(session, f"{caller.kind}:{ident}", settings.rate_limit_per_minute)
         return caller
+
+    def authenticate(authorization: Annotated[str | None, Header()] = None) -> Caller:
+        parts = credential(authorization)
+        with database.transaction() as session:
+            return identify(session, parts)
 
     def device_only(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         if caller.kind != "device":
@@ -273,11 +320,37 @@ def create_app(
                 429, "rate_limited", "Too many requests; slow down.", {"Retry-After": str(retry)}
             )
 
-    def _writing(action: Callable[[Session], Any]) -> Any:
-        """Run one serialised write transaction, retrying PostgreSQL's transient conflicts."""
+    def settled(device_id: str | None = None) -> None:
+        """Every acknowledged event (of this device) applied, before derived state is read."""
+        try:
+            projector.catch_up(device_id=device_id, budget=settings.apply_wait_seconds)
+        except StillApplying as exc:
+            raise ApiFailure(
+                503,
+                "still_applying",
+                "HQ is still applying the events it has received; try again shortly.",
+                {"Retry-After": "1"},
+            ) from exc
+
+    def projected() -> None:
+        settled()
+
+    def settle_if_quick() -> None:
+        """For a customer's page: apply what is waiting, but never keep them waiting long."""
+        try:
+            projector.catch_up(budget=3.0)
+        except StillApplying:
+            log.warning("join page served while HQ is still applying pushed events")
+
+    def _writing(action: Callable[[Session], Any], *, sequenced: bool = True) -> Any:
+        """Run one write transaction, retrying PostgreSQL's transient conflicts.
+
+        ``sequenced``: serialised behind the change sequencer, as anything that adds to the
+        feed must be; a push only appends to the event log and need not wait for that.
+        """
         for attempt in range(4):
             try:
-                with database.write() as session:
+                with database.write() if sequenced else database.transaction() as session:
                     return action(session)
             except OperationalError as exc:
                 code = getattr(getattr(exc, "orig", None), "sqlstate", None)
@@ -346,9 +419,15 @@ def create_app(
     )
     async def push_events(
         request: Request,
-        caller: Annotated[Caller, Depends(device_only)],
+        authorization: Annotated[str | None, Header()] = None,
         x_device_time: Annotated[datetime | None, Header()] = None,
-    ) -> PushResponse:
+    ) -> Response:
+        # The hot path of a backlog: the credential is checked inside the push's own write
+        # transaction (one commit, not two), after a malformed one has been turned away.
+        parts = credential(authorization)
+        if parts[0] != "d":
+            await run_in_threadpool(authenticate, authorization)  # 401 if it is not valid either
+            raise ApiFailure(403, "forbidden", "Only a registered counter may do this.")
         # The body is read and validated straight from bytes by pydantic-core: a batch of
         # 500 events would otherwise be decoded to Python objects first and walked twice.
         try:
@@ -359,23 +438,29 @@ def create_app(
             raise ApiFailure(
                 422, "invalid_request", f"{where}: {first.get('msg', '')}"[:300]
             ) from exc
-        if any(e.device_id != caller.ident for e in body.events):
+        if any(e.device_id != parts[1] for e in body.events):
             raise ApiFailure(400, "wrong_device", "Events must carry this device's id.")
-        return await run_in_threadpool(_push, body, caller, x_device_time)
+        answer = await run_in_threadpool(_push, body, parts, x_device_time)
+        return Response(answer.model_dump_json(), media_type="application/json")
 
-    def _push(body: PushRequest, caller: Caller, device_time: datetime | None) -> PushResponse:
-        batch = prepare(body.events)  # validated before the write lock, in parallel with others
+    def _push(
+        body: PushRequest, parts: tuple[str, str, str], device_time: datetime | None
+    ) -> PushResponse:
+        batch = prepare(body.events)  # before the write lock, in parallel with others
 
         def act(session: Session) -> PushResponse:
-            device = session.get(Device, caller.ident)
+            caller = identify(session, parts)
+            device = caller.device
             assert device is not None
             now = utcnow()
-            answer = push(session, device=device, batch=batch, now=now, master_key=master_key)
+            answer = push(session, device=device, batch=batch, now=now)
             if device_time is not None:  # after push(), which reloads the device row locked
                 device.clock_skew_s = int((device_time.replace(tzinfo=None) - now).total_seconds())
             return answer
 
-        return _writing(act)
+        answer = _writing(act, sequenced=False)
+        projector.pushed()
+        return answer
 
     @app.get(
         "/v1/sync/changes", operation_id="getChanges", tags=["sync"], response_model=ChangesPage
@@ -387,6 +472,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
     ) -> Response:
         assert caller.store_id is not None
+        settled(caller.ident)  # its own events are in what it reads back, never an older state
         try:
             page, next_cursor, more = read_changes(
                 session,
@@ -408,7 +494,9 @@ def create_app(
         response_model=RedeemResponse,
     )
     def redeem_invite(
-        body: RedeemRequest, caller: Annotated[Caller, Depends(partner_only)]
+        body: RedeemRequest,
+        caller: Annotated[Caller, Depends(partner_only)],
+        _settled: Annotated[None, Depends(projected)],
     ) -> RedeemResponse:
         return _writing(lambda session: redeem(session, body, master_key=master_key, now=utcnow()))
 
@@ -416,6 +504,7 @@ def create_app(
     def erase(
         member_id: Annotated[str, Path(max_length=64)],
         caller: Annotated[Caller, Depends(admin_only)],
+        _settled: Annotated[None, Depends(projected)],
     ) -> dict[str, Any]:
         def act(session: Session) -> dict[str, Any]:
             try:
@@ -440,6 +529,7 @@ def create_app(
     def erasure(
         member_id: Annotated[str, Path(max_length=64)],
         caller: Annotated[Caller, Depends(admin_only)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
     ) -> dict[str, Any]:
         try:
@@ -452,6 +542,7 @@ def create_app(
         member: Annotated[str, Path(min_length=1, max_length=64)],
         body: AssignRequest,
         caller: Annotated[Caller, Depends(admin_only)],
+        _settled: Annotated[None, Depends(projected)],
     ) -> dict[str, Any]:
         """Give a customer (id or member code) to a guide; a third transfer in 90 days is 409."""
 
@@ -483,6 +574,7 @@ def create_app(
     @app.get("/v1/reports/capture", operation_id="getCaptureReport", tags=["reports"])
     def capture(
         store: Annotated[str | None, Depends(reporting)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
@@ -492,6 +584,7 @@ def create_app(
     @app.get("/v1/reports/enrolments", operation_id="getEnrolmentReport", tags=["reports"])
     def enrolled(
         store: Annotated[str | None, Depends(reporting)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
@@ -501,6 +594,7 @@ def create_app(
     @app.get("/v1/reports/rungs", operation_id="getRungReport", tags=["reports"])
     def rung_report(
         store: Annotated[str | None, Depends(reporting)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
     ) -> dict[str, int]:
         return reports.rungs(session, store_id=store)
@@ -508,6 +602,7 @@ def create_app(
     @app.get("/v1/reports/repurchase", operation_id="getRepurchaseReport", tags=["reports"])
     def repurchase_report(
         store: Annotated[str | None, Depends(reporting)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
     ) -> dict[str, Any]:
         return reports.repurchase(session, store_id=store)
@@ -515,6 +610,7 @@ def create_app(
     @app.get("/v1/reports/follow-ups", operation_id="getFollowUpReport", tags=["reports"])
     def follow_up_report(
         store: Annotated[str | None, Depends(reporting)],
+        _settled: Annotated[None, Depends(projected)],
         session: Annotated[Session, Depends(reading)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
@@ -527,6 +623,7 @@ def create_app(
         settings=settings,
         master_key=master_key,
         writing=_writing,
+        settle=settle_if_quick,
         sender=sms_sender,
     )
     return _with_body_limit(app, settings.max_body_bytes)
@@ -552,4 +649,5 @@ def _json_body(model: type[BaseModel]) -> dict[str, Any]:
 
 def _with_body_limit(app: FastAPI, limit: int) -> FastAPI:
     app.add_middleware(BodyLimit, limit=limit)
+    app.add_middleware(SafeHeaders)
     return app

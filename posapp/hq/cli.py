@@ -13,6 +13,7 @@ from posapp.hq import admin, assignment
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
+from posapp.hq.projector import Projector
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC).replace(tzinfo=None)
+    if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
+        Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
         if args.hq_command == "store":
             store = admin.add_store(

@@ -27,6 +27,12 @@ class HqSettings(BaseSettings):
     device_code_minutes: int = 24 * 60
     page_limit: int = 1000
     clock_skew_warn_s: int = 300
+    # Pushed events are applied behind the acknowledgement, once pushes pause this long, or
+    # when the oldest waiting one has waited the lag (a steady stream never starves it).
+    apply_quiet_seconds: float = 0.3
+    apply_max_lag_seconds: float = 10.0
+    # A counter's pull waits at most this long for its own events to be applied; then 503.
+    apply_wait_seconds: float = 20.0
     log_level: str = "info"
     # The customer's join page (/j/<token>): what it calls the brand, how often one address
     # may load or post it, and which SMS sender proves phone ownership ("file" writes codes

@@ -1,10 +1,11 @@
-"""Push: a device's events applied exactly once, in seq order, in one transaction.
+"""Push appends a device's events to HQ's log exactly once, in seq order; projection applies them.
 
 Facts never conflict: HQ stores every event under ``UNIQUE(event_id)`` and
-``UNIQUE(device_id, seq)``, derives state from them, and answers ``acked_through``. A
-replay is acknowledged again; a gap stops the batch and names the expected seq; an
-invalid event is stored as rejected and acknowledged (it must never wedge the queue);
-a replayed event id with a different payload is flagged and not applied.
+``UNIQUE(device_id, seq)`` and answers ``acked_through``. A replay is acknowledged again; a
+gap stops the batch and names the expected seq; a replayed event id with a different
+payload is flagged and never applied. The projector then takes received events in HQ's
+order and derives members, sales and the feed from them; an invalid or refused event is
+marked rejected (it must never wedge the queue) and its reason flows down to the store.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+import orjson
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
@@ -25,7 +29,7 @@ from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.hq.admin import NotFound
 from posapp.hq.assignment import assign_guide
-from posapp.hq.db import bulk_insert
+from posapp.hq.db import bulk_insert, insert_values
 from posapp.hq.feed import Pending, chunks, emit, member_changes
 from posapp.hq.models import (
     Consent,
@@ -60,13 +64,19 @@ from posapp.protocol.events import (
 )
 from posapp.protocol.sync import EventEnvelope, PushResponse, Rejection
 
+RECEIVED, APPLIED, REJECTED, FLAGGED = "received", "applied", "rejected", "flagged"
+
 
 class Refused(Exception):
     """An event HQ stores but does not apply; the reason flows back to the store."""
 
 
 def canonical_json(payload: dict[str, object]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no spaces, UTF-8 as it is: the same payload always hashes alike."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):  # beyond orjson (huge integers): stored as sent
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def payload_hash(payload: dict[str, object]) -> str:
@@ -520,36 +530,27 @@ class Prepared:
     envelope: EventEnvelope
     text: str  # canonical JSON of the payload, as stored
     digest: str
-    model: EventPayload | None
-    problem: str | None
 
 
 def prepare(events: list[EventEnvelope]) -> list[Prepared]:
-    """Validate payloads and hash them, outside any transaction."""
+    """Canonical text and hash of each payload, outside any transaction."""
     prepared = []
     for e in sorted(events, key=lambda e: e.seq):
-        model, problem = _validate(e)
         text = canonical_json(e.payload)
-        prepared.append(
-            Prepared(e, text, hashlib.sha256(text.encode()).hexdigest(), model, problem)
-        )
+        prepared.append(Prepared(e, text, hashlib.sha256(text.encode()).hexdigest()))
     return prepared
 
 
-def push(
-    session: Session,
-    *,
-    device: Device,
-    batch: list[Prepared],
-    now: datetime,
-    master_key: bytes,
-) -> PushResponse:
-    """Store and apply a prepared batch; the caller's transaction commits all of it or none."""
+def push(session: Session, *, device: Device, batch: list[Prepared], now: datetime) -> PushResponse:
+    """Append a prepared batch to HQ's event log and acknowledge it; nothing is derived here.
+
+    The acknowledgement means the facts are durable at HQ, exactly once and in seq order.
+    What HQ makes of them (members, sales, the feed) is the projector's work, behind the
+    acknowledgement: a counter emptying a week's backlog waits only for the log.
+    """
     session.refresh(device, with_for_update=True)
     expected = device.last_seq + 1
-    rejected: list[Rejection] = []
     flagged: list[Rejection] = []
-    applier = Applier(session, device, now, master_key)
 
     replays = [p for p in batch if p.envelope.seq < expected]
     if replays:
@@ -577,72 +578,159 @@ def push(
             break
         fresh.append(p)
         expected += 1
-    applier.prefetch([p.model for p in fresh if p.model is not None])
-    used: set[str] = set()
-    for part in chunks([p.envelope.event_id for p in fresh]):
-        used.update(session.scalars(select(Event.event_id).where(Event.event_id.in_(part))))
-
-    rows = []
-    for p in fresh:
-        e = p.envelope
-        status, reason = "applied", p.problem
-        event_id = e.event_id
-        if event_id in used:
-            status, reason = "flagged", "event_id already used at another seq"
-            event_id = f"{e.event_id}#{device.id[:8]}-{e.seq}"[:64]
-            flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason))
-            _flag(session, e, p.digest, now)
-        elif p.model is None:
-            status = "rejected"
-        else:
-            try:
-                applier.apply(p.model)
-            except Refused as exc:
-                status, reason = "rejected", str(exc)
-        if status == "rejected":
-            rejected.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason or ""))
-            applier.pending.append(
-                Pending(device.store_id, "event.rejected", e.event_id,
-                        {"event_id": e.event_id, "device_id": device.id, "seq": e.seq, "reason": reason})
-            )  # fmt: skip
-        used.add(e.event_id)
-        rows.append(
-            {
-                "event_id": event_id,
-                "device_id": device.id,
-                "seq": e.seq,
-                "store_id": device.store_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at.replace(tzinfo=None),
-                "received_at": now,
-                "schema_version": e.schema_version,
-                "payload": p.text,
-                "payload_hash": p.digest,
-                "status": status,
-                "reason": reason,
-            }
-        )
-    bulk_insert(session, Event.__table__, rows)
+    try:
+        with session.begin_nested():  # event ids are UUIDv7: a clash is a faulty device
+            insert_values(session, Event.__table__, LOG_COLUMNS,
+                          [_logged(p, device, now) for p in fresh])  # fmt: skip
+    except IntegrityError:
+        flagged += _append_with_clashes(session, device, fresh, now)
     device.last_seq = expected - 1
     device.last_seen_at = now
-    applier.finish()
     return PushResponse(
         acked_through=device.last_seq,
         expected_seq=gap_at,
-        rejected=rejected,
         flagged=flagged,
         hq_time=now,
     )
 
 
-def _validate(e: EventEnvelope) -> tuple[EventPayload | None, str | None]:
-    model = EVENT_TYPES.get(e.type)
+LOG_COLUMNS = ["event_id", "device_id", "seq", "store_id", "type", "occurred_at", "received_at",
+               "schema_version", "payload", "payload_hash", "status", "reason"]  # fmt: skip
+
+
+def _logged(p: Prepared, device: Device, now: datetime, *, event_id: str | None = None,
+            status: str = RECEIVED, reason: str | None = None) -> tuple[object, ...]:  # fmt: skip
+    e = p.envelope
+    return (event_id or e.event_id, device.id, e.seq, device.store_id, e.type,
+            e.occurred_at.replace(tzinfo=None), now, e.schema_version, p.text, p.digest, status,
+            reason)  # fmt: skip
+
+
+def _append_with_clashes(
+    session: Session, device: Device, fresh: list[Prepared], now: datetime
+) -> list[Rejection]:
+    """The careful path: an event id already in the log (or twice in the batch) is stored
+    under a derived id, flagged, and never applied; the rest go in as usual."""
+    used: set[str] = set()
+    for part in chunks([p.envelope.event_id for p in fresh]):
+        used.update(session.scalars(select(Event.event_id).where(Event.event_id.in_(part))))
+    flagged, rows = [], []
+    for p in fresh:
+        e = p.envelope
+        if e.event_id in used:
+            reason = "event_id already used at another seq"
+            flagged.append(Rejection(event_id=e.event_id, seq=e.seq, reason=reason))
+            _flag(session, e, p.digest, now)
+            derived = f"{e.event_id}#{device.id[:8]}-{e.seq}"[:64]
+            rows.append(_logged(p, device, now, event_id=derived, status=FLAGGED, reason=reason))
+        else:
+            rows.append(_logged(p, device, now))
+        used.add(e.event_id)
+    insert_values(session, Event.__table__, LOG_COLUMNS, rows)
+    return flagged
+
+
+def project(session: Session, *, now: datetime, master_key: bytes, limit: int = 2000) -> int:
+    """Apply the oldest received events (up to ``limit``) in the order HQ took them.
+
+    Runs in a serialised write transaction. Consecutive events of one device share an
+    ``Applier``, so a long backlog is applied in large runs: each touched member is
+    recomputed and announced once per run, not once per 500-event push. A refused or
+    invalid event is marked rejected and its reason goes down to its store.
+    """
+    waiting = session.execute(
+        select(Event.id, Event.device_id, Event.event_id, Event.seq, Event.type,
+               Event.schema_version, Event.payload)
+        .where(Event.status == RECEIVED)
+        .order_by(Event.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    if not waiting:
+        return 0
+    outcomes: list[dict[str, object]] = []
+    run: list[Any] = []
+    for row in waiting:
+        if run and row.device_id != run[0].device_id:
+            outcomes += _apply_run(session, run, now=now, master_key=master_key)
+            run = []
+        run.append(row)
+    outcomes += _apply_run(session, run, now=now, master_key=master_key)
+    session.connection().execute(
+        update(Event.__table__)
+        .where(Event.__table__.c.id == bindparam("row_id"))
+        .values(status=bindparam("new_status"), reason=bindparam("new_reason")),
+        outcomes,
+    )
+    return len(waiting)
+
+
+def _apply_run(session: Session, run: list[Any], *, now: datetime, master_key: bytes
+               ) -> list[dict[str, object]]:  # fmt: skip
+    device = session.get(Device, run[0].device_id)
+    assert device is not None
+    applier = Applier(session, device, now, master_key)
+    models = [_validate(row.type, row.schema_version, row.payload) for row in run]
+    applier.prefetch([m for m, _ in models if m is not None])
+    outcomes = []
+    for row, (model, problem) in zip(run, models, strict=True):
+        status, reason = APPLIED, problem
+        if model is None:
+            status = REJECTED
+        else:
+            try:
+                applier.apply(model)
+            except Refused as exc:
+                status, reason = REJECTED, str(exc)
+        if status == REJECTED:
+            applier.pending.append(
+                Pending(device.store_id, "event.rejected", row.event_id,
+                        {"event_id": row.event_id, "device_id": device.id, "seq": row.seq,
+                         "reason": reason})
+            )  # fmt: skip
+        outcomes.append({"row_id": row.id, "new_status": status, "new_reason": reason})
+    applier.finish()
+    return outcomes
+
+
+def unprojected_through(session: Session, device_id: str | None = None) -> int | None:
+    """The newest received-but-not-applied event (of one device, or of anyone), if any.
+
+    For a device it is enough to look at its newest event: events are applied in HQ's
+    order, which keeps each device's seq order, so if that one is done all of it is.
+    """
+    if device_id is None:
+        return session.scalar(select(func.max(Event.id)).where(Event.status == RECEIVED))
+    newest = session.execute(
+        select(Event.id, Event.status)
+        .where(Event.device_id == device_id, Event.status != FLAGGED)  # flagged: never applied
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).first()
+    return newest.id if newest is not None and newest.status == RECEIVED else None
+
+
+def oldest_unprojected(session: Session, *, through: int | None = None) -> Event | None:
+    query = select(Event).where(Event.status == RECEIVED)
+    if through is not None:
+        query = query.where(Event.id <= through)
+    return session.scalars(query.order_by(Event.id).limit(1)).first()
+
+
+def backlog(session: Session) -> int:
+    """Events acknowledged to their counters but not applied yet."""
+    return session.scalar(select(func.count()).where(Event.status == RECEIVED)) or 0
+
+
+def _validate(
+    kind: str, schema_version: int, payload: str
+) -> tuple[EventPayload | None, str | None]:
+    model = EVENT_TYPES.get(kind)
     if model is None:
-        return None, f"unknown event type {e.type[:32]!r}"
-    if e.schema_version != 1:
-        return None, f"unknown schema_version {e.schema_version}"
+        return None, f"unknown event type {kind[:32]!r}"
+    if schema_version != 1:
+        return None, f"unknown schema_version {schema_version}"
     try:
-        return model.model_validate(e.payload), None
+        return model.model_validate_json(payload), None
     except ValidationError as exc:
         return None, _brief(exc)
 

@@ -264,9 +264,10 @@ def install(
     settings: HqSettings,
     master_key: bytes,
     writing: Callable[[Callable[[Session], Any]], Any],
+    settle: Callable[[], None] = lambda: None,
     sender: SmsSender | None = None,
 ) -> None:
-    """Add the join page's routes to HQ's app."""
+    """Add the join page's routes to HQ's app; ``settle`` applies what counters have pushed."""
     if sender is None:
         if settings.sms_sender != "file":
             raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
@@ -528,6 +529,7 @@ def install(
             answer = redeem(session, request_body, master_key=master_key, now=utcnow())
             return answer, next_links(session, token)
 
+        settle()  # a counter's enrolment of this phone, pushed a moment ago, is known first
         try:
             answer, links = writing(act)
         except Refusal as refused:

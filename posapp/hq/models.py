@@ -6,6 +6,7 @@ Portable between SQLite (the zero-set-up default) and PostgreSQL (at scale).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,6 +119,12 @@ class Credential(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+_RECEIVED: dict[str, Any] = {
+    "sqlite_where": text("status = 'received'"),
+    "postgresql_where": text("status = 'received'"),
+}
+
+
 class Event(Base):
     """Every fact a device pushed, exactly once, with what HQ made of it."""
 
@@ -135,7 +143,11 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(256))
 
-    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq"),
+        # Only the projector's backlog is indexed: a few rows, not every fact ever pushed.
+        Index("ix_event_received", "id", **_RECEIVED),
+    )
 
 
 class EventConflict(Base):

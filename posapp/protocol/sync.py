@@ -63,14 +63,15 @@ class Rejection(Strict):
 
 
 class PushResponse(Strict):
-    """``acked_through``: every seq up to it is stored at HQ (applied, rejected or flagged).
+    """``acked_through``: every seq up to it is in HQ's log, exactly once.
 
-    ``expected_seq`` is set when the batch skipped ahead: resend from that seq.
+    ``expected_seq`` is set when the batch skipped ahead: resend from that seq. HQ applies
+    the events behind this answer; one it cannot apply comes down as ``event.rejected``.
+    ``flagged``: replays whose payload differs from what HQ holds, never applied.
     """
 
     acked_through: int
     expected_seq: int | None = None
-    rejected: list[Rejection] = Field(default_factory=list)
     flagged: list[Rejection] = Field(default_factory=list)
     hq_time: datetime
 

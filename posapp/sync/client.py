@@ -82,13 +82,14 @@ class HqClient:
         body = RegisterRequest(code=code, device_id=device_id, device_name=name)
         return self._call("POST", "/v1/devices/register", RegisterResponse, json=body.model_dump())
 
-    def push(self, events: list[dict[str, Any]], *, device_time: datetime) -> PushResponse:
+    def push(self, body: bytes, *, device_time: datetime) -> PushResponse:
+        """POST a batch already encoded as HQ's ``PushRequest`` (see ``engine.encode_batch``)."""
         return self._call(
             "POST",
             "/v1/sync/push",
             PushResponse,
-            json={"events": events},
-            headers={"X-Device-Time": device_time.isoformat()},
+            data=body,
+            headers={"X-Device-Time": device_time.isoformat(), "Content-Type": "application/json"},
         )
 
     def changes(self, cursor: str | None, *, limit: int = 1000) -> ChangesPage:

@@ -12,7 +12,8 @@ import logging
 import os
 import signal
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.protocol.events import ErasureApplied
-from posapp.protocol.sync import Change
+from posapp.protocol.sync import Change, PushResponse
 from posapp.store.db import Database
 from posapp.store.lookup import Ledger
 from posapp.store.models import (
@@ -68,20 +69,35 @@ def utcnow() -> datetime:
 @dataclass
 class RoundResult:
     pushed: int = 0
-    rejected: int = 0
+    rejected: int = 0  # HQ's refusals of our events, come down with its changes
     applied: int = 0
     snapshot: bool = False
 
 
-_SENT_COLUMNS = (
-    OutboxEvent.event_id,
-    OutboxEvent.device_id,
-    OutboxEvent.seq,
-    OutboxEvent.type,
-    OutboxEvent.occurred_at,
-    OutboxEvent.schema_version,
-    OutboxEvent.payload,
+# The batch is read as the text the outbox holds: each payload is already JSON (written by
+# pydantic), so it goes on the wire as it is, not parsed and encoded again per event.
+_NEXT_BATCH = text(
+    "SELECT event_id, device_id, seq, type, occurred_at, schema_version, payload"
+    " FROM outbox_event WHERE seq > :after AND acked_at IS NULL ORDER BY seq LIMIT :n"
 )
+
+
+def encode_batch(rows: Sequence[Any]) -> bytes:
+    """The push body for outbox rows, byte for byte what HQ's ``PushRequest`` reads."""
+    events = ",".join(
+        f'{{"event_id":{json.dumps(r.event_id)},"device_id":{json.dumps(r.device_id)},'
+        f'"seq":{int(r.seq)},"type":{json.dumps(r.type)},'
+        f'"occurred_at":{json.dumps(_iso(r.occurred_at))},'
+        f'"schema_version":{int(r.schema_version)},"payload":{r.payload}}}'
+        for r in rows
+    )
+    return f'{{"events":[{events}]}}'.encode()
+
+
+def _iso(stored: object) -> str:
+    if isinstance(stored, datetime):
+        return stored.isoformat()
+    return str(stored).replace(" ", "T", 1)  # SQLite's "YYYY-MM-DD HH:MM:SS.ffffff"
 
 
 class SyncEngine:
@@ -107,67 +123,85 @@ class SyncEngine:
     # -- push ------------------------------------------------------------------------------
 
     def push(self, result: RoundResult) -> None:
-        acknowledged = False
-        while True:
-            with self.db.read() as session:
-                rows = session.execute(
-                    select(*_SENT_COLUMNS)  # plain rows: ORM objects cost more than the rest here
-                    .where(OutboxEvent.acked_at.is_(None))
-                    .order_by(OutboxEvent.seq)
-                    .limit(BATCH)
-                ).all()
-            if not rows:
-                break
-            events = [
-                {"event_id": r.event_id, "device_id": r.device_id, "seq": r.seq, "type": r.type,
-                 "occurred_at": r.occurred_at.isoformat(), "schema_version": r.schema_version,
-                 "payload": json.loads(r.payload)}
-                for r in rows
-            ]  # fmt: skip
-            sent_at = utcnow()
-            answer = self.client.push(events, device_time=sent_at)
-            crash_point("after_push_before_ack")  # HQ has committed; we have not marked it
-            now = utcnow()
-            # HQ's clock came back with the answer; the midpoint of the call is our guess of "now".
-            skew = int(
-                (
-                    sent_at + (now - sent_at) / 2 - answer.hq_time.replace(tzinfo=None)
-                ).total_seconds()
-            )
-            with self.db.write() as session:
-                session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.seq <= answer.acked_through, OutboxEvent.acked_at.is_(None))
-                    .values(acked_at=now)
-                )
-                if (
-                    answer.expected_seq is not None
-                    and answer.expected_seq <= answer.acked_through + 1
-                ):
-                    # HQ lost events it once acknowledged (restored from a backup): send again.
-                    session.execute(
-                        update(OutboxEvent)
-                        .where(OutboxEvent.seq >= answer.expected_seq)
-                        .values(acked_at=None)
-                    )
-                session.execute(
-                    update(SyncState)
-                    .where(SyncState.id == 1)
-                    .values(last_push_at=now, clock_skew_s=skew)
-                )
-            acknowledged = True
-            crash_point("after_ack")
-            result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
-            result.rejected += len(answer.rejected)
-            if answer.acked_through < rows[0].seq and answer.expected_seq is None:
-                break  # no progress: leave it for the next round
-        if acknowledged:
+        """Send the outbox in seq order, a batch at a time, marking what HQ acknowledges.
+
+        Only the HTTP call is on the critical path: while HQ works on one batch, a helper
+        thread marks the previous answer and reads and encodes the next batch (assuming HQ
+        takes all of this one; if it does not, that read is thrown away). Marks and reads
+        run on that one thread in the order they were asked for. A crash before a mark is
+        harmless: the batch goes again and HQ acknowledges the replay.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="posapp-push") as helper:
+            marks: list[Future[None]] = []
+            try:
+                self._push(result, helper, marks)
+            finally:
+                for mark in marks:
+                    mark.result()  # a failed mark is reported, after the others are done
+        if marks:
             # Once a round, not once a batch: nothing indexes acked_at, so this reads the whole
             # outbox, which is most of the counter's own time on a 100,000-event backlog.
             with self.db.write() as session:
                 session.execute(
                     delete(OutboxEvent).where(OutboxEvent.acked_at < utcnow() - RETENTION)
                 )
+
+    def _push(
+        self, result: RoundResult, helper: ThreadPoolExecutor, marks: list[Future[None]]
+    ) -> None:
+        coming = helper.submit(self._read_batch, 0)
+        while True:
+            rows, body = coming.result()
+            if not rows:
+                return
+            coming = helper.submit(self._read_batch, rows[-1].seq)
+            sent_at = utcnow()
+            answer = self.client.push(body, device_time=sent_at)
+            crash_point("after_push_before_ack")  # HQ has committed; we have not marked it
+            marks.append(helper.submit(self._mark, rows[0].seq, answer, sent_at, utcnow()))
+            result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
+            if answer.acked_through < rows[0].seq and answer.expected_seq is None:
+                return  # no progress: leave it for the next round
+            after = answer.acked_through
+            if answer.expected_seq is not None:
+                after = min(after, answer.expected_seq - 1)
+            if after != rows[-1].seq:  # HQ did not take the whole batch: read from where it is
+                coming.result()
+                coming = helper.submit(self._read_batch, after)  # after the mark, on one thread
+
+    def _read_batch(self, after: int) -> tuple[list[Any], bytes]:
+        with self.db.read() as session:
+            rows = list(session.execute(_NEXT_BATCH, {"after": after, "n": BATCH}).all())
+        return rows, encode_batch(rows) if rows else b""
+
+    def _mark(self, first: int, answer: PushResponse, sent_at: datetime, now: datetime) -> None:
+        """Record HQ's answer to the batch that began at seq ``first``."""
+        # HQ's clock came back with the answer; the midpoint of the call is our guess of "now".
+        skew = int(
+            (sent_at + (now - sent_at) / 2 - answer.hq_time.replace(tzinfo=None)).total_seconds()
+        )
+        with self.db.write() as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(
+                    OutboxEvent.seq.between(first, answer.acked_through),
+                    OutboxEvent.acked_at.is_(None),
+                )
+                .values(acked_at=now)
+            )
+            if answer.expected_seq is not None and answer.expected_seq <= answer.acked_through + 1:
+                # HQ lost events it once acknowledged (restored from a backup): send again.
+                session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.seq >= answer.expected_seq)
+                    .values(acked_at=None)
+                )
+            session.execute(
+                update(SyncState)
+                .where(SyncState.id == 1)
+                .values(last_push_at=now, clock_skew_s=skew)
+            )
+        crash_point("after_ack")
 
     # -- pull ------------------------------------------------------------------------------
 
@@ -204,6 +238,7 @@ class SyncEngine:
                     state.cursor, state.last_pull_at = page.cursor, utcnow()
                 cursor = page.cursor
                 result.applied += len(page.changes)
+                result.rejected += sum(c.kind == "event.rejected" for c in page.changes)
                 if not page.has_more:
                     break
 

@@ -57,7 +57,9 @@ def _driver(lang: str):
                 "--window-size=412,1000", f"--lang={lang}", "--hide-scrollbars"):  # fmt: skip
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": lang})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(10)  # a form post's answer may still be loading when we look
+    return driver
 
 
 def _posapp(data: Path, *args: str) -> str:

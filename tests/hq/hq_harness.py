@@ -76,6 +76,18 @@ class Counter:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    def rejections(self) -> dict[int, str]:
+        """Pull, and return HQ's refusals of this till's events that came down: seq → reason.
+
+        A snapshot carries no refusals, so the till must have pulled once before pushing.
+        """
+        assert self.cursor is not None, "pull once before pushing: a snapshot has no refusals"
+        return {
+            c["data"]["seq"]: c["data"]["reason"]
+            for c in self.pull()
+            if c["kind"] == "event.rejected" and c["data"]["device_id"] == self.device_id
+        }
+
     def pull(self, limit: int = 1000) -> list[dict[str, Any]]:
         """All pages from the cursor on; returns the changes and keeps the cursor."""
         seen: list[dict[str, Any]] = []
@@ -101,6 +113,10 @@ class Hq:
             self.partner_token = admin.add_credential(
                 session, kind="partner", name="mini", now=now()
             )
+
+    def applied(self) -> None:
+        """Wait until HQ has applied everything it acknowledged (what any HQ read does first)."""
+        self.client.app.state.projector.catch_up()
 
     def as_admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
@@ -131,8 +147,10 @@ class Hq:
         )  # fmt: skip
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
+        """What HQ holds, read as HQ's own reads are: after what it acknowledged is applied."""
         from sqlalchemy import text
 
+        self.applied()
         with self.db.read() as session:
             return list(session.execute(text(sql), params))
 
