@@ -631,37 +631,43 @@ def _append_with_clashes(
 
 
 def project(session: Session, *, now: datetime, master_key: bytes, limit: int = 2000) -> int:
-    """Apply the oldest received events (up to ``limit``) in the order HQ took them.
+    """Apply up to ``limit`` received events, device by device, oldest first.
 
-    Runs in a serialised write transaction. Consecutive events of one device share an
-    ``Applier``, so a long backlog is applied in large runs: each touched member is
-    recomputed and announced once per run, not once per 500-event push. A refused or
-    invalid event is marked rejected and its reason goes down to its store.
+    Runs in a serialised write transaction. The device whose event has waited longest goes
+    first, with all its waiting events in seq order, then the next such device, until the
+    limit: one ``Applier`` per device, so each touched member is recomputed and announced
+    once per run, however the devices' pushes interleaved in the log. (Order across devices
+    is arrival order at best anyway; a device can only name what HQ already sent it.) A
+    refused or invalid event is marked rejected and its reason goes down to its store.
     """
-    waiting = session.execute(
-        select(Event.id, Event.device_id, Event.event_id, Event.seq, Event.type,
-               Event.schema_version, Event.payload)
-        .where(Event.status == RECEIVED)
-        .order_by(Event.id)
-        .limit(limit)
-    ).all()  # fmt: skip
-    if not waiting:
-        return 0
-    outcomes: list[dict[str, object]] = []
-    run: list[Any] = []
-    for row in waiting:
-        if run and row.device_id != run[0].device_id:
-            outcomes += _apply_run(session, run, now=now, master_key=master_key)
-            run = []
-        run.append(row)
-    outcomes += _apply_run(session, run, now=now, master_key=master_key)
-    session.connection().execute(
-        update(Event.__table__)
-        .where(Event.__table__.c.id == bindparam("row_id"))
-        .values(status=bindparam("new_status"), reason=bindparam("new_reason")),
-        outcomes,
-    )
-    return len(waiting)
+    taken = 0
+    while taken < limit:
+        head = session.scalar(
+            select(Event.device_id).where(Event.status == RECEIVED).order_by(Event.id).limit(1)
+        )
+        if head is None:
+            break
+        run = session.execute(
+            select(Event.id, Event.device_id, Event.event_id, Event.seq, Event.type,
+                   Event.schema_version, Event.payload)
+            .where(Event.status == RECEIVED, Event.device_id == head)
+            .order_by(Event.id)
+            .limit(limit - taken)
+        ).all()  # fmt: skip
+        outcomes = _apply_run(session, run, now=now, master_key=master_key)
+        applied = [o["row_id"] for o in outcomes if o["new_status"] == APPLIED]
+        for part in chunks(applied):  # the usual case, in a statement per 500
+            session.execute(update(Event).where(Event.id.in_(part)).values(status=APPLIED))
+        others = [o for o in outcomes if o["new_status"] != APPLIED]
+        if others:
+            session.connection().execute(
+                update(Event.__table__)
+                .where(Event.__table__.c.id == bindparam("row_id"))
+                .values(status=bindparam("new_status"), reason=bindparam("new_reason")),
+                others,
+            )
+        taken += len(run)
+    return taken
 
 
 def _apply_run(session: Session, run: list[Any], *, now: datetime, master_key: bytes

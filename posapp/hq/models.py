@@ -147,6 +147,7 @@ class Event(Base):
         UniqueConstraint("device_id", "seq"),
         # Only the projector's backlog is indexed: a few rows, not every fact ever pushed.
         Index("ix_event_received", "id", **_RECEIVED),
+        Index("ix_event_received_device", "device_id", "id", **_RECEIVED),
     )
 
 

@@ -121,7 +121,10 @@ class Projector:
         while target is not None:
             self.step()
             with self.database.read() as session:
-                if oldest_unprojected(session, through=target) is None:
+                if device_id is not None:
+                    if unprojected_through(session, device_id) is None:
+                        return
+                elif oldest_unprojected(session, through=target) is None:
                     return
             if time.monotonic() > deadline:
                 raise StillApplying

@@ -21,7 +21,10 @@ RECEIVED = sa.text("status = 'received'")
 def upgrade() -> None:
     op.create_index("ix_event_received", "event", ["id"], sqlite_where=RECEIVED,
                     postgresql_where=RECEIVED)  # fmt: skip
+    op.create_index("ix_event_received_device", "event", ["device_id", "id"],
+                    sqlite_where=RECEIVED, postgresql_where=RECEIVED)  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_received_device", table_name="event")
     op.drop_index("ix_event_received", table_name="event")
