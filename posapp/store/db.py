@@ -79,7 +79,10 @@ def make_engine(path: Path, *, read_only: bool = False, autocheckpoint: bool = T
     url = URL.create(
         "sqlite+pysqlite", database=f"file:{quote(str(path))}", query={"mode": mode, "uri": "true"}
     )
-    engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=False)
+    # hide_parameters: a failed statement's message (which may reach a log) names no phone.
+    engine = create_engine(
+        url, pool_size=4, max_overflow=8, pool_pre_ping=False, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:

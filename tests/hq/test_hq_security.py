@@ -182,3 +182,14 @@ def test_no_phone_name_token_or_secret_reaches_the_log(
     for secret in [PHONE, "13812345678", "13912345678", "李秘密", token, "s3cr3t-value",
                    till.token.split(".")[-1], hq.partner_token.split(".")[-1], hq.admin_token.split(".")[-1]]:  # fmt: skip
         assert secret not in text, secret
+
+
+def test_a_failed_statements_message_names_no_personal_data(hq: Hq) -> None:
+    """Database errors reach logs (the projector logs what it could not apply): their
+    text must not carry the statement's values."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as failed, hq.db.read() as session:
+        session.execute(text("SELECT :phone FROM no_such_table"), {"phone": PHONE})
+    assert "no_such_table" in str(failed.value) and PHONE not in str(failed.value)
