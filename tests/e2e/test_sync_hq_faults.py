@@ -26,7 +26,7 @@ from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.sync.client import HqError
-from posapp.sync.engine import SyncEngine
+from posapp.sync.engine import RoundResult, SyncEngine
 from posapp.sync.registration import client_for, register
 
 
@@ -41,9 +41,10 @@ class Hq:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, **settings: str) -> None:
         env = {**os.environ, "POSAPP_HQ_DATABASE_URL": self.url, "POSAPP_HQ_DATA_DIR": str(self.home),
-               "POSAPP_HQ_MASTER_KEY": MASTER_KEY, "POSAPP_HQ_LOG_LEVEL": "warning"}  # fmt: skip
+               "POSAPP_HQ_MASTER_KEY": MASTER_KEY, "POSAPP_HQ_LOG_LEVEL": "warning",
+               **{f"POSAPP_HQ_{k.upper()}": v for k, v in settings.items()}}  # fmt: skip
         self.proc = subprocess.Popen([sys.executable, "-m", "posapp", "hq", "serve", "--port", str(self.port)],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         deadline = time.monotonic() + 60
@@ -121,6 +122,37 @@ def test_hq_killed_mid_push_and_restarted(tmp_path: Path) -> None:
     _engine(db, data).run_once()
     hq.kill()
     assert _events_at_hq(hq_db) == (6_000, 6_000, 6_000)
+    raw = db.raw()
+    assert (
+        raw.execute("SELECT count(*) FROM outbox_event WHERE acked_at IS NULL").fetchone()[0] == 0
+    )
+
+
+def _statuses(hq_db: HqDatabase) -> dict[str, int]:
+    with hq_db.read() as session:
+        return dict(
+            session.execute(text("SELECT status, count(*) FROM event GROUP BY status")).all()
+        )  # type: ignore[arg-type]
+
+
+def test_events_acknowledged_but_not_yet_applied_survive_hq_being_killed(tmp_path: Path) -> None:
+    hq, hq_db, db, data = _setup(tmp_path)
+    hq.kill()
+    hq.start(apply_quiet_seconds="600", apply_max_lag_seconds="600")  # it will not apply them
+    _sell(db, "P", 1_200)
+    engine = _engine(db, data)
+    engine.push(RoundResult())
+    assert _statuses(hq_db) == {"received": 1_200}  # acknowledged: in the log, not applied
+    hq.kill()
+    hq.start()  # nobody asks anything: the restarted HQ applies its backlog by itself
+    deadline = time.monotonic() + 60
+    while _statuses(hq_db) != {"applied": 1_200}:
+        assert time.monotonic() < deadline, _statuses(hq_db)
+        time.sleep(0.1)
+    with hq_db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM sale")).scalar_one() == 1_200
+    engine.pull(RoundResult())
+    hq.kill()
     raw = db.raw()
     assert (
         raw.execute("SELECT count(*) FROM outbox_event WHERE acked_at IS NULL").fetchone()[0] == 0
