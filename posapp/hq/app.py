@@ -30,7 +30,7 @@ from posapp.hq import admin, assignment, join, reports
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.feed import CursorGone, read_changes
-from posapp.hq.ingest import prepare, push
+from posapp.hq.ingest import backlog_status, prepare, push
 from posapp.hq.models import Device, Store
 from posapp.hq.projector import Projector, StillApplying
 from posapp.hq.ratelimit import bump_window
@@ -358,6 +358,14 @@ def create_app(
                     raise
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    @app.get("/v1/status/applying", operation_id="getApplyingStatus", tags=["meta"])
+    def applying(
+        caller: Annotated[Caller, Depends(admin_only)],
+        session: Annotated[Session, Depends(reading)],
+    ) -> dict[str, Any]:
+        """Events HQ has acknowledged but not applied yet: a lag of minutes needs a look."""
+        return backlog_status(session, now=utcnow())
 
     @app.get("/healthz", operation_id="health", tags=["meta"])
     def health() -> dict[str, str]:

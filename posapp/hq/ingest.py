@@ -727,6 +727,19 @@ def backlog(session: Session) -> int:
     return session.scalar(select(func.count()).where(Event.status == RECEIVED)) or 0
 
 
+def backlog_status(session: Session, *, now: datetime) -> dict[str, object]:
+    """What an operator watches: how much HQ has acknowledged but not applied, and how late."""
+    count, devices, oldest = session.execute(
+        select(func.count(), func.count(func.distinct(Event.device_id)), func.min(Event.received_at))
+        .where(Event.status == RECEIVED)
+    ).one()  # fmt: skip
+    return {
+        "events_waiting": count or 0,
+        "devices_waiting": devices or 0,
+        "oldest_waiting_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+    }
+
+
 def _validate(
     kind: str, schema_version: int, payload: str
 ) -> tuple[EventPayload | None, str | None]:

@@ -75,10 +75,15 @@ def test_push_acknowledges_the_log_and_a_pull_sees_its_own_events_applied(make_h
     till.sale(member_id=member, amount_fen=8_800)
     assert till.push()["acked_through"] == 2
     assert _statuses(hq) == ["received", "received"]  # durable at HQ, not applied yet
+    waiting = hq.client.get("/v1/status/applying", headers=hq.as_admin()).json()
+    assert waiting["events_waiting"] == 2 and waiting["devices_waiting"] == 1
+    assert 0 <= waiting["oldest_waiting_s"] < 60
     assert _count(hq, "member") == 0 and _count(hq, "sale") == 0
     view = members_in(till.pull())[member]  # the pull applies this counter's events first
     assert view["visit_count"] == 1 and view["lifetime_spend_fen"] == 8_800
     assert _statuses(hq) == ["applied", "applied"]
+    done = hq.client.get("/v1/status/applying", headers=hq.as_admin()).json()
+    assert done == {"events_waiting": 0, "devices_waiting": 0, "oldest_waiting_s": 0.0}
 
 
 def test_a_pause_in_pushing_gets_the_backlog_applied_unasked(make_hq: HqMaker) -> None:
