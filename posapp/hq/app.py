@@ -335,6 +335,12 @@ def create_app(
     def projected() -> None:
         settled()
 
+    def reading_applied() -> Iterator[Session]:
+        """A read of derived state: whatever HQ has acknowledged is applied first."""
+        settled()
+        with database.read() as session:
+            yield session
+
     def settle_if_quick() -> None:
         """For a customer's page: apply what is waiting, but never keep them waiting long."""
         try:
@@ -537,8 +543,7 @@ def create_app(
     def erasure(
         member_id: Annotated[str, Path(max_length=64)],
         caller: Annotated[Caller, Depends(admin_only)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
     ) -> dict[str, Any]:
         try:
             return admin.erasure_status(session, member_id)
@@ -582,8 +587,7 @@ def create_app(
     @app.get("/v1/reports/capture", operation_id="getCaptureReport", tags=["reports"])
     def capture(
         store: Annotated[str | None, Depends(reporting)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
         since, until = _period(days)
@@ -592,8 +596,7 @@ def create_app(
     @app.get("/v1/reports/enrolments", operation_id="getEnrolmentReport", tags=["reports"])
     def enrolled(
         store: Annotated[str | None, Depends(reporting)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
         since, until = _period(days)
@@ -602,24 +605,21 @@ def create_app(
     @app.get("/v1/reports/rungs", operation_id="getRungReport", tags=["reports"])
     def rung_report(
         store: Annotated[str | None, Depends(reporting)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
     ) -> dict[str, int]:
         return reports.rungs(session, store_id=store)
 
     @app.get("/v1/reports/repurchase", operation_id="getRepurchaseReport", tags=["reports"])
     def repurchase_report(
         store: Annotated[str | None, Depends(reporting)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
     ) -> dict[str, Any]:
         return reports.repurchase(session, store_id=store)
 
     @app.get("/v1/reports/follow-ups", operation_id="getFollowUpReport", tags=["reports"])
     def follow_up_report(
         store: Annotated[str | None, Depends(reporting)],
-        _settled: Annotated[None, Depends(projected)],
-        session: Annotated[Session, Depends(reading)],
+        session: Annotated[Session, Depends(reading_applied)],
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> dict[str, Any]:
         since, until = _period(days)

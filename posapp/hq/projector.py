@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -76,38 +78,47 @@ class Projector:
                     )
             except OperationalError:
                 raise  # the database is unwell or busy: the caller tries again later
-            except Exception:
-                log.exception("projection failed; applying one event at a time")
+            except Exception as exc:
+                log.error("projection failed (%s); applying one event at a time", _where(exc))
                 return self._step_singly()
 
     def _step_singly(self) -> int:
-        """A chunk failed unexpectedly: find the event that fails and set it aside, so one
-        bad fact never holds up every store's sync."""
-        try:
-            with self.database.write() as session:
-                return project(session, now=self.clock(), master_key=self.master_key, limit=1)
-        except OperationalError:
-            raise
-        except Exception as exc:
-            with self.database.write() as session:
-                first = oldest_unprojected(session)
-                if first is None:
-                    return 0
-                reason = f"HQ could not apply this event ({type(exc).__name__})"
-                session.execute(
-                    update(Event).where(Event.id == first.id).values(status=REJECTED, reason=reason)
-                )
-                emit(
-                    session,
-                    [
-                        Pending(first.store_id, "event.rejected", first.event_id,
-                                {"event_id": first.event_id, "device_id": first.device_id,
-                                 "seq": first.seq, "reason": reason})
-                    ],
-                    now=self.clock(),
-                )  # fmt: skip
-                log.error("event %s set aside: %s", first.event_id, type(exc).__name__)
-            return 1
+        """A chunk failed unexpectedly: apply its events one at a time until the one that
+        fails is found and set aside, so one bad fact never holds up every store's sync."""
+        done = 0
+        while done < CHUNK:
+            try:
+                with self.database.write() as session:
+                    taken = project(session, now=self.clock(), master_key=self.master_key, limit=1)
+            except OperationalError:
+                raise
+            except Exception as exc:
+                return done + self._set_aside(exc)
+            if not taken:
+                break
+            done += taken
+        return done
+
+    def _set_aside(self, exc: Exception) -> int:
+        with self.database.write() as session:
+            first = oldest_unprojected(session)
+            if first is None:
+                return 0
+            reason = f"HQ could not apply this event ({type(exc).__name__})"
+            session.execute(
+                update(Event).where(Event.id == first.id).values(status=REJECTED, reason=reason)
+            )
+            emit(
+                session,
+                [
+                    Pending(first.store_id, "event.rejected", first.event_id,
+                            {"event_id": first.event_id, "device_id": first.device_id,
+                             "seq": first.seq, "reason": reason})
+                ],
+                now=self.clock(),
+            )  # fmt: skip
+        log.error("event %s set aside: %s", first.event_id, _where(exc))
+        return 1
 
     def catch_up(self, *, device_id: str | None = None, budget: float = 20.0) -> None:
         """Apply until nothing received (of ``device_id``, or of anyone) waits before now.
@@ -160,11 +171,21 @@ class Projector:
                 continue
             try:
                 done = self.step()
-            except Exception:
-                log.exception("projector: will try again")
+            except Exception as exc:
+                log.error("projector: %s; will try again", _where(exc))
                 self._stop.wait(1.0)
                 busy = True
                 continue
             busy = done > 0
             if not busy:
                 self._waiting_since = None
+
+
+def _where(exc: BaseException) -> str:
+    """The exception's type and the line that raised it; never its message, which may quote
+    a payload (a phone, a name)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {Path(last.filename).name}:{last.lineno} in {last.name}"

@@ -130,7 +130,7 @@ def test_a_pull_that_would_wait_too_long_is_told_to_come_back(make_hq: HqMaker) 
 
 
 def test_an_event_hq_cannot_apply_is_set_aside_and_the_rest_go_on(
-    make_hq: HqMaker, monkeypatch: pytest.MonkeyPatch
+    make_hq: HqMaker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     hq = make_hq(apply_quiet_seconds=600, apply_max_lag_seconds=600)
     hq.store("s1")
@@ -142,8 +142,8 @@ def test_an_event_hq_cannot_apply_is_set_aside_and_the_rest_go_on(
     real_sale = ingest.Applier._sale
 
     def failing(self: ingest.Applier, p: ingest.SaleRecorded) -> None:
-        if p.purchase_id == poison:  # a fault HQ's code did not foresee
-            raise ZeroDivisionError
+        if p.purchase_id == poison:  # a fault HQ's code did not foresee, quoting personal data
+            raise ValueError("+8613812345678")
         real_sale(self, p)
 
     monkeypatch.setattr(ingest.Applier, "_sale", failing)
@@ -152,3 +152,6 @@ def test_an_event_hq_cannot_apply_is_set_aside_and_the_rest_go_on(
     assert list(reasons) == [2] and "could not apply" in reasons[2]
     assert _statuses(hq) == ["applied", "rejected", "applied"]
     assert _count(hq, "sale") == 2
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "ValueError at test_hq_projection.py" in logged  # where it failed, for the fixer
+    assert "13812345678" not in logged
