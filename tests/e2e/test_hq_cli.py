@@ -15,7 +15,7 @@ from hq_load import free_port
 OPERATIONS = {
     "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
-    "getRepurchaseReport", "assignGuide", "getFollowUpReport",
+    "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus",
 }  # fmt: skip
 
 
