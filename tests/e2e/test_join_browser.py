@@ -62,6 +62,18 @@ def _driver(lang: str):
     return driver
 
 
+def _post(driver, button: str) -> None:
+    """Click a form's button and wait until the answer has replaced the page: a click does
+    not wait for the navigation, and an element found too early belongs to the old page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, button).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
 def _posapp(data: Path, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "posapp", "--data-dir", str(data), *args],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -113,19 +125,19 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
         driver.find_element(By.ID, "consent-membership").click()
         driver.find_element(By.ID, "consent-guide_contact").click()  # marketing left unticked
         driver.find_element(By.ID, "phone").send_keys(PHONE)
-        driver.find_element(By.ID, "send").click()
+        _post(driver, "send")
         assert "138****5678" in driver.page_source, driver.page_source[-1500:]
         shots.take("2-code-sent")
         sms = world.code_for(E164)
         assert sms is not None
         driver.find_element(By.ID, "code").send_keys("000000" if sms != "000000" else "111111")
-        driver.find_element(By.ID, "submit").click()
+        _post(driver, "submit")
         assert "验证码不正确" in driver.find_element(By.ID, "message").text
         shots.take("3-wrong-code")
         box = driver.find_element(By.ID, "code")
         box.clear()
         box.send_keys(sms)
-        driver.find_element(By.ID, "submit").click()
+        _post(driver, "submit")
         welcome = driver.find_element(By.ID, "welcome")
         member_code = welcome.get_attribute("data-member-code")
         assert "欢迎加入" in welcome.text and member_code
@@ -171,7 +183,7 @@ def test_the_english_page_states_in_a_real_browser(world: JoinWorld) -> None:
                 assert "privacy" in driver.find_element(By.ID, "notice").text.lower()
                 shots.take("1b-notice-open")
                 driver.find_element(By.ID, "phone").send_keys(PHONE)
-                driver.find_element(By.ID, "send").click()  # membership not ticked
+                _post(driver, "send")  # membership not ticked
                 assert "needed to join" in driver.find_element(By.ID, "message").text
                 shots.take("2-membership-needed")
             expired = world.token(day=now().date() - timedelta(days=30), serial=8)
