@@ -224,13 +224,7 @@ class DashboardTab(QWidget):
             series.append(n, 100 * (day.capture_rate or 0.0))
             labels.append(day.key[5:])
         chart.addSeries(series)
-        x = QBarCategoryAxis()
-        x.append(labels or [""])
-        y = QValueAxis()
-        y.setRange(0, 100)
-        y.setLabelFormat("%d%%")
-        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        _x, y = _percent_axes(chart, labels)
         series.attachAxis(y)
 
     def _draw_bars(self, d: Dashboard) -> None:
@@ -246,13 +240,7 @@ class DashboardTab(QWidget):
         series = QBarSeries()
         series.append(bars)
         chart.addSeries(series)
-        x = QBarCategoryAxis()
-        x.append(names or [""])
-        y = QValueAxis()
-        y.setRange(0, 100)
-        y.setLabelFormat("%d%%")
-        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        x, y = _percent_axes(chart, names)
         series.attachAxis(x)
         series.attachAxis(y)
 
@@ -283,3 +271,15 @@ class DashboardTab(QWidget):
             .replace("%1", str(len(written)))
             .replace("%2", str(folder))
         )
+
+
+def _percent_axes(chart: QChart, labels: list[str]) -> tuple[QBarCategoryAxis, QValueAxis]:
+    """A category axis of ``labels`` below and a 0–100 % axis on the left of ``chart``."""
+    x = QBarCategoryAxis()
+    x.append(labels or [""])
+    y = QValueAxis()
+    y.setRange(0, 100)
+    y.setLabelFormat("%d%%")
+    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+    return x, y
