@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from posapp.hq.ingest import APPLIED
 from posapp.hq.models import Event, FollowUpDone, Member, MemberStore, Redemption, Sale
 
 
@@ -67,7 +68,7 @@ def enrolments(
     by_guide: Tally[str] = Tally()
     events = select(Event.payload).where(
         Event.type == "member.enrolled",
-        Event.status == "applied",
+        Event.status == APPLIED,
         Event.occurred_at >= since,
         Event.occurred_at < until,
     )
