@@ -87,3 +87,15 @@ def sign_in(qtbot: QtBot, window: CounterWindow, staff_id: str) -> None:
     page.staff.setCurrentIndex(page.staff_model.index(page.staff_model.row_of(staff_id), 0))
     type_enter(qtbot, page.pin, PINS[staff_id])
     qtbot.waitUntil(lambda: window.staff is not None and window.staff.staff_id == staff_id)
+
+
+def wedge(qtbot: QtBot, text: str) -> None:
+    """A keyboard-wedge scanner: a burst of keys, then Enter, each to whatever has the focus
+    when it arrives (as the OS delivers a scanner's keys), not to a widget the test picks."""
+    for char in text:
+        target = QApplication.focusWidget()
+        assert target is not None, "nothing has the keyboard"
+        qtbot.keyClick(target, char)
+    target = QApplication.focusWidget()
+    assert target is not None
+    qtbot.keyClick(target, Qt.Key.Key_Return)

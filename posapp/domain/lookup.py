@@ -63,3 +63,16 @@ def classify_query(raw: str, region: str = DEFAULT_REGION) -> CounterQuery:
     name = clean_name(raw, field="query")
     assert name is not None
     return CounterQuery(QueryKind.NAME, name)
+
+
+def names_one_member(raw: str, region: str = DEFAULT_REGION) -> bool:
+    """True when ``raw`` is a valid member code or mobile number: what a scan is.
+
+    A keyboard-wedge scanner types into whatever has the focus; the counter sends such
+    a burst to identify wherever it landed. Receipt numbers, amounts, last fours and
+    names are not exact queries and stay where they were typed.
+    """
+    try:
+        return classify_query(raw, region).exact
+    except InvalidInput:
+        return False

@@ -55,6 +55,7 @@ from posapp.ui.dashboard_tab import DashboardTab
 from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
 from posapp.ui.images import qr_pixmap
 from posapp.ui.models import CandidateModel
+from posapp.ui.scanner import WedgeScanner
 from posapp.ui.settings_dialog import SettingsDialog
 from posapp.ui.sign_in import SignInPage
 from posapp.ui.tasks import TaskManager
@@ -200,9 +201,15 @@ class CounterWindow(QMainWindow):
         self._idle = QTimer(self, singleShot=True, interval=idle_lock_ms)
         self._idle.timeout.connect(self.lock)
         self._idle_filter = _IdleFilter(self._idle, self)
+        self.scanner = WedgeScanner(
+            self, self.query, active=self._on_counter, identify=self.identify_scan,
+            redirect=lambda _: self.counter_page.currentWidget() is self.counter_tab,
+            region=counter.region,
+        )  # fmt: skip
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._idle_filter)
+            app.installEventFilter(self.scanner)
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._show_card_again)
         self.setWindowTitle(self.tr("posapp counter"))
@@ -213,6 +220,7 @@ class CounterWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._idle_filter)
+            app.removeEventFilter(self.scanner)
         self._idle.stop()
         super().closeEvent(event)
 
@@ -479,6 +487,13 @@ class CounterWindow(QMainWindow):
             self._identified,  # type: ignore[arg-type]
             lambda error: self._identify_failed(error),
         )
+
+    def identify_scan(self, text: str) -> None:
+        """A scan that landed outside the scan box (see :mod:`posapp.ui.scanner`)."""
+        self.counter_page.setCurrentWidget(self.counter_tab)
+        self.query.setText(text)
+        self.query.setFocus()
+        self.identify()
 
     def _identify_failed(self, error: BaseException) -> None:
         self.say(explain(error), error=True)
