@@ -20,6 +20,11 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    # -- a real till: the walk-in's sale, the display after joining
+    "This sale of %1, receipt %2, will be credited to the new member": "这笔 %1 的销售（小票 %2）将计入新会员名下",
+    "Sale %1 of %2 is now theirs.": "小票 %1（%2）已计入该会员。",
+    "Welcome, you are now a member": "欢迎，您已成为会员",
+    "Thank you for joining": "感谢您的加入",
     "Customers under 14 can join only with a guardian's consent.": "未满 14 周岁的顾客须经监护人同意才能入会。",
     "A guardian consents (customers under 14)": "监护人同意（未满 14 周岁的顾客）",
     "Ask HQ for another guide (manager)": "申请更换导购（店长）",

@@ -63,6 +63,8 @@ from posapp.ui.words import call_to_action, channel_name, explain, purpose_name,
 
 IDLE_LOCK_MS = 5 * 60_000
 REVEAL_MS = 30_000
+# A walk-in's sale waits this long for them to join at the counter (F3) and become theirs.
+WALK_IN_HOLD_MS = 3 * 60_000
 QR_PX = 260
 # Prints one invite slip; raises with a plain message when the printer cannot.
 PrintInvite = Callable[[IssuedInvite], None]
@@ -171,6 +173,8 @@ class CounterWindow(QMainWindow):
         self.roster: list[SignedIn] = []
         self.card: MemberCard | None = None
         self.last_sale: SaleResult | None = None
+        # The walk-in sale the next enrolment may take, until the customer changes.
+        self.walk_in_sale: SaleResult | None = None
         self.invites: list[IssuedInvite] = []
         self.invite_index = 0
         self._unknown_phone = ""
@@ -212,6 +216,8 @@ class CounterWindow(QMainWindow):
             app.installEventFilter(self.scanner)
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._show_card_again)
+        self._walk_in_hold = QTimer(self, singleShot=True, interval=WALK_IN_HOLD_MS)
+        self._walk_in_hold.timeout.connect(self._end_walk_in_sale)
         self.setWindowTitle(self.tr("posapp counter"))
         self.resize(1180, 760)
         self.refresh_roster()
@@ -273,6 +279,7 @@ class CounterWindow(QMainWindow):
         self.receipt.setMaxLength(200)
         self.receipt.setPlaceholderText(self.tr("Receipt number"))
         self.receipt.returnPressed.connect(lambda: self.amount.setFocus())
+        self.receipt.textEdited.connect(self._another_sale)
         self.amount = QLineEdit(objectName="amountInput")
         self.amount.setMaxLength(40)
         self.amount.setPlaceholderText(self.tr("Amount, e.g. 128.00"))
@@ -386,8 +393,11 @@ class CounterWindow(QMainWindow):
         widget.style().polish(widget)
 
     def say(self, text: str, *, error: bool = False) -> None:
+        """The one line above the card; an error replaces any success still showing."""
         self._mark(self.message, "error", error)
         self.message.setText(text)
+        if error:
+            self.sale_done.clear()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
@@ -430,6 +440,7 @@ class CounterWindow(QMainWindow):
         self.staff = staff
         self.staff_label.setText(f"{staff.name}")
         self.sign_in_page.reset()
+        self.clear_customer()  # whatever the last person left is not the next one's
         self.pages.setCurrentWidget(self.counter_page)
         self.counter_page.setCurrentIndex(0)
         self.counter_page.setTabVisible(2, staff.may(Permission.VIEW_DASHBOARD))
@@ -525,9 +536,7 @@ class CounterWindow(QMainWindow):
 
     def show_card(self, card: MemberCard) -> None:
         """A newly recognised customer: their card, no invite yet, the scan box ready."""
-        self._unknown_phone = ""
-        self.invites, self.invite_index = [], 0
-        self._show_invite()
+        self._new_customer()
         self.candidates.hide()
         self._fill_card(card)
         self.say(self.tr("Member recognised."))
@@ -535,6 +544,17 @@ class CounterWindow(QMainWindow):
         self.query.selectAll()
         if self.display is not None:
             self.display.show_member(card.summary.name, card.assessment.rung.value)
+
+    def _new_customer(self) -> None:
+        """Another customer at the counter: nothing of the last one's stays on screen."""
+        self._unknown_phone = ""
+        self._end_walk_in_sale()
+        self._hide_phone.stop()
+        self.invites, self.invite_index = [], 0
+        self._show_invite()
+        self.sale_done.clear()
+        self.sale_error.clear()
+        self.message.clear()
 
     def _fill_card(self, card: MemberCard) -> None:
         self.card = card
@@ -576,18 +596,26 @@ class CounterWindow(QMainWindow):
             self.card_phone.setText(self.card.summary.phone_masked)
 
     def clear_customer(self) -> None:
+        """Esc, a lock, a sign-out or a sign-in: the counter as if no one had been served."""
+        self._new_customer()
+        self.receipt.clear()  # a sale half typed for the last customer is not the next one's
+        self.amount.clear()
         self._clear_card()
         self.candidates.hide()
         self.candidate_model.set_candidates([])
-        self.invites, self.invite_index = [], 0
-        self._show_invite()
         self.query.clear()
-        self.message.clear()
-        self.sale_error.clear()
-        self._unknown_phone = ""
         self.query.setFocus()
         if self.display is not None:
             self.display.show_idle()
+
+    def _end_walk_in_sale(self) -> None:
+        self.walk_in_sale = None
+        self._walk_in_hold.stop()
+
+    def _another_sale(self, text: str) -> None:
+        """Typing a new receipt starts another sale: the last walk-in's is no longer waiting."""
+        if text:
+            self._end_walk_in_sale()
 
     # ---- sale and invite -----------------------------------------------------------
 
@@ -605,6 +633,7 @@ class CounterWindow(QMainWindow):
         self.sale_error.clear()
 
         def refused(error: BaseException) -> None:
+            self.sale_done.clear()
             self.sale_error.setText(explain(error))
             target = self.amount if getattr(error, "field", "") == "amount" else self.receipt
             target.setFocus()
@@ -633,6 +662,13 @@ class CounterWindow(QMainWindow):
             .replace("%3", who or self.tr("the member"))
         )
         self.sale_done.setText(text)
+        self.sale_error.clear()
+        if self.message.property("error"):
+            self.say("")
+        self._end_walk_in_sale()
+        if sale.member_id is None and sale.created and self.card is None:
+            self.walk_in_sale = sale
+            self._walk_in_hold.start()
         if done.card is not None:  # the visit and spend just counted, the rung it led to
             self._fill_card(done.card)
         self.receipt.clear()
@@ -644,6 +680,10 @@ class CounterWindow(QMainWindow):
     def _pos_sale(self, sale: SaleResult) -> None:
         """A sale from the POS: shown as it arrives; a walk-in's gets its invite at once."""
         self.last_sale = sale
+        self._end_walk_in_sale()
+        if sale.member_id is None and sale.created and self.card is None:
+            self.walk_in_sale = sale
+            self._walk_in_hold.start()
         self.sale_done.setText(
             self.tr("From the POS: sale %1 of %2")
             .replace("%1", sale.receipt_no)
@@ -693,6 +733,8 @@ class CounterWindow(QMainWindow):
             self.qr.clear()
             self.invite_call.clear()
             self.invite_code.clear()
+            if self.display is not None:
+                self.display.clear_invite()
             return
         self.qr.setPixmap(qr_pixmap(invite.url, QR_PX))
         call = call_to_action(invite.channel, referral=invite.referral)
@@ -735,11 +777,7 @@ class CounterWindow(QMainWindow):
         if not self._on_counter() or self.staff is None:
             return
         staff = self.staff
-        walk_in_sale = (
-            self.last_sale.purchase_id
-            if self.last_sale is not None and self.last_sale.member_id is None and self.card is None
-            else None
-        )
+        walk_in_sale = self.walk_in_sale if self.card is None else None
         notice = self.counter.notice()
         dialog = EnrolDialog(
             notice=notice,
@@ -754,26 +792,37 @@ class CounterWindow(QMainWindow):
             signed_in=staff,
             region=self.counter.region,
             phone=self._unknown_phone,
+            walk_in_sale=(
+                (walk_in_sale.receipt_no, walk_in_sale.amount_fen) if walk_in_sale else None
+            ),
             parent=self,
         )
         self.enrol_dialog = dialog
 
         def submit(form: EnrolForm) -> None:
+            credited = walk_in_sale if form.credit_sale else None
+
             def enrolled(done: EnrolDone) -> None:
                 dialog.accept()
                 self.show_card(done.card)
-                self.say(
+                text = (
                     self.tr("Enrolled: member code %1").replace("%1", done.enrolment.member_code)
                     if done.enrolment.created
                     else self.tr("Already a member.")
                 )
-                if walk_in_sale is not None:
-                    self.last_sale = None
+                if credited is not None:
+                    text += " " + self.tr("Sale %1 of %2 is now theirs.").replace(
+                        "%1", credited.receipt_no
+                    ).replace("%2", format_fen(credited.amount_fen))
+                self.say(text)
+                if self.display is not None and done.enrolment.created:
+                    self.display.show_welcome(done.card.summary.name)
 
             self._run(
                 lambda: self.counter.enrol(
                     phone=form.phone, consents=form.consents, staff_id=staff.staff_id,
-                    name=form.name, birthday=form.birthday, purchase_id=walk_in_sale,
+                    name=form.name, birthday=form.birthday,
+                    purchase_id=credited.purchase_id if credited else None,
                     guide_id=form.guide_id, guardian_consent=form.guardian_consent,
                 ),
                 enrolled,  # type: ignore[arg-type]

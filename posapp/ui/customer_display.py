@@ -59,9 +59,22 @@ class CustomerDisplay(QWidget):
         self.call.clear()
 
     def show_member(self, name: str | None, rung: str) -> None:
+        """A recognised member: greeted, and no join QR (they have joined)."""
         self.welcome.setText(self.tr("Welcome back"))
         self.greeting.setText(f"{mask_name(name) or self.tr('Member')} · {rung_name(rung)}")
+        self.clear_invite()
         self._idle.start()
+
+    def show_welcome(self, name: str | None) -> None:
+        """A walk-in who just joined at the counter: welcomed as a new member."""
+        self.welcome.setText(self.tr("Welcome, you are now a member"))
+        self.greeting.setText(mask_name(name) or self.tr("Thank you for joining"))
+        self.clear_invite()
+        self._idle.start()
+
+    def clear_invite(self) -> None:
+        self.qr.clear()
+        self.call.clear()
 
     def show_invite(self, url: str, channel: Channel, *, referral: bool = False) -> None:
         self.qr.setPixmap(qr_pixmap(url, QR_PX))

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.phone import parse_mobile
+from posapp.domain.sale import format_fen
 from posapp.services.staff import SignedIn
 from posapp.ui.words import explain, purpose_name, role_name
 
@@ -42,6 +43,7 @@ class EnrolForm:
     consents: set[Purpose]
     guide_id: str | None
     guardian_consent: bool = False
+    credit_sale: bool = False  # the walk-in sale shown in the dialog becomes the member's
 
 
 class EnrolDialog(QDialog):
@@ -56,6 +58,7 @@ class EnrolDialog(QDialog):
         signed_in: SignedIn,
         region: str,
         phone: str = "",
+        walk_in_sale: tuple[str, int] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -97,6 +100,17 @@ class EnrolDialog(QDialog):
         self.read_notice.setAutoDefault(False)
         self.read_notice.clicked.connect(self.show_notice)
         self.error = QLabel(objectName="formError", wordWrap=True)
+        # The walk-in's sale just recorded: said out loud, ticked, and the cashier may untick it.
+        self.credit_sale = QCheckBox(objectName="creditSale")
+        self.credit_sale.setVisible(walk_in_sale is not None)
+        if walk_in_sale is not None:
+            receipt, fen = walk_in_sale
+            self.credit_sale.setText(
+                self.tr("This sale of %1, receipt %2, will be credited to the new member")
+                .replace("%1", format_fen(fen))
+                .replace("%2", receipt)
+            )
+            self.credit_sale.setChecked(True)
 
         form = QFormLayout()
         form.addRow(self.tr("Phone"), self.phone)
@@ -111,6 +125,7 @@ class EnrolDialog(QDialog):
         form.addRow("", self.guardian)
         form.addRow("", self.consent_error)
         form.addRow(self.notice_label, self.read_notice)
+        form.addRow("", self.credit_sale)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -173,6 +188,7 @@ class EnrolDialog(QDialog):
             consents=consents,
             guide_id=self.guide.currentData(),
             guardian_consent=self.guardian.isChecked(),
+            credit_sale=self.credit_sale.isVisible() and self.credit_sale.isChecked(),
         )
 
     def _submit(self) -> None:

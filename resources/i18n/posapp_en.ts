@@ -50,23 +50,23 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+208"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+221"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+19"/>
-        <location line="+306"/>
+        <location line="+327"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-288"/>
+        <location line="-309"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -76,7 +76,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Amount, e.g. 128.00</source>
         <translation type="unfinished"></translation>
     </message>
@@ -181,7 +181,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+101"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,7 +191,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+50"/>
+        <location line="+57"/>
         <source>%n match(es): arrows, then Enter</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -209,7 +209,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -230,12 +230,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-39"/>
+        <location line="-50"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+45"/>
         <source>Walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,7 +245,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+64"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -265,7 +265,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-424"/>
+        <location line="-463"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -280,12 +280,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+443"/>
+        <location line="+493"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+69"/>
         <source>No receipt printer is set up (settings).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -305,7 +305,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -315,7 +315,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+3"/>
+        <source>Sale %1 of %2 is now theirs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+60"/>
         <source>Counting…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -397,8 +402,18 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Welcome back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Welcome, you are now a member</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Thank you for joining</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -537,12 +552,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+116"/>
+        <location line="+110"/>
         <source>Capture rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-115"/>
+        <location line="-109"/>
         <source>Sales</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +597,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+92"/>
         <source>Export the dashboard to</source>
         <translation type="unfinished"></translation>
     </message>
@@ -595,7 +610,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+63"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+66"/>
         <source>Enrol a member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -630,7 +645,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
+        <source>This sale of %1, receipt %2, will be credited to the new member</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Phone</source>
         <translation type="unfinished"></translation>
     </message>
@@ -650,7 +670,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Enrol</source>
         <translation type="unfinished"></translation>
     </message>
@@ -673,7 +693,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-834"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-895"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>

@@ -50,23 +50,23 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+208"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+221"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
     </message>
     <message>
         <location line="+19"/>
-        <location line="+306"/>
+        <location line="+327"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-288"/>
+        <location line="-309"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -76,7 +76,7 @@
         <translation>小票号</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Amount, e.g. 128.00</source>
         <translation>金额，如 128.00</translation>
     </message>
@@ -181,7 +181,7 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+101"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -191,7 +191,7 @@
         <translation>已退出登录。</translation>
     </message>
     <message numerus="yes">
-        <location line="+50"/>
+        <location line="+57"/>
         <source>%n match(es): arrows, then Enter</source>
         <translation>
             <numerusform>找到 %n 位：方向键选择，回车确认</numerusform>
@@ -208,7 +208,7 @@
         <translation>未找到会员。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -229,12 +229,12 @@
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-39"/>
+        <location line="-50"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+45"/>
         <source>Walk-in</source>
         <translation>散客</translation>
     </message>
@@ -244,7 +244,7 @@
         <translation>邀请入会</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+64"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation>已记录散客销售：小票 %1，金额 %2</translation>
     </message>
@@ -264,7 +264,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-424"/>
+        <location line="-463"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -279,12 +279,12 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+443"/>
+        <location line="+493"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+69"/>
         <source>No receipt printer is set up (settings).</source>
         <translation>未设置小票打印机（请在设置中配置）。</translation>
     </message>
@@ -304,7 +304,7 @@
         <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -314,7 +314,12 @@
         <translation>已经是会员。</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+3"/>
+        <source>Sale %1 of %2 is now theirs.</source>
+        <translation>小票 %1（%2）已计入该会员。</translation>
+    </message>
+    <message>
+        <location line="+60"/>
         <source>Counting…</source>
         <translation>正在统计…</translation>
     </message>
@@ -395,9 +400,19 @@
         <translation>欢迎光临 %1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Welcome back</source>
         <translation>欢迎回来</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Welcome, you are now a member</source>
+        <translation>欢迎，您已成为会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Thank you for joining</source>
+        <translation>感谢您的加入</translation>
     </message>
 </context>
 <context>
@@ -535,12 +550,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+116"/>
+        <location line="+110"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
     </message>
     <message>
-        <location line="-115"/>
+        <location line="-109"/>
         <source>Sales</source>
         <translation>销售笔数</translation>
     </message>
@@ -580,7 +595,7 @@
         <translation>明细表</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+92"/>
         <source>Export the dashboard to</source>
         <translation>导出看板到</translation>
     </message>
@@ -593,7 +608,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+63"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+66"/>
         <source>Enrol a member</source>
         <translation>办理入会</translation>
     </message>
@@ -628,7 +643,12 @@
         <translation>查看隐私政策</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+10"/>
+        <source>This sale of %1, receipt %2, will be credited to the new member</source>
+        <translation>这笔 %1 的销售（小票 %2）将计入新会员名下</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Phone</source>
         <translation>手机号</translation>
     </message>
@@ -648,7 +668,7 @@
         <translation>导购</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Enrol</source>
         <translation>入会</translation>
     </message>
@@ -671,7 +691,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-834"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-895"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from counter_harness import give_pins, press, settle, sign_in, type_enter, wedge
 from counter_harness import counter_app as make_counter_app
+from counter_harness import give_pins, press, settle, sign_in, type_enter, wedge
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from roster import CASHIER
@@ -18,6 +18,7 @@ from posapp.services.members import enrol_member
 from posapp.store.db import Database
 from posapp.ui.app import CounterApp
 from posapp.ui.counter_window import CounterWindow
+from posapp.ui.enrol_dialog import EnrolDialog
 
 PHONE = "13812345678"
 PHONE_2 = "13912345678"  # same last four digits
@@ -120,3 +121,149 @@ def test_a_scan_on_my_customers_tab_goes_to_the_counter_and_identifies(
 
 def _count(db: Database, table: str) -> int:
     return db.raw().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _lock_and_sign_in(qtbot: QtBot, window: CounterWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_F12)
+    assert window.pages.currentWidget() is window.sign_in_page
+    sign_in(qtbot, window, CASHIER)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.counter_page)
+
+
+# ---- 2. the walk-in's sale goes to the next enrolment only while it is theirs ----------------
+
+
+def _walk_in_sale(qtbot: QtBot, window: CounterWindow, receipt: str, amount: str) -> None:
+    press(qtbot, window, Qt.Key.Key_F2)
+    type_enter(qtbot, window.receipt, receipt)
+    type_enter(qtbot, window.amount, amount)
+    qtbot.waitUntil(lambda: receipt in window.sale_done.text())
+
+
+def _enrol_at_counter(
+    qtbot: QtBot, window: CounterWindow, phone: str, *, untick: bool = False
+) -> EnrolDialog:
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    qtbot.waitUntil(dialog.phone.hasFocus)
+    qtbot.keyClicks(dialog.phone, phone)
+    if untick:
+        dialog.credit_sale.setFocus()
+        qtbot.keyClick(dialog.credit_sale, Qt.Key.Key_Space)
+    dialog.consents[Purpose.MEMBERSHIP].setFocus()
+    qtbot.keyClick(dialog.consents[Purpose.MEMBERSHIP], Qt.Key.Key_Space)
+    return dialog
+
+
+def _submit(qtbot: QtBot, window: CounterWindow, dialog: EnrolDialog) -> None:
+    qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.card is not None and not dialog.isVisible())
+
+
+def test_the_enrol_dialog_says_the_walk_in_sale_becomes_theirs_and_it_does(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    _walk_in_sale(qtbot, window, "R-3", "88")
+    dialog = _enrol_at_counter(qtbot, window, PHONE)
+    assert dialog.credit_sale.isVisible() and dialog.credit_sale.isChecked()
+    assert "¥88.00" in dialog.credit_sale.text() and "R-3" in dialog.credit_sale.text()
+    _submit(qtbot, window, dialog)
+    assert _sale_member(db, "R-3") == window.card.id
+    assert "R-3" in window.message.text()
+
+
+def test_an_unticked_walk_in_sale_stays_anonymous(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    _walk_in_sale(qtbot, window, "R-4", "88")
+    dialog = _enrol_at_counter(qtbot, window, PHONE, untick=True)
+    _submit(qtbot, window, dialog)
+    assert _sale_member(db, "R-4") is None
+
+
+@pytest.mark.parametrize("ends_by", ["esc", "lock", "another_sale", "timeout"])
+def test_the_walk_in_sale_is_not_offered_after_the_customer_changed(
+    qtbot: QtBot, window: CounterWindow, db: Database, ends_by: str
+) -> None:
+    _walk_in_sale(qtbot, window, "R-5", "88")
+    if ends_by == "esc":
+        press(qtbot, window, Qt.Key.Key_Escape)
+    elif ends_by == "lock":
+        _lock_and_sign_in(qtbot, window)
+    elif ends_by == "another_sale":
+        press(qtbot, window, Qt.Key.Key_F2)
+        qtbot.keyClicks(window.receipt, "R-6")
+    else:
+        window._walk_in_hold.setInterval(200)
+        window._walk_in_hold.start()
+        qtbot.waitUntil(lambda: window.walk_in_sale is None, timeout=2000)
+    dialog = _enrol_at_counter(qtbot, window, PHONE)
+    assert not dialog.credit_sale.isVisible()
+    _submit(qtbot, window, dialog)
+    assert _sale_member(db, "R-5") is None
+
+
+# ---- 3. the customer display follows the counter ------------------------------------------
+
+
+def _display_text(window: CounterWindow) -> str:
+    assert window.display is not None
+    return " ".join(window.display.visible_text())
+
+
+def _display_has_qr(window: CounterWindow) -> bool:
+    assert window.display is not None
+    return not window.display.qr.pixmap().isNull()
+
+
+def test_the_customer_display_follows_each_counter_state(
+    qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
+) -> None:
+    _, code = _enrol(db, notice, PHONE_2, "李娜")
+    assert "Welcome to" in _display_text(window) and not _display_has_qr(window)
+    _walk_in_sale(qtbot, window, "R-7", "88")
+    assert _display_has_qr(window) and "Scan to join" in _display_text(window)
+    dialog = _enrol_at_counter(qtbot, window, PHONE)
+    _submit(qtbot, window, dialog)
+    text = _display_text(window)
+    assert "now a member" in text and "Scan to join" not in text and "Welcome back" not in text
+    assert not _display_has_qr(window)
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert "Welcome to" in _display_text(window) and not _display_has_qr(window)
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    text = _display_text(window)
+    assert "Welcome back" in text and "Scan to" not in text and not _display_has_qr(window)
+    _walk_in_sale(qtbot, window, "R-8", "20")  # a member's sale: the next rung, not joining
+    assert "Scan to join" not in _display_text(window)
+
+
+# ---- 5. nothing carries over from one customer or one person to the next ------------------
+
+
+def test_esc_lock_and_sign_in_start_clean(
+    qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
+) -> None:
+    _, code = _enrol(db, notice, PHONE, "王芳")
+    press(qtbot, window, Qt.Key.Key_F2)
+    qtbot.keyClicks(window.receipt, "R-9")
+    window.amount.setFocus()
+    qtbot.keyClicks(window.amount, "12")
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert window.receipt.text() == "" and window.amount.text() == ""
+    _walk_in_sale(qtbot, window, "R-10", "30")
+    assert window.sale_done.text()
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    assert window.sale_done.text() == ""  # the last customer's sale is not this one's
+    window.query.setFocus()
+    window.query.setText("9abc\x07")  # scanner garbage (QTest types no control characters)
+    qtbot.keyClick(window.query, Qt.Key.Key_Return)  # a red error ...
+    qtbot.waitUntil(lambda: window.message.property("error") is True)
+    assert window.sale_done.text() == ""  # ... never beside an old green success
+    _walk_in_sale(qtbot, window, "R-11", "30")
+    assert window.message.text() == "" or not window.message.property("error")
+    _lock_and_sign_in(qtbot, window)
+    for label in (window.message, window.sale_done, window.sale_error, window.print_message):
+        assert label.text() == "", label.objectName()
+    assert window.card is None and window.query.text() == "" and window.receipt.text() == ""
