@@ -22,16 +22,17 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from posapp.domain import invite as invites
 from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
-from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.hq.admin import NotFound
 from posapp.hq.assignment import assign_guide
 from posapp.hq.db import bulk_insert, insert_values
 from posapp.hq.feed import Pending, chunks, emit, member_changes
 from posapp.hq.models import (
+    Assignment,
     Consent,
     Device,
     Erasure,
@@ -47,6 +48,7 @@ from posapp.hq.models import (
     RuleSet,
     Sale,
     Staff,
+    Store,
 )
 from posapp.hq.security import phone_fingerprint
 from posapp.protocol.events import (
@@ -65,6 +67,7 @@ from posapp.protocol.events import (
 from posapp.protocol.sync import EventEnvelope, PushResponse, Rejection
 
 RECEIVED, APPLIED, REJECTED, FLAGGED = "received", "applied", "rejected", "flagged"
+STAFF_FIELDS = ("staff_id", "guide_id", "manager_id", "to_guide_id")  # must be the store's staff
 
 
 class Refused(Exception):
@@ -114,11 +117,14 @@ class Applier:
             MemberStore: [],
             Consent: [],
             Sale: [],
+            Assignment: [],
         }
     )
     erased_phones: dict[str, list[datetime]] = field(default_factory=dict)
-    codes_taken: set[str] = field(default_factory=set)
-    codes_checked: set[str] = field(default_factory=set)
+    code_owners: dict[str, str | None] = field(default_factory=dict)  # member code → member
+    staff_stores: dict[str, str | None] = field(default_factory=dict)  # staff id → its store
+    sale_stores: dict[str, str | None] = field(default_factory=dict)  # purchase id → its store
+    _store_no: int | None = None
     waiting_sales: set[str] = field(default_factory=set)
     follow_ups_seen: set[tuple[str, str]] = field(default_factory=set)
     unwritten_sales: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -151,11 +157,26 @@ class Applier:
                 select(Erasure.phone_hash, Erasure.erased_at).where(Erasure.phone_hash.in_(part))
             ):
                 self.erased_phones.setdefault(row.phone_hash, []).append(row.erased_at)
-        self.codes_checked.update(p.member_code for p in enrolments)
-        for part in chunks([p.member_code for p in enrolments]):
-            self.codes_taken.update(
-                self.session.scalars(select(Member.member_code).where(Member.member_code.in_(part)))
-            )
+        codes = sorted({p.member_code for p in enrolments})
+        self.code_owners.update(dict.fromkeys(codes))
+        for part in chunks(codes):
+            for code, owner in self.session.execute(
+                select(MemberAlias.member_code, MemberAlias.member_id).where(
+                    MemberAlias.member_code.in_(part)
+                )
+            ):
+                self.code_owners[code] = owner
+            for code, owner in self.session.execute(
+                select(Member.member_code, Member.id).where(Member.member_code.in_(part))
+            ):
+                self.code_owners[code] = owner
+        staff = {getattr(p, name, None) for p in payloads for name in STAFF_FIELDS} - {None, ""}
+        self.staff_stores.update(dict.fromkeys(staff))
+        for part in chunks(sorted(str(s) for s in staff)):
+            for staff_id, store_id in self.session.execute(
+                select(Staff.id, Staff.store_id).where(Staff.id.in_(part))
+            ):
+                self.staff_stores[staff_id] = store_id
         for part in chunks([p.member_id for p in enrolments]):
             # The store is compared here, not in SQL: given both, SQLite (no statistics) walks
             # the store's index, i.e. every sale of the store, instead of member_local_id's.
@@ -168,6 +189,62 @@ class Applier:
     @property
     def store_id(self) -> str:
         return self.device.store_id
+
+    @property
+    def store_no(self) -> int:
+        if self._store_no is None:
+            store = self.session.get(Store, self.store_id)
+            assert store is not None
+            self._store_no = store.store_no
+        return self._store_no
+
+    def _check_staff(self, *named: tuple[str, str | None]) -> None:
+        """Every staff or guide id in a store's fact must be staff of that store.
+
+        Staff never move between stores (a move is a new staff id at the other store), so
+        a staff id's store is the same at the fact's time as now.
+        """
+        for what, staff_id in named:
+            if not staff_id:
+                continue
+            if staff_id not in self.staff_stores:
+                staff = self.session.get(Staff, staff_id)
+                self.staff_stores[staff_id] = staff.store_id if staff is not None else None
+            if self.staff_stores[staff_id] != self.store_id:
+                raise Refused(f"{what} is not staff of this store")
+
+    def _sale_store(self, purchase_id: str) -> str | None:
+        """The store a sale HQ knows belongs to (None: HQ has not heard of it)."""
+        if purchase_id in self.unwritten_sales:
+            return self.store_id
+        if purchase_id not in self.sale_stores:
+            self.sale_stores[purchase_id] = self.session.scalar(
+                select(Sale.store_id).where(Sale.purchase_id == purchase_id)
+            )
+        return self.sale_stores[purchase_id]
+
+    def _check_own_sale(self, purchase_id: str | None) -> None:
+        if purchase_id and self._sale_store(purchase_id) not in (None, self.store_id):
+            raise Refused("the sale named belongs to another store")
+
+    def _code_owner(self, code: str) -> str | None:
+        """The member a member code already names, if any (codes name one member, ever)."""
+        if code not in self.code_owners:
+            self.code_owners[code] = self.session.scalar(
+                select(Member.id).where(Member.member_code == code)
+            ) or self.session.scalar(
+                select(MemberAlias.member_id).where(MemberAlias.member_code == code)
+            )
+        return self.code_owners[code]
+
+    def _foreign_member(self, member_id: str) -> bool:
+        """A member id HQ knows that this store may not name (another store's member)."""
+        if self.canonical(member_id) is not None:
+            return False
+        return (
+            self.session.get(Member, member_id) is not None
+            or self.session.get(MemberAlias, member_id) is not None
+        )
 
     def apply(self, payload: EventPayload) -> None:
         if isinstance(payload, SaleRecorded):
@@ -218,6 +295,7 @@ class Applier:
                 self.aliases[row.id] = (row.id, row.erased_at is not None)
 
     def _sale(self, p: SaleRecorded) -> None:
+        self._check_staff(("staff_id", p.staff_id))
         member_id = None
         if p.member_id:
             known = self.canonical(p.member_id)
@@ -225,6 +303,8 @@ class Applier:
                 member_id = None  # an erased member's sale stays, anonymous
             elif known:
                 member_id = known[0]
+            elif self._foreign_member(p.member_id):
+                raise Refused("the sale names a member of another store")
         if p.purchase_id in self.sales_seen:
             raise Refused("a sale with this purchase_id is already recorded")
         waiting = p.member_id if member_id is None and p.member_id else None
@@ -254,13 +334,21 @@ class Applier:
                 raise Refused("phone is not in E.164 form")
         except InvalidInput as exc:
             raise Refused(f"phone refused: {exc.rule}") from exc
+        self._check_staff(("staff_id", p.staff_id), ("guide_id", p.guide_id))
         known = self.canonical(p.member_id)
         if known and known[1]:
             raise Refused("this member was erased; the enrolment is not applied again")
+        if known is None and self._foreign_member(p.member_id):
+            raise Refused("this member id is another store's member")
         enrolled_at = p.enrolled_at.replace(tzinfo=None)
         erased = self.erased_phones.get(phone_fingerprint(self.master_key, p.phone_e164), [])
         if any(at >= enrolled_at for at in erased):
             raise Refused("stale enrolment of a member erased after it was made")
+        target = known[0] if known else self._phone_owner(p.phone_e164) or p.member_id
+        owner = self._code_owner(p.member_code)
+        if owner is not None and owner != target:
+            raise Refused("this member code already names another member")
+        self._check_own_sale(p.purchase_id)
         # All checks done: from here on only writes.
         if known:
             member_id = known[0]
@@ -269,8 +357,9 @@ class Applier:
             self.aliases[p.member_id] = (member_id, False)
             self.rows[MemberAlias].append(
                 {"local_id": p.member_id, "member_id": member_id, "store_id": self.store_id,
-                 "member_code": p.member_code}
+                 "member_code": p.member_code if owner is None else ""}
             )  # fmt: skip
+            self.code_owners[p.member_code] = member_id
             if member_id != p.member_id:
                 self.pending.append(
                     Pending(
@@ -282,7 +371,7 @@ class Applier:
                 )
         self._hold(member_id)
         for choice in p.consents:
-            self._record_consent(member_id, choice, p.enrolled_at)
+            self._record_consent(member_id, choice, p.enrolled_at, p.staff_id)
         # Sales this store recorded before HQ knew the member now find their owner.
         if p.member_id in self.waiting_sales:
             self.flush()
@@ -310,27 +399,31 @@ class Applier:
                 )
         self.touched.add(member_id)
 
+    def _phone_owner(self, phone: str) -> str | None:
+        existing = self.by_phone.get(phone)
+        if isinstance(existing, Member):
+            return existing.id
+        return str(existing["id"]) if existing is not None else None
+
     def _canonical_for(self, p: MemberEnrolled, enrolled_at: datetime) -> str:
-        """The member this phone already is at HQ (filling gaps in what HQ knows), or a new one."""
+        """The member this phone already is at HQ (filling gaps in what HQ knows), or a new one.
+
+        A guide is set only through an assignment: a new member's first guide, or a merged
+        member's when they had none, is recorded as one (a first assignment, not a transfer).
+        """
         existing = self.by_phone.get(p.phone_e164)
         if isinstance(existing, Member):
             existing.name = existing.name or p.name
             existing.birthday = existing.birthday or p.birthday
-            existing.guide_id = existing.guide_id or p.guide_id
+            if existing.guide_id is None and p.guide_id:
+                existing.guide_id = p.guide_id
+                self._first_assignment(existing.id, p)
             return existing.id
         if existing is not None:  # created earlier in this same batch
             return str(existing["id"])
-        code = p.member_code
-        # The batch's own codes were all looked up in prefetch(); only a new one needs a query.
-        while code in self.codes_taken or (
-            code not in self.codes_checked
-            and self.session.scalar(select(Member.id).where(Member.member_code == code))
-        ):
-            code = new_member_code()
-        self.codes_taken.add(code)
         row: dict[str, object] = {
-            "id": p.member_id, "member_code": code, "phone_e164": p.phone_e164, "name": p.name,
-            "birthday": p.birthday, "rung": "member", "guide_id": p.guide_id,
+            "id": p.member_id, "member_code": p.member_code, "phone_e164": p.phone_e164,
+            "name": p.name, "birthday": p.birthday, "rung": "member", "guide_id": p.guide_id,
             "home_store_id": self.store_id, "enrolled_at": enrolled_at, "visit_count": 0,
             "lifetime_spend_fen": 0, "referrals": 0, "updated_at": self.now,
         }  # fmt: skip
@@ -338,7 +431,16 @@ class Applier:
         self.by_phone[p.phone_e164] = row
         self.held.add(p.member_id)
         self.rows[MemberStore].append({"member_id": p.member_id, "store_id": self.store_id})
+        if p.guide_id:
+            self._first_assignment(p.member_id, p)
         return p.member_id
+
+    def _first_assignment(self, member_id: str, p: MemberEnrolled) -> None:
+        self.rows[Assignment].append(
+            {"member_id": member_id, "from_guide_id": None, "to_guide_id": p.guide_id,
+             "source": "store", "requested_by": (p.staff_id or p.guide_id or "")[:64],
+             "store_id": self.store_id, "assigned_at": p.enrolled_at.replace(tzinfo=None)}
+        )  # fmt: skip
 
     def _hold(self, member_id: str) -> None:
         """Make sure this store receives the member's changes from now on."""
@@ -348,7 +450,11 @@ class Applier:
         if self.session.get(MemberStore, (member_id, self.store_id)) is None:
             self.rows[MemberStore].append({"member_id": member_id, "store_id": self.store_id})
 
-    def _record_consent(self, member_id: str, choice: ConsentChoice, at: datetime) -> None:
+    def _record_consent(
+        self, member_id: str, choice: ConsentChoice, at: datetime, staff_id: str | None
+    ) -> None:
+        """A counter's consent is the customer's decision at that counter, kept as evidence
+        with its store, staff and notice (the member's consent history shows who recorded it)."""
         self.rows[Consent].append(
             {
                 "member_id": member_id,
@@ -360,6 +466,7 @@ class Applier:
                 "notice_hash": choice.notice.text_hash,
                 "source": "store",
                 "store_id": self.store_id,
+                "staff_id": staff_id or None,
                 "recorded_at": at.replace(tzinfo=None),
             }
         )
@@ -370,7 +477,8 @@ class Applier:
             raise Refused("consent for a member HQ does not know")
         if known[1]:
             raise Refused("this member was erased")
-        self._record_consent(known[0], p.choice, p.changed_at)
+        self._check_staff(("staff_id", p.staff_id))
+        self._record_consent(known[0], p.choice, p.changed_at, p.staff_id)
         self.touched.add(known[0])
 
     def _linked(self, p: SaleLinked) -> None:
@@ -385,8 +493,22 @@ class Applier:
         self.touched.add(known[0])
 
     def _invite(self, p: InviteIssued) -> None:
+        """Only a store's own invite: its number and key in the token, its staff, sale, member."""
+        try:
+            invites.verify(p.token, invites.store_key(self.master_key, self.store_id),
+                           today=p.issued_at.date(), store_no=self.store_no)  # fmt: skip
+        except InvalidInput as exc:
+            if exc.rule not in ("expired", "bad_layout"):  # this store's, genuine: dates aside
+                raise Refused(f"the invite is not this store's: {exc.rule}") from exc
         if self.session.get(InviteRecord, p.token) is not None:
             raise Refused("this invite was already reported")
+        self._check_staff(("staff_id", p.staff_id))
+        self._check_own_sale(p.purchase_id)
+        if p.member_id and self._foreign_member(p.member_id):
+            raise Refused("the invite names a member of another store")
+        referrer = invites.peek(p.token).referrer_code
+        if referrer and not self._holds_code(referrer):
+            raise Refused("the referral names a member this store does not hold")
         self.flush()  # its sale may have come earlier in this batch
         self.session.add(
             InviteRecord(
@@ -414,6 +536,7 @@ class Applier:
         known = self.canonical(p.member_id)
         if known is None:
             raise Refused("follow-up for a member HQ does not know")
+        self._check_staff(("staff_id", p.staff_id))
         key = (self.store_id, p.follow_up_id)
         if key in self.follow_ups_seen or self.session.get(FollowUpDone, key) is not None:
             raise Refused("this follow-up was already completed at this store")
@@ -437,6 +560,16 @@ class Applier:
         if manager is None or manager.role != "manager" or manager.store_id != self.store_id:
             raise Refused("only a manager of this store may ask for a reassignment")
         self.flush()  # the member may have joined earlier in this batch
+        member = self.session.get(Member, known[0])
+        current = self.session.get(Staff, member.guide_id) if member and member.guide_id else None
+        if (
+            member is not None
+            and member.guide_id is not None
+            and (current is None or current.store_id != self.store_id)
+        ):
+            # Holding a customer (a phone enrolled here too) is not owning them: a store moves
+            # only its own guides' customers, or customers without a guide; HQ moves the rest.
+            raise Refused("this member's guide belongs to another store; only HQ may move them")
         try:
             done = assign_guide(
                 self.session, member_id=known[0], guide_id=p.to_guide_id, now=self.now,
@@ -448,6 +581,11 @@ class Applier:
             raise Refused("reassignment of a member HQ does not know") from exc
         if done.changed:
             self.touched.add(known[0])
+
+    def _holds_code(self, code: str) -> bool:
+        """Whether the member a code names is one this store may name."""
+        owner = self._code_owner(code)
+        return owner is not None and self.canonical(owner) is not None
 
     def _erasure_applied(self, p: ErasureApplied) -> None:
         if self.session.get(Erasure, p.member_id) is None:
@@ -649,7 +787,7 @@ def project(session: Session, *, now: datetime, master_key: bytes, limit: int = 
             break
         run = session.execute(
             select(Event.id, Event.device_id, Event.event_id, Event.seq, Event.type,
-                   Event.schema_version, Event.payload)
+                   Event.schema_version, Event.payload, Event.received_at)
             .where(Event.status == RECEIVED, Event.device_id == head)
             .order_by(Event.id)
             .limit(limit - taken)
@@ -682,6 +820,9 @@ def _apply_run(session: Session, run: list[Any], *, now: datetime, master_key: b
         status, reason = APPLIED, problem
         if model is None:
             status = REJECTED
+        elif device.revoked_at is not None and row.received_at > device.revoked_at:
+            # Cannot be pushed (a revoked credential gets 401); said here so it never applies.
+            status, reason = REJECTED, "pushed after the device was revoked"
         else:
             try:
                 applier.apply(model)
@@ -797,7 +938,11 @@ def credit_sale(session: Session, *, token: str, member_id: str) -> bool:
         return False
     result = session.execute(
         update(Sale)
-        .where(Sale.purchase_id == record.purchase_id, Sale.member_id.is_(None))
+        .where(
+            Sale.purchase_id == record.purchase_id,
+            Sale.store_id == record.store_id,  # a sale is credited only within its own store
+            Sale.member_id.is_(None),
+        )
         .values(member_id=member_id, member_local_id=None)
     )
     return bool(result.rowcount)

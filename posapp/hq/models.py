@@ -88,6 +88,9 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(128), default="")
     secret_hash: Mapped[str] = mapped_column(String(64))
     previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # Secrets issued by rotations whose answers may have been lost (JSON list, oldest first):
+    # each keeps working, with the previous one, until the counter uses one of them.
+    unused_secret_hashes: Mapped[str | None] = mapped_column(Text)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     registered_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -194,7 +197,14 @@ class MemberAlias(Base):
     local_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id"), index=True)
     store_id: Mapped[str] = mapped_column(String(64))
-    member_code: Mapped[str] = mapped_column(String(16))
+    member_code: Mapped[str] = mapped_column(String(16))  # '' once the member is erased
+
+    # A member code names one member, ever: the code of an alias is unique (and never the
+    # code of another member, which ingest checks before it writes).
+    __table_args__ = (
+        Index("uq_member_alias_member_code", "member_code", unique=True,
+              sqlite_where=text("member_code <> ''"), postgresql_where=text("member_code <> ''")),
+    )  # fmt: skip
 
 
 class MemberStore(Base):
@@ -219,6 +229,7 @@ class Consent(Base):
     notice_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     store_id: Mapped[str | None] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(64))  # who recorded it at the counter
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
