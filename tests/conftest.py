@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pgcluster import PgCluster, pg_available
+from pgcluster import PgCluster
 from roster import CASHIER, GUIDE, MANAGER, STORE_ID
+from sysdeps import postgres_problem, require
 
 from posapp.domain.consent import Notice
 from posapp.resources import current_notice
@@ -62,11 +63,8 @@ def notice() -> Notice:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    """One real PostgreSQL 15 per test run. Missing PostgreSQL is a failure, never a skip."""
-    reason = pg_available()
-    if reason:
-        where = "in CI" if os.environ.get("CI") == "true" else "here"
-        pytest.fail(f"PostgreSQL is needed {where}: {reason}", pytrace=False)
+    """One real PostgreSQL per test run; without one, skipped here and failed in CI."""
+    require(postgres_problem())
     with PgCluster() as cluster:
         yield cluster
 
@@ -78,3 +76,22 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     url = pg_cluster.create_database(name)
     yield url
     pg_cluster.drop_database(name)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """One line after pytest's own summary: how many tests skipped, for which reasons."""
+    yield
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = Counter(_skip_reason(report) for report in skipped)
+    parts = "; ".join(f"{count} × {reason}" for reason, count in reasons.most_common())
+    terminalreporter.write_line(f"skipped {len(skipped)}: {parts}")

@@ -1,11 +1,16 @@
-"""A throwaway PostgreSQL 15 cluster for tests and benchmarks: temp dir, free port, loopback only.
+"""A throwaway PostgreSQL cluster for tests and benchmarks: temp dir, free port, loopback only.
 
-``initdb`` and ``pg_ctl`` refuse to run as root, so they run as the ``postgres`` user.
+The server is the system's PostgreSQL 15 (Debian's ``postgresql-15``, which ``.ci/run``
+installs) or, where there is none, the one inside the ``pgserver`` wheel from PyPI (16.2,
+Linux x86_64, macOS and Windows, Python 3.9-3.12), so the HQ-on-PostgreSQL tests also run on
+a fresh machine. ``initdb`` and ``pg_ctl`` refuse to run as root, so as root they run as the
+``postgres`` user, or ``nobody`` where the system has no ``postgres`` user.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import pwd
 import shutil
@@ -17,19 +22,46 @@ from pathlib import Path
 
 import psycopg
 
-BIN = Path("/usr/lib/postgresql/15/bin")
-USER = "postgres"
+SYSTEM_BIN = Path("/usr/lib/postgresql/15/bin")
+TOOLS = ("initdb", "pg_ctl", "postgres")
+INSTALL = "apt-get install postgresql-15, or pip install pgserver on Python 3.12 or older"
+
+
+def _wheel_bin() -> Path | None:
+    """The server binaries inside the pgserver wheel, found without importing it."""
+    spec = importlib.util.find_spec("pgserver")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        return Path(location) / "pginstall" / "bin"
+    return None
+
+
+def server_bin() -> Path | None:
+    """The folder with initdb, pg_ctl and postgres: the system's, else pgserver's."""
+    for folder in (SYSTEM_BIN, _wheel_bin()):
+        if folder is not None and all((folder / tool).exists() for tool in TOOLS):
+            return folder
+    return None
+
+
+def server_user() -> str | None:
+    """As root, the user the server runs as; None when not root (it runs as us)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    return None
 
 
 def pg_available() -> str | None:
-    """None when a cluster can be started here, else the reason it cannot."""
-    for tool in ("initdb", "pg_ctl", "postgres"):
-        if not (BIN / tool).exists():
-            return f"{BIN / tool} is missing (apt-get install postgresql-15)"
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        return "there is no 'postgres' user to run the server as"
+    """None when a cluster can be started here, else what is missing and how to install it."""
+    if server_bin() is None:
+        return f"PostgreSQL's server is missing: {SYSTEM_BIN}/postgres ({INSTALL})"
+    if os.geteuid() == 0 and server_user() is None:
+        return "running as root with neither a 'postgres' nor a 'nobody' user to run the server as"
     return None
 
 
@@ -45,22 +77,24 @@ class PgCluster:
         self.data = self.dir / "data"
         self.port = _free_port()
         self.running = False
+        self.bin = server_bin() or SYSTEM_BIN
+        self.user = server_user()
 
     def _as_postgres(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(a) for a in args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", USER, "--", *command]
+        if self.user is not None:
+            command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
     def start(self) -> PgCluster:
         reason = pg_available()
         if reason:
             raise RuntimeError(reason)
-        if os.geteuid() == 0:
-            entry = pwd.getpwnam(USER)
+        if self.user is not None:
+            entry = pwd.getpwnam(self.user)
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
         init = self._as_postgres(
-            BIN / "initdb",
+            self.bin / "initdb",
             "-D",
             self.data,
             "-A",
@@ -79,7 +113,17 @@ class PgCluster:
         )
         log = self.dir / "server.log"
         started = self._as_postgres(
-            BIN / "pg_ctl", "-D", self.data, "-l", log, "-o", options, "-w", "-t", "60", "start"
+            self.bin / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            log,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if started.returncode:
             tail = log.read_text()[-2000:] if log.exists() else ""
@@ -99,7 +143,7 @@ class PgCluster:
 
     def stop(self) -> None:
         if self.running:
-            self._as_postgres(BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+            self._as_postgres(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
             self.running = False
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sysdeps import require, x_display_problem
 
 from posapp import __version__
 from posapp.store.migrate import head_revision
@@ -136,10 +136,9 @@ def test_self_test_runs_a_counter_cycle_off_screen_and_exits_zero() -> None:
 def test_the_window_opens_on_a_real_x_display() -> None:
     """As on a shop's Linux desktop: the xcb platform under Xvfb (Qt needs libxcb-cursor0 and
     friends, which .ci/run installs and the README lists)."""
-    xvfb = shutil.which("xvfb-run")
-    assert xvfb, "xvfb-run is missing (apt-get install xvfb)"
+    require(x_display_problem())
     out = subprocess.run(
-        [xvfb, "-a", sys.executable, "-m", "posapp", "--self-test"],
+        ["xvfb-run", "-a", sys.executable, "-m", "posapp", "--self-test"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -22,23 +22,12 @@ from pathlib import Path
 import pytest
 from join_world import GUIDE, JoinWorld, join_world
 from sync_world import now
+from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
 
 from posapp.hq import admin
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PHONE = "13812345678"
 E164 = "+8613812345678"
-
-
-def _browser_or_fail() -> None:
-    """In CI a missing browser is a failure (the set-up must install it), never a skip."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    if missing:
-        message = f"{', '.join(missing)} missing: apt-get install chromium chromium-driver"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture
@@ -52,12 +41,12 @@ def _driver(lang: str):
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = str(CHROMIUM)
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=412,1000", f"--lang={lang}", "--hide-scrollbars"):  # fmt: skip
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": lang})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.implicitly_wait(10)  # a form post's answer may still be loading when we look
     return driver
 
@@ -102,7 +91,7 @@ def _shots_dir() -> Path | None:
 def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
     world: JoinWorld, tmp_path: Path
 ) -> None:
-    _browser_or_fail()
+    require(browser_problem())
     from selenium.webdriver.common.by import By
 
     till = tmp_path / "till"
@@ -168,7 +157,7 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
 
 def test_the_english_page_states_in_a_real_browser(world: JoinWorld) -> None:
     """English by the browser's language, and the friendly expired-QR page (both languages)."""
-    _browser_or_fail()
+    require(browser_problem())
     from selenium.webdriver.common.by import By
 
     for lang, tag in (("en", "en-US"), ("zh", "zh-CN")):
