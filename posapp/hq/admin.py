@@ -169,10 +169,27 @@ def register_device(
     return Registered(device, store, secret)
 
 
+MAX_UNUSED_SECRETS = 8  # rotations in a row whose answers may have been lost
+
+
+def _unused(device: Device) -> list[str]:
+    return list(json.loads(device.unused_secret_hashes)) if device.unused_secret_hashes else []
+
+
 def rotate_device_secret(session: Session, *, device: Device) -> str:
-    """A new secret; the previous one keeps working until the device next uses the new one."""
+    """A new secret; the ones the counter may still hold keep working until it uses one.
+
+    An answer can be lost (the counter times out, or crashes before its keyring write):
+    then it still holds its old secret, or the secret of an earlier rotation whose answer
+    did arrive. So the secret it last used stays valid, with every secret issued since,
+    until the counter authenticates with one of them; the ones older than that are dropped.
+    """
     secret = new_secret()
-    device.previous_secret_hash = device.secret_hash
+    if device.previous_secret_hash is None:
+        device.previous_secret_hash = device.secret_hash  # the one it uses now
+    else:  # the last rotation's secret was never used: the counter may hold it, or not
+        unused = [*_unused(device), device.secret_hash][-MAX_UNUSED_SECRETS:]
+        device.unused_secret_hashes = json.dumps(unused)
     device.secret_hash = hash_secret(secret)
     return secret
 
@@ -182,19 +199,50 @@ def authenticate_device(session: Session, device_id: str, secret: str) -> Device
     if device is None or device.revoked_at is not None:
         return None
     if same_secret(secret, device.secret_hash):
-        if device.previous_secret_hash is not None:
+        if device.previous_secret_hash is not None or device.unused_secret_hashes:
             device.previous_secret_hash = None  # rotation completed
+            device.unused_secret_hashes = None
         return device
     if same_secret(secret, device.previous_secret_hash):
         return device
+    unused = _unused(device)
+    for i, held in enumerate(unused):
+        if same_secret(secret, held):  # this rotation's answer did reach the counter
+            device.previous_secret_hash = held
+            device.unused_secret_hashes = json.dumps(unused[i + 1 :]) if unused[i + 1 :] else None
+            return device
     return None
 
 
-def revoke_device(session: Session, *, device_id: str, now: datetime) -> None:
-    device = session.get(Device, device_id)
+@dataclass(frozen=True)
+class Revoked:
+    device_id: str
+    store_id: str
+    revoked_at: datetime
+    accepted_through: int  # the last seq it pushed before revocation: applied, as every fact
+
+
+def revoke_device(session: Session, *, device_id: str, now: datetime) -> Revoked:
+    """Shut a counter out (stolen, retired): every request with its credential gets 401.
+
+    What it pushed before this moment stays in the log and is applied like any fact; it can
+    push nothing after. Revoking again changes nothing. A replacement till registers anew.
+    """
+    device = session.get(Device, device_id, with_for_update=True)
     if device is None:
-        raise NotFound(f"no device {device_id}")
-    device.revoked_at = now
+        raise NotFound(f"no device {device_id[:64]}")
+    if device.revoked_at is None:
+        device.revoked_at = now
+        device.previous_secret_hash = None
+        device.unused_secret_hashes = None
+    return Revoked(device.id, device.store_id, device.revoked_at, device.last_seq)
+
+
+def list_devices(session: Session, *, store_id: str | None = None) -> list[Device]:
+    query = select(Device).order_by(Device.store_id, Device.device_no)
+    if store_id is not None:
+        query = query.where(Device.store_id == store_id)
+    return list(session.scalars(query))
 
 
 def add_credential(session: Session, *, kind: str, name: str, now: datetime) -> str:
@@ -334,4 +382,35 @@ def erasure_status(session: Session, member_id: str) -> dict[str, Any]:
         "member_id": member_id,
         "erased_at": erasure.erased_at.isoformat(),
         "stores": {s: (acks[s].isoformat() if s in acks else None) for s in sorted(stores)},
+    }
+
+
+def consent_history(session: Session, member_id: str) -> dict[str, Any]:
+    """Every consent decision recorded for a member, oldest first, with where and by whom:
+    a grant recorded at another store (after a merge by phone) is visible as that store's."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id[:64]}")
+    rows = session.scalars(
+        select(Consent).where(Consent.member_id == member_id).order_by(Consent.id)
+    )
+    return {
+        "member_id": member_id,
+        "consents": [
+            {
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "source": c.source,
+                "store_id": c.store_id,
+                "staff_id": c.staff_id,
+                "notice": {
+                    "notice_id": c.notice_id,
+                    "version": c.notice_version,
+                    "language": c.notice_language,
+                    "text_hash": c.notice_hash,
+                },
+                "recorded_at": c.recorded_at.isoformat() + "Z",
+            }
+            for c in rows
+        ],
     }

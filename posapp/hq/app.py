@@ -424,6 +424,28 @@ def create_app(
 
         return _writing(act)
 
+    @app.post("/v1/devices/{device_id}/revoke", operation_id="revokeDevice", tags=["devices"])
+    def revoke(
+        device_id: Annotated[str, Path(min_length=1, max_length=64)],
+        caller: Annotated[Caller, Depends(admin_only)],
+    ) -> dict[str, Any]:
+        """Shut a counter out: 401 for its credential from now on; what it pushed stays."""
+
+        def act(session: Session) -> dict[str, Any]:
+            try:
+                done = admin.revoke_device(session, device_id=device_id, now=utcnow())
+            except admin.NotFound as exc:
+                raise ApiFailure(404, "not_found", "No such device.") from exc
+            log.info("device %s of store %s revoked", done.device_id, done.store_id)
+            return {
+                "device_id": done.device_id,
+                "store_id": done.store_id,
+                "revoked_at": done.revoked_at.replace(tzinfo=UTC).isoformat(),
+                "accepted_through": done.accepted_through,
+            }
+
+        return _writing(act)
+
     @app.post(
         "/v1/sync/push",
         operation_id="pushEvents",
@@ -549,6 +571,19 @@ def create_app(
             return admin.erasure_status(session, member_id)
         except admin.NotFound as exc:
             raise ApiFailure(404, "not_found", "No erasure for this member.") from exc
+
+    @app.get("/v1/members/{member_id}/consents", operation_id="getMemberConsents",
+             tags=["members"])  # fmt: skip
+    def consents(
+        member_id: Annotated[str, Path(max_length=64)],
+        caller: Annotated[Caller, Depends(admin_only)],
+        session: Annotated[Session, Depends(reading_applied)],
+    ) -> dict[str, Any]:
+        """A member's consent history: each decision with its store, staff, notice and time."""
+        try:
+            return admin.consent_history(session, member_id)
+        except admin.NotFound as exc:
+            raise ApiFailure(404, "not_found", "No such member.") from exc
 
     @app.post("/v1/members/{member}/guide", operation_id="assignGuide", tags=["members"])
     def assign_guide(

@@ -54,6 +54,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     code = cmds.add_parser("device-code", help="a one-time code to register a counter of STORE")
     code.add_argument("store_id")
 
+    device = cmds.add_parser("device", help="registered counters")
+    device_cmds = device.add_subparsers(dest="device_command", required=True)
+    device_list = device_cmds.add_parser("list", help="the registered counters (of one store)")
+    device_list.add_argument("--store", dest="store_id")
+    device_revoke = device_cmds.add_parser(
+        "revoke", help="shut a counter out (stolen, retired): its credential gets 401 from now on"
+    )
+    device_revoke.add_argument("device_id")
+
     cmds.add_parser("partner-key", help="a credential for the mini-program backend")
     cmds.add_parser("admin-key", help="a credential for HQ administrators (erasure, reports)")
 
@@ -132,6 +141,19 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                 session, store_id=args.store_id, now=now, minutes=settings.device_code_minutes
             )
             print(code)
+        elif args.hq_command == "device" and args.device_command == "list":
+            for d in admin.list_devices(session, store_id=args.store_id):
+                state = f"revoked {d.revoked_at:%Y-%m-%d %H:%M}" if d.revoked_at else "active"
+                seen = f"{d.last_seen_at:%Y-%m-%d %H:%M}" if d.last_seen_at else "never"
+                print(f"{d.id}  {d.store_id} #{d.device_no}  {d.name}  seq {d.last_seq}"
+                      f"  last seen {seen}  {state}")  # fmt: skip
+        elif args.hq_command == "device":
+            done = admin.revoke_device(session, device_id=args.device_id, now=now)
+            print(
+                f"device {done.device_id} of store {done.store_id} revoked at"
+                f" {done.revoked_at:%Y-%m-%d %H:%M:%S} UTC; its events through seq"
+                f" {done.accepted_through} are kept, nothing after is accepted"
+            )
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
             print(admin.add_credential(session, kind=kind, name=kind, now=now))

@@ -590,6 +590,8 @@ class Applier:
     def _erasure_applied(self, p: ErasureApplied) -> None:
         if self.session.get(Erasure, p.member_id) is None:
             raise Refused("no erasure for this member")
+        if self.session.get(MemberStore, (p.member_id, self.store_id)) is None:
+            raise Refused("this store does not hold the erased member")
         if self.session.get(ErasureAck, (p.member_id, self.store_id)) is None:
             self.session.add(
                 ErasureAck(member_id=p.member_id, store_id=self.store_id, applied_at=self.now)

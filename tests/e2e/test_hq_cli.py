@@ -15,7 +15,8 @@ from hq_load import free_port
 OPERATIONS = {
     "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
-    "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus",
+    "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus", "revokeDevice",
+    "getMemberConsents",
 }  # fmt: skip
 
 
@@ -111,3 +112,31 @@ def test_assign_a_customer_to_a_guide_and_the_wecom_transfer_limit(tmp_path: Pat
     assert third.returncode == 2 and "twice in the last 90 days" in third.stderr
     unknown = hq(home, "assign", "--member", "nobody", "--guide", "g0")
     assert unknown.returncode == 2 and "no member" in unknown.stderr
+
+
+def test_list_and_revoke_a_counter(tmp_path: Path) -> None:
+    from posapp.hq import admin
+    from posapp.hq.db import HqDatabase
+
+    home = tmp_path / "hq"
+    assert hq(home, "store", "add", "sh-01", "--name", "上海静安店").returncode == 0
+    db = HqDatabase(f"sqlite:///{home / 'hq.db'}")
+    from datetime import UTC, datetime
+
+    with db.write() as session:
+        code = admin.device_code(session, store_id="sh-01", now=datetime.now(UTC).replace(tzinfo=None),
+                                 minutes=5)  # fmt: skip
+        device = admin.register_device(
+            session, code=code, name="till 1", now=datetime.now(UTC).replace(tzinfo=None)
+        ).device.id
+    listed = hq(home, "device", "list", "--store", "sh-01")
+    assert listed.returncode == 0 and device in listed.stdout and "active" in listed.stdout
+    revoked = hq(home, "device", "revoke", device)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    assert "revoked" in hq(home, "device", "list").stdout
+    with db.read() as session:
+        assert admin.authenticate_device(session, device, "anything") is None
+        assert admin.list_devices(session)[0].revoked_at is not None
+    db.close()
+    unknown = hq(home, "device", "revoke", "nobody")
+    assert unknown.returncode == 2 and "no device" in unknown.stderr

@@ -92,6 +92,16 @@ def test_every_endpoint_is_scoped_to_the_callers_store(hq: Hq) -> None:
         own = check(op, hq.client.get(f"/v1/reports/{path}", headers=b), status=200)
         assert '"a"' not in own
     check("getApplyingStatus", hq.client.get("/v1/status/applying", headers=b), status=403)
+    check(
+        "getMemberConsents",
+        hq.client.get(f"/v1/members/{member_a}/consents", headers=b),
+        status=403,
+    )
+    check(
+        "revokeDevice",
+        hq.client.post(f"/v1/devices/{at_a.device_id}/revoke", headers=b),
+        status=403,
+    )
     check("rotateDeviceSecret", hq.client.post("/v1/devices/rotate", headers=b), status=200)
     check(
         "registerDevice",
