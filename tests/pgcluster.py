@@ -93,6 +93,19 @@ class PgCluster:
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+            if self.bin != SYSTEM_BIN:
+                # The wheel's binaries may sit in a venv the server's user cannot reach
+                # (under /root, or pytest's 0700 temp dirs): it runs a copy of its own.
+                # Its binaries find their libraries at $ORIGIN/../../../pgserver.libs.
+                package = self.bin.parent.parent
+                copy = self.dir / "wheel"
+                shutil.copytree(
+                    package / "pginstall", copy / "pgserver" / "pginstall", symlinks=True
+                )
+                libs = package.parent / "pgserver.libs"
+                if libs.is_dir():
+                    shutil.copytree(libs, copy / "pgserver.libs", symlinks=True)
+                self.bin = copy / "pgserver" / "pginstall" / "bin"
         init = self._as_postgres(
             self.bin / "initdb",
             "-D",

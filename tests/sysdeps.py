@@ -14,6 +14,9 @@ import os
 import shlex
 import shutil
 import sysconfig
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,33 +94,37 @@ def lib_dir() -> Path:
     return Path("/usr/lib")
 
 
+@contextmanager
 def hiding(
-    work: Path,
-    argv: list[str],
-    *,
-    files: dict[Path, tuple[str, ...]],
-    folders: tuple[Path, ...] = (),
-) -> list[str]:
+    argv: list[str], *, files: dict[Path, tuple[str, ...]], folders: tuple[Path, ...] = ()
+) -> Iterator[list[str]]:
     """``argv`` run in a private mount namespace where ``files`` (folder -> name patterns)
     and whole ``folders`` do not exist, as on a machine without their packages.
 
     Each folder with hidden files is replaced by a folder of links to the real entries
-    minus the hidden ones (the real folder stays reachable under ``work``); a hidden
-    folder becomes an empty tmpfs. Only this process tree sees it; needs root (unshare -m).
+    minus the hidden ones (the real folder stays reachable beside the links, in a temp dir
+    every user can traverse: the PostgreSQL server runs as another user); a hidden folder
+    becomes an empty tmpfs. Only that process tree sees it; needs root (unshare -m).
     """
+    work = Path(tempfile.mkdtemp(prefix="posapp-hidden-"))
+    work.chmod(0o755)
     steps: list[str] = []
 
     def q(path: Path) -> str:
         return shlex.quote(str(path))
 
-    for n, (folder, patterns) in enumerate(files.items()):
-        real, links = work / f"real-{n}", work / f"links-{n}"
-        real.mkdir(parents=True)
-        links.mkdir()
-        for entry in os.listdir(folder):
-            if not any(fnmatch.fnmatch(entry, p) for p in patterns):
-                (links / entry).symlink_to(real / entry)
-        steps += [f"mount --bind {q(folder)} {q(real)}", f"mount --bind {q(links)} {q(folder)}"]
-    steps += [f"mount -t tmpfs tmpfs {q(f)}" for f in folders if f.is_dir()]
-    script = " && ".join([*steps, 'exec "$@"'])
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv]
+    try:
+        for n, (folder, patterns) in enumerate(files.items()):
+            real, links = work / f"real-{n}", work / f"links-{n}"
+            real.mkdir()
+            links.mkdir()
+            for entry in os.listdir(folder):
+                if not any(fnmatch.fnmatch(entry, p) for p in patterns):
+                    (links / entry).symlink_to(real / entry)
+            links.chmod(0o755)
+            steps += [f"mount --bind {q(folder)} {q(real)}", f"mount --bind {q(links)} {q(folder)}"]
+        steps += [f"mount -t tmpfs tmpfs {q(f)}" for f in folders if f.is_dir()]
+        script = " && ".join([*steps, 'exec "$@"'])
+        yield ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
