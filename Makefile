@@ -1,7 +1,13 @@
 # One command to run, one to test; both set themselves up on a fresh machine.
+ifeq ($(OS),Windows_NT)
+PYTHON ?= py -3
+BIN := Scripts
+else
 PYTHON ?= python3
+BIN := bin
+endif
 VENV ?= .venv
-PY := $(VENV)/bin/python
+PY := $(VENV)/$(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 BENCH_DIR ?= $(HOME)/.cache/posapp-bench
 BENCH_MEMBERS ?= 1000000
@@ -20,7 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) $(QM)
-	$(VENV)/bin/posapp --demo
+	$(VENV)/$(BIN)/posapp --demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check posapp tests benchmarks tools
@@ -33,16 +39,16 @@ test: $(STAMP) lint $(QM)
 # Translations: lupdate collects the strings of posapp/ui into the .ts files (English is the
 # source language), tools/fill_zh_cn.py writes the Chinese, lrelease builds the .qm files.
 translations: $(STAMP)
-	$(VENV)/bin/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
+	$(VENV)/$(BIN)/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
 		-source-language en -target-language zh_CN -ts $(I18N)/posapp_zh_CN.ts
-	$(VENV)/bin/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
+	$(VENV)/$(BIN)/pyside6-lupdate -no-obsolete -locations relative $(UI_SOURCES) \
 		-source-language en -target-language en -ts $(I18N)/posapp_en.ts
 	$(PY) tools/fill_zh_cn.py $(I18N)/posapp_zh_CN.ts
 	$(MAKE) $(QM)
 
 # Built, not committed; rebuilt only when its .ts changes.
 $(I18N)/%.qm: $(I18N)/%.ts $(STAMP)
-	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
+	$(VENV)/$(BIN)/pyside6-lrelease -silent $< -qm $@
 
 # Every main screen, in Chinese and English, into docs/screenshots/<lang>/.
 screenshots: $(STAMP) $(QM)
@@ -50,7 +56,7 @@ screenshots: $(STAMP) $(QM)
 
 # The one-folder bundle for this platform: dist/posapp/ (posapp, posapp-cli); see installers/.
 dist: $(STAMP) $(QM)
-	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	$(VENV)/$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
 		--workpath build/pyinstaller installers/posapp.spec
 	QT_QPA_PLATFORM=offscreen dist/posapp/posapp-cli --self-test
 

@@ -17,6 +17,7 @@ from posapp.crashlog import log_path
 from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.sale import format_fen
+from posapp.qtcheck import platform_problem
 from posapp.resources import current_notice
 from posapp.settings import Settings, load_settings
 from posapp.store.db import Database, StorageError
@@ -28,6 +29,7 @@ from posapp.store.migrate import (
     open_database,
 )
 
+EXIT_NOT_FOUND = 1  # not found, a check failed, or the window's system libraries are missing
 EXIT_INVALID = 2
 EXIT_STORAGE = 3
 
@@ -546,6 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lan and not args.demo:
         parser.error("--lan goes with --demo")
     try:
+        if args.self_test or args.command is None:
+            # Before Qt is imported: a missing system library is named, not Qt's abort.
+            problem = platform_problem(default="offscreen" if args.self_test else "xcb")
+            if problem is not None:
+                print(problem.message(), file=sys.stderr)
+                return EXIT_NOT_FOUND
         if args.self_test:
             from posapp.ui.app import self_test
 
