@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain.assignment import next_transfer_allowed, transfers_in_window
@@ -45,14 +45,21 @@ class Assigned:
     transfers_in_window: int  # transfers counted against the limit, this one included
 
 
+def member_by_code(session: Session, code: str) -> Member | None:
+    """The one member a code names: their own code, or the code of an enrolment merged into
+    them. Both are unique (a clash is refused at the store's event), so there is no choice."""
+    if not code:
+        return None
+    return session.scalar(select(Member).where(Member.member_code == code)) or session.scalar(
+        select(Member)
+        .join(MemberAlias, MemberAlias.member_id == Member.id)
+        .where(MemberAlias.member_code == code)
+    )
+
+
 def find_member(session: Session, ref: str) -> Member:
     """A member by id, member code, or the code of an enrolment merged into them."""
-    member = session.get(Member, ref) or session.scalar(
-        select(Member)
-        .outerjoin(MemberAlias, MemberAlias.member_id == Member.id)
-        .where(or_(Member.member_code == ref, MemberAlias.member_code == ref))
-        .limit(1)
-    )
+    member = session.get(Member, ref) or member_by_code(session, ref)
     if member is None:
         raise NotFound(f"no member {ref[:64]}")
     return member

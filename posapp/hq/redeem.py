@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain import invite as invites
@@ -22,12 +22,13 @@ from posapp.domain.ids import new_id
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.domain.text import clean_name
+from posapp.hq.assignment import member_by_code
 from posapp.hq.feed import emit, member_changes
 from posapp.hq.ingest import credit_sale, recompute_members, sale_credited
 from posapp.hq.models import (
+    Assignment,
     Consent,
     Member,
-    MemberAlias,
     MemberStore,
     Redemption,
     Staff,
@@ -54,6 +55,16 @@ def _referral_key(token: str, member_id: str) -> str:
     """A member's referral QR serves every friend who scans it: one redemption per friend,
     kept under a key of token and friend (32 characters, like a token's column)."""
     return "r" + hashlib.sha256(f"{token}/{member_id}".encode()).hexdigest()[:31]
+
+
+def _first_assignment(
+    session: Session, member_id: str, guide_id: str, store_id: str, now: datetime
+) -> None:
+    """A guide is set only through an assignment: the invite's guide, a first one."""
+    session.add(
+        Assignment(member_id=member_id, from_guide_id=None, to_guide_id=guide_id,
+                   source="invite", requested_by=guide_id, store_id=store_id, assigned_at=now)
+    )  # fmt: skip
 
 
 def _same_person(session: Session, earlier: Redemption, phone: str) -> bool:
@@ -89,18 +100,12 @@ def redeem(
         )
     referrer = None
     if invite.referrer_code:
-        referrer = session.scalar(
-            select(Member)
-            .outerjoin(MemberAlias, MemberAlias.member_id == Member.id)
-            .where(
-                or_(
-                    Member.member_code == invite.referrer_code,
-                    MemberAlias.member_code == invite.referrer_code,
-                ),
-                Member.erased_at.is_(None),
-            )
-            .limit(1)
-        )
+        referrer = member_by_code(session, invite.referrer_code)
+        if referrer is not None and (
+            referrer.erased_at is not None
+            or session.get(MemberStore, (referrer.id, store.id)) is None
+        ):
+            referrer = None  # a store signs referral QRs only for members it holds
     member = session.scalar(select(Member).where(Member.phone_e164 == phone))
     if member is not None and invite.is_referral:
         again = session.get(Redemption, _referral_key(request.token, member.id))
@@ -109,7 +114,7 @@ def redeem(
     created = member is None
     if member is None:
         code = new_member_code()
-        while session.scalar(select(Member.id).where(Member.member_code == code)):
+        while member_by_code(session, code) is not None:  # one member per code, ever
             code = new_member_code()
         member = Member(
             id=new_id(),
@@ -128,6 +133,8 @@ def redeem(
         )
         session.add(member)
         session.flush()
+        if guide_id:
+            _first_assignment(session, member.id, guide_id, store.id, now)
         if referrer is not None and referrer.id != member.id:
             referrer.referrals += 1
     else:
@@ -135,6 +142,7 @@ def redeem(
             member.name = name
         if member.guide_id is None and guide_id:
             member.guide_id = guide_id
+            _first_assignment(session, member.id, guide_id, store.id, now)
     member.wechat_openid = request.wechat_openid or member.wechat_openid
     member.wechat_unionid = request.wechat_unionid or member.wechat_unionid
     if session.get(MemberStore, (member.id, store.id)) is None:

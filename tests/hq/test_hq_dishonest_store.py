@@ -97,7 +97,7 @@ def _b_state(hq: LiveHq) -> dict[str, list[Any]]:
         "assignments": "SELECT member_id, from_guide_id, to_guide_id, store_id FROM assignment"
         " ORDER BY id",
         "consents": "SELECT member_id, purpose, granted, store_id, staff_id FROM consent"
-        " ORDER BY id",
+        " WHERE member_id IN (SELECT id FROM member WHERE home_store_id = 'b') ORDER BY id",
         "follow_ups": "SELECT store_id, follow_up_id, staff_id FROM follow_up_done ORDER BY 1, 2",
         "erasure_acks": "SELECT member_id, store_id FROM erasure_ack ORDER BY 1, 2",
     }
@@ -265,6 +265,12 @@ def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_
                        d=at_a.device_id, s=min(expected))  # fmt: skip
     assert {tuple(r) for r in statuses} == {(s, "rejected") for s in expected}
 
+    # A referral QR A signs for B's customer: the friend joins, B's customer is not credited.
+    friend = hq.client.post("/v1/invites/redeem", headers=hq.as_partner(), json={
+        "token": _token(at_a, referrer=b_code), "phone": "13800009999",
+        "consents": [{"purpose": "membership", "granted": True, "notice": NOTICE}]})  # fmt: skip
+    assert friend.status_code == 200 and friend.json()["referred_by"] is None, friend.text
+
     assert _b_state(hq) == before  # B's rows
     assert at_b.pull() == []  # B's feed: nothing of A's attempts reaches B's counter
     assert "Traceback" not in hq.log_text()
@@ -280,6 +286,9 @@ def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_
     credited = hq.rows("SELECT member_id, store_id FROM sale WHERE purchase_id = :p",
                        p=walk_in["purchase_id"])  # fmt: skip
     assert tuple(credited[0]) == (redeemed.json()["member_id"], "b")
+    assert [tuple(r) for r in hq.rows(
+        "SELECT from_guide_id, to_guide_id, source, store_id FROM assignment WHERE member_id = :m",
+        m=redeemed.json()["member_id"])] == [(None, "b-guide", "invite", "b")]  # fmt: skip
 
 
 def test_a_revoked_till_is_shut_out_and_its_earlier_facts_stay(live: LiveHq) -> None:
