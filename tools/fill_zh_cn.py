@@ -21,6 +21,10 @@ from xml.sax.saxutils import escape
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
     # -- a real till: the walk-in's sale, the display after joining
+    "Choose the guide who served": "选择服务的导购",
+    "Served by %1.": "服务导购：%1。",
+    "Served by (F5)": "服务导购（F5）",
+    "no guide": "无导购",
     "This sale of %1, receipt %2, will be credited to the new member": "这笔 %1 的销售（小票 %2）将计入新会员名下",
     "Sale %1 of %2 is now theirs.": "小票 %1（%2）已计入该会员。",
     "Welcome, you are now a member": "欢迎，您已成为会员",

@@ -29,6 +29,15 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# Who may be a customer's guide (导购): never a cashier, unless HQ's roster makes them a guide.
+GUIDE_ROLES = frozenset({Role.GUIDE, Role.MANAGER})
+
+
+def may_guide(role: str | None) -> bool:
+    """Whether staff of this role are offered as, and credited as, a customer's guide."""
+    return role in GUIDE_ROLES
+
+
 def may(role: str | None, permission: Permission) -> bool:
     """Unknown roles may do nothing special: a roster typo must not grant a manager's rights."""
     try:

@@ -26,7 +26,8 @@ def _day(session: Session, column: Any) -> Any:
 def capture_rate(
     session: Session, *, store_id: str | None, since: datetime, until: datetime
 ) -> dict[str, Any]:
-    """Sales with a known member ÷ all sales, by store, by staff member and by day."""
+    """Sales with a known member ÷ all sales, by store, by cashier and by day; sales by the
+    guide who served."""
     known = func.sum(case((Sale.member_id.is_not(None), 1), else_=0))
     where = [Sale.occurred_at >= since, Sale.occurred_at < until]
     if store_id is not None:
@@ -47,6 +48,18 @@ def capture_rate(
 
     by_store = grouped(Sale.store_id, "store_id")
     total = sum(r["sales"] for r in by_store)
+    # The guide who served (导购) travels on the sale's fact, beside the cashier (by_staff).
+    served = select(Event.payload).where(
+        Event.type == "sale.recorded",
+        Event.status == APPLIED,
+        Event.occurred_at >= since,
+        Event.occurred_at < until,
+    )
+    if store_id is not None:
+        served = served.where(Event.store_id == store_id)
+    by_guide: Tally[str] = Tally()
+    for (payload,) in session.execute(served):
+        by_guide[json.loads(payload).get("guide_id") or "-"] += 1
     total_known = sum(r["known"] for r in by_store)
     return {
         "since": since.isoformat(),
@@ -56,6 +69,7 @@ def capture_rate(
         "capture_rate": _rate(total_known, total),
         "by_store": by_store,
         "by_staff": grouped(Sale.staff_id, "staff_id"),
+        "by_guide": dict(sorted(by_guide.items())),
         "by_day": grouped(_day(session, Sale.occurred_at), "day"),
     }
 

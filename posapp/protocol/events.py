@@ -40,10 +40,11 @@ class SaleRecorded(EventPayload):
     receipt_no: str = Field(max_length=64)
     amount_fen: int = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
-    staff_id: str | None = None
+    staff_id: str | None = None  # who rang it up
     member_id: str | None = None
     source: str = "typed"
     occurred_at: datetime
+    guide_id: str | None = Field(default=None, max_length=64)  # the guide who served
 
 
 class MemberEnrolled(EventPayload):

@@ -117,16 +117,21 @@ class Counter:
         amount: str | int | Decimal,
         staff_id: str | None,
         member_id: str | None = None,
+        guide_id: str | None = None,
     ) -> SaleDone:
-        """Record the sale and, in the same transaction, the invites its customer is shown."""
+        """Record the sale and, in the same transaction, the invites its customer is shown.
+
+        ``staff_id`` rang it up; ``guide_id`` served the customer: the sale and its invites
+        (the QR's staff number) are credited to the guide, never to the till operator.
+        """
         with self.db.write() as session:
             sale = record_sale(
                 session, receipt_no=receipt_no, amount=amount, staff_id=staff_id,
-                member_id=member_id,
+                member_id=member_id, guide_id=guide_id,
             )  # fmt: skip
             invites = invites_for_customer(
                 session, self.signer, member_id=sale.member_id, purchase_id=sale.purchase_id,
-                staff_id=staff_id,
+                staff_id=guide_id,
             )  # fmt: skip
         card = self.card(sale.member_id) if sale.member_id else None
         return SaleDone(sale, invites, card)

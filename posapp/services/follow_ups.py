@@ -33,7 +33,7 @@ from posapp.domain.follow_up import (
     tasks_for,
 )
 from posapp.domain.phone import DEFAULT_REGION, mask_phone
-from posapp.domain.roles import Permission
+from posapp.domain.roles import Permission, may_guide
 from posapp.protocol.events import FollowUpCompleted, ReassignmentRequested
 from posapp.services.common import require_staff, utcnow
 from posapp.services.staff import require
@@ -43,7 +43,6 @@ from posapp.store.outbox import append_event
 
 log = logging.getLogger(__name__)
 DEFAULT_RULES = FollowUpRules()
-GUIDE_ROLES = frozenset({"guide", "manager"})
 
 # A guide's customers: assigned to them by HQ, or enrolled by them and not assigned to anyone.
 _GUIDES = (
@@ -375,7 +374,7 @@ def request_reassignment(
     if member is None:
         raise InvalidInput("member", "unknown", "No such member at this store.")
     role = session.scalar(select(Staff.role).where(Staff.id == to_guide_id, Staff.active.is_(True)))
-    if role not in GUIDE_ROLES:
+    if not may_guide(role):
         raise InvalidInput("guide", "unknown", "Choose a guide of this store.")
     if member.guide_id == to_guide_id:
         raise InvalidInput("guide", "same", "This customer already has this guide.")

@@ -16,15 +16,15 @@ from posapp.domain.ladder import Assessment
 from posapp.domain.lookup import CounterQuery, QueryKind, classify_query
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import DEFAULT_REGION, last_four, mask_phone, parse_mobile
-from posapp.domain.roles import Permission
+from posapp.domain.roles import Permission, may_guide
 from posapp.domain.text import clean_name
 from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled, NoticeRef
-from posapp.services.common import require_staff, utcnow
+from posapp.services.common import require_guide, require_staff, utcnow
 from posapp.services.sales import link_sale
 from posapp.services.staff import require
 from posapp.services.standing import assess_member, current_consents, reassess
 from posapp.store.lookup import Ledger, Lookup, MemberRow
-from posapp.store.models import ConsentRecord, Member
+from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
 
 MAX_CANDIDATES = 20
@@ -203,8 +203,12 @@ def enrol_member(
     if existing is not None:
         return Enrolment(existing.id, existing.member_code, created=False)
     require_staff(session, staff_id)
-    guide = guide_id or staff_id
-    require_staff(session, guide)
+    # The guide who served is credited; the cashier who typed it in only if they are a guide.
+    guide = guide_id
+    if guide is None and staff_id is not None:
+        role = session.scalar(select(Staff.role).where(Staff.id == staff_id))
+        guide = staff_id if may_guide(role) else None
+    require_guide(session, guide)
     code = new_member_code()
     while session.scalar(select(Member.id).where(Member.member_code == code)) is not None:
         code = new_member_code()

@@ -12,7 +12,7 @@ from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
 from posapp.domain.sale import check_currency, clean_receipt_no, parse_amount
 from posapp.protocol.events import SaleLinked, SaleRecorded
-from posapp.services.common import utcnow
+from posapp.services.common import require_guide, utcnow
 from posapp.services.standing import reassess
 from posapp.store.lookup import Ledger
 from posapp.store.outbox import append_event
@@ -40,12 +40,14 @@ def record_sale(
     staff_id: str | None = None,
     member_id: str | None = None,
     source: str = "typed",
+    guide_id: str | None = None,
     now: datetime | None = None,
 ) -> SaleResult:
     """Write the purchase, the member's new totals and rung, and its outbox event, together.
 
     The same receipt number from this device again is the same sale: the first result
     is returned and nothing is written, unless the amount differs, which is refused.
+    ``staff_id`` rang the sale up; ``guide_id`` served the customer and is credited.
     """
     now = now or utcnow()
     receipt = clean_receipt_no(receipt_no)
@@ -71,6 +73,7 @@ def record_sale(
         raise InvalidInput("staff", "unknown", "This staff member is not on the store's roster.")
     if member_id is not None and not ledger.member_is_active(member_id):
         raise InvalidInput("member", "unknown", "No such member at this store.")
+    require_guide(session, guide_id)
     purchase_id = new_id()
     ledger.insert_purchase(
         purchase_id=purchase_id,
@@ -82,6 +85,7 @@ def record_sale(
         member_id=member_id,
         source=source,
         occurred_at=now,
+        guide_id=guide_id,
     )
     append_event(
         ledger,
@@ -94,6 +98,7 @@ def record_sale(
             member_id=member_id,
             source=source,
             occurred_at=now,
+            guide_id=guide_id,
         ),
         now=now,
         claimed=claimed,

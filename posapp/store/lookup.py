@@ -232,12 +232,13 @@ class Ledger(Lookup):
         member_id: str | None,
         source: str,
         occurred_at: datetime,
+        guide_id: str | None = None,
     ) -> None:
         self._conn.execute(
             "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
-            " member_id, source, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (purchase_id, device_id, receipt_no, amount_fen, currency, staff_id, member_id,
-             source, _ts(occurred_at)),
+            " guide_id, member_id, source, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (purchase_id, device_id, receipt_no, amount_fen, currency, staff_id, guide_id,
+             member_id, source, _ts(occurred_at)),
         )  # fmt: skip
 
     def count_visit(self, member_id: str, amount_fen: int, at: datetime) -> None:

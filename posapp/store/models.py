@@ -129,7 +129,8 @@ class Purchase(Base):
     receipt_no: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))  # rang it up
+    guide_id: Mapped[str | None] = mapped_column(String(36))  # served the customer (0008)
     member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
     source: Mapped[str] = mapped_column(String(16), default="typed")
     occurred_at: Mapped[datetime] = mapped_column(DateTime)

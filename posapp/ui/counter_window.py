@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from posapp.domain.consent import Purpose
 from posapp.domain.lookup import QueryKind
-from posapp.domain.roles import Permission
+from posapp.domain.roles import Permission, may_guide
 from posapp.domain.sale import format_fen
 from posapp.resources import notice_text
 from posapp.services.counter import Counter, EnrolDone, SaleDone
@@ -179,6 +179,7 @@ class CounterWindow(QMainWindow):
         self.invite_index = 0
         self._unknown_phone = ""
         self.store_name = ""
+        self._chosen_guide: str | None = None  # the guide last chosen at this counter
 
         self.pages = QStackedWidget()
         self.sign_in_page = SignInPage()
@@ -284,6 +285,8 @@ class CounterWindow(QMainWindow):
         self.amount.setMaxLength(40)
         self.amount.setPlaceholderText(self.tr("Amount, e.g. 128.00"))
         self.amount.returnPressed.connect(self.record_sale)
+        self.guide_choice = QComboBox(objectName="servingGuide")
+        self.guide_choice.activated.connect(self._guide_chosen)
         self.record_button = QPushButton(self.tr("Record sale (F4)"), objectName="recordSale")
         self.record_button.setAutoDefault(False)
         self.record_button.clicked.connect(self.record_sale)
@@ -292,6 +295,7 @@ class CounterWindow(QMainWindow):
         form = QFormLayout(sale_box)
         form.addRow(self.tr("Receipt"), self.receipt)
         form.addRow(self.tr("Amount"), self.amount)
+        form.addRow(self.tr("Served by (F5)"), self.guide_choice)
         form.addRow("", self.record_button)
         form.addRow("", self.sale_error)
         form.addRow("", self.sale_done)
@@ -341,6 +345,7 @@ class CounterWindow(QMainWindow):
             (self.tr("Go to the sale"), "F2", self.focus_sale, None),
             (self.tr("Enrol a member"), "F3", self.open_enrol, icons.SP_FileDialogNewFolder),
             (self.tr("Record the sale"), "F4", self.record_sale, icons.SP_DialogApplyButton),
+            (self.tr("Choose the guide who served"), "F5", self.choose_guide, None),
             (self.tr("Show or switch the invite QR"), "F6", self.next_invite, None),
             (self.tr("Print the invite"), "F7", self.print_invite, None),
             (self.tr("Reveal the full phone (manager)"), "F8", self.reveal_phone, None),
@@ -420,6 +425,7 @@ class CounterWindow(QMainWindow):
             roster, store = result  # type: ignore[misc]
             self.roster = roster
             self.store_name = store.name
+            self._fill_guides()
             self.store_label.setText(store.name)
             self.sign_in_page.set_roster(roster, preselect=preselect)
 
@@ -539,6 +545,7 @@ class CounterWindow(QMainWindow):
         self._new_customer()
         self.candidates.hide()
         self._fill_card(card)
+        self._serve_with(card.guide_id)
         self.say(self.tr("Member recognised."))
         self.query.setFocus()
         self.query.selectAll()
@@ -601,6 +608,7 @@ class CounterWindow(QMainWindow):
         self.receipt.clear()  # a sale half typed for the last customer is not the next one's
         self.amount.clear()
         self._clear_card()
+        self._serve_with(None)
         self.candidates.hide()
         self.candidate_model.set_candidates([])
         self.query.clear()
@@ -630,6 +638,7 @@ class CounterWindow(QMainWindow):
         receipt, amount = self.receipt.text(), self.amount.text()
         member_id = self.card.id if self.card else None
         staff_id = self.staff.staff_id
+        guide_id = self.serving_guide
         self.sale_error.clear()
 
         def refused(error: BaseException) -> None:
@@ -640,7 +649,11 @@ class CounterWindow(QMainWindow):
 
         self._run(
             lambda: self.counter.sell(
-                receipt_no=receipt, amount=amount, staff_id=staff_id, member_id=member_id
+                receipt_no=receipt,
+                amount=amount,
+                staff_id=staff_id,
+                member_id=member_id,
+                guide_id=guide_id,
             ),
             self._sold,  # type: ignore[arg-type]
             refused,
@@ -691,7 +704,7 @@ class CounterWindow(QMainWindow):
         )
         if not self._on_counter():
             return
-        staff_id = self.staff.staff_id if self.staff else None
+        guide_id = self.serving_guide
 
         def shown(invites: object) -> None:
             self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
@@ -699,7 +712,7 @@ class CounterWindow(QMainWindow):
 
         self._run(
             lambda: self.counter.invites(
-                member_id=sale.member_id, staff_id=staff_id, purchase_id=sale.purchase_id
+                member_id=sale.member_id, staff_id=guide_id, purchase_id=sale.purchase_id
             ),
             shown,
         )
@@ -714,13 +727,13 @@ class CounterWindow(QMainWindow):
         if self.invites:
             return
         member_id = self.card.id if self.card else None
-        staff_id = self.staff.staff_id
+        guide_id = self.serving_guide
 
         def shown(invites: object) -> None:
             self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
             self._show_invite()
 
-        self._run(lambda: self.counter.invites(member_id=member_id, staff_id=staff_id), shown)
+        self._run(lambda: self.counter.invites(member_id=member_id, staff_id=guide_id), shown)
 
     @property
     def invite(self) -> IssuedInvite | None:
@@ -771,6 +784,47 @@ class CounterWindow(QMainWindow):
 
         self.tasks.run_io(lambda: printer(invite), answer)
 
+    # ---- the guide who served -----------------------------------------------------
+
+    @property
+    def guides(self) -> list[SignedIn]:
+        """Who may be credited as the customer's guide: never a cashier (HQ's roster decides)."""
+        guides = [p for p in self.roster if may_guide(p.role)]
+        return sorted(guides, key=lambda p: p.role != "guide")  # guides, then managers
+
+    @property
+    def serving_guide(self) -> str | None:
+        return self.guide_choice.currentData()
+
+    def _fill_guides(self) -> None:
+        current = self.serving_guide
+        self.guide_choice.clear()
+        self.guide_choice.addItem(self.tr("no guide"), None)
+        for person in self.guides:
+            self.guide_choice.addItem(person.name, person.staff_id)
+        self._serve_with(current)
+
+    def _serve_with(self, member_guide: str | None) -> None:
+        """The member's own guide when they have one here; else the guide last chosen."""
+        index = self.guide_choice.findData(member_guide) if member_guide else -1
+        if index < 0:
+            index = max(0, self.guide_choice.findData(self._chosen_guide))
+        self.guide_choice.setCurrentIndex(index)
+
+    def _guide_chosen(self, index: int) -> None:
+        self._chosen_guide = self.guide_choice.itemData(index)
+        name = self.guide_choice.itemText(index)
+        self.say(self.tr("Served by %1.").replace("%1", name))
+        self._back_to_scan()
+
+    def choose_guide(self) -> None:
+        """F5: the list of guides opens; arrows and Enter choose who served."""
+        if not self._on_counter():
+            return
+        self.counter_page.setCurrentWidget(self.counter_tab)
+        self.guide_choice.setFocus()
+        self.guide_choice.showPopup()
+
     # ---- enrol -----------------------------------------------------------------------
 
     def open_enrol(self) -> None:
@@ -782,14 +836,8 @@ class CounterWindow(QMainWindow):
         dialog = EnrolDialog(
             notice=notice,
             notice_text=notice_text(notice.language, notice.version),
-            # The signed-in person first (the default), then the store's guides and managers.
-            staff=[staff]
-            + [
-                p
-                for p in self.roster
-                if p.role in ("guide", "manager") and p.staff_id != staff.staff_id
-            ],
-            signed_in=staff,
+            guides=self.guides,
+            guide_id=self.serving_guide,
             region=self.counter.region,
             phone=self._unknown_phone,
             walk_in_sale=(
@@ -949,8 +997,7 @@ class CounterWindow(QMainWindow):
         """A manager asks HQ to give this customer another guide; HQ decides (WeCom limits)."""
         if not self._on_counter() or self.card is None or self.staff is None:
             return
-        guides = [p for p in self.roster if p.role in ("guide", "manager")]
-        chosen = GuidePicker.ask(guides, self.card.guide_id, self)
+        chosen = GuidePicker.ask(self.guides, self.card.guide_id, self)
         if chosen is None:
             return
         member_id, manager_id = self.card.id, self.staff.staff_id

@@ -54,8 +54,8 @@ class EnrolDialog(QDialog):
         *,
         notice: Notice,
         notice_text: str,
-        staff: list[SignedIn],
-        signed_in: SignedIn,
+        guides: list[SignedIn],
+        guide_id: str | None,
         region: str,
         phone: str = "",
         walk_in_sale: tuple[str, int] | None = None,
@@ -78,10 +78,12 @@ class EnrolDialog(QDialog):
         self.birthday.setMaxLength(10)
         self.birthday.setPlaceholderText(self.tr("YYYY-MM-DD, optional"))
         self.birthday_error = QLabel(objectName="formError", wordWrap=True)
+        # The guide who served (chosen at the sale, F5) is credited; cashiers are not guides.
         self.guide = QComboBox(objectName="enrolGuide")
-        for person in staff:
+        self.guide.addItem(self.tr("no guide"), None)
+        for person in guides:
             self.guide.addItem(f"{person.name} · {role_name(person.role)}", person.staff_id)
-        self.guide.setCurrentIndex(max(0, self.guide.findData(signed_in.staff_id)))
+        self.guide.setCurrentIndex(max(0, self.guide.findData(guide_id)) if guide_id else 0)
         self.consents: dict[Purpose, QCheckBox] = {}
         for purpose in Purpose:
             box = QCheckBox(purpose_name(purpose.value), objectName=f"consent_{purpose.value}")

@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+221"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+222"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+327"/>
+        <location line="+333"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-309"/>
+        <location line="-315"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -81,7 +81,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Record sale (F4)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -93,6 +93,11 @@
     <message>
         <location line="+1"/>
         <source>Amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Served by (F5)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -118,6 +123,11 @@
     <message>
         <location line="+1"/>
         <source>Record the sale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose the guide who served</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -181,7 +191,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+101"/>
+        <location line="+102"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -209,7 +219,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+32"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,7 +255,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+67"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -265,7 +275,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-463"/>
+        <location line="-472"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -280,7 +290,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+493"/>
+        <location line="+502"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -305,7 +315,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+22"/>
+        <source>no guide</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Served by %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -335,7 +355,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>Asked HQ for the new guide; it shows after the next sync.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -630,7 +650,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+4"/>
+        <source>no guide</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>A guardian consents (customers under 14)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -693,7 +718,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-895"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-939"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>

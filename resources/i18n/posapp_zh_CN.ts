@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+221"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+222"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+327"/>
+        <location line="+333"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-309"/>
+        <location line="-315"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -81,7 +81,7 @@
         <translation>金额，如 128.00</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Record sale (F4)</source>
         <translation>记录销售 (F4)</translation>
     </message>
@@ -94,6 +94,11 @@
         <location line="+1"/>
         <source>Amount</source>
         <translation>金额</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Served by (F5)</source>
+        <translation>服务导购（F5）</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -119,6 +124,11 @@
         <location line="+1"/>
         <source>Record the sale</source>
         <translation>记录销售</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose the guide who served</source>
+        <translation>选择服务的导购</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -181,7 +191,7 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+101"/>
+        <location line="+102"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -208,7 +218,7 @@
         <translation>未找到会员。</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+32"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -244,7 +254,7 @@
         <translation>邀请入会</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+67"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation>已记录散客销售：小票 %1，金额 %2</translation>
     </message>
@@ -264,7 +274,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-463"/>
+        <location line="-472"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -279,7 +289,7 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+493"/>
+        <location line="+502"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -304,7 +314,17 @@
         <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+22"/>
+        <source>no guide</source>
+        <translation>无导购</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Served by %1.</source>
+        <translation>服务导购：%1。</translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -334,7 +354,7 @@
         <translation>设置已保存。</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>Asked HQ for the new guide; it shows after the next sync.</source>
         <translation>已向总部申请更换导购，下次同步后生效。</translation>
     </message>
@@ -628,7 +648,12 @@
         <translation>如 1990-05-20，选填</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+4"/>
+        <source>no guide</source>
+        <translation>无导购</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>A guardian consents (customers under 14)</source>
         <translation>监护人同意（未满 14 周岁的顾客）</translation>
     </message>
@@ -691,7 +716,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-895"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-939"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

@@ -3,6 +3,7 @@ customer to the next, the guide who served is credited. Each test drives the rea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from counter_harness import counter_app as make_counter_app
 from counter_harness import give_pins, press, settle, sign_in, type_enter, wedge
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from roster import CASHIER
+from roster import CASHIER, GUIDE, MANAGER
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.services.members import enrol_member
@@ -267,3 +269,72 @@ def test_esc_lock_and_sign_in_start_clean(
     for label in (window.message, window.sale_done, window.sale_error, window.print_message):
         assert label.text() == "", label.objectName()
     assert window.card is None and window.query.text() == "" and window.receipt.text() == ""
+
+
+# ---- 4. the guide who served is credited, not whoever is signed in --------------------------
+
+
+def choose_guide(qtbot: QtBot, window: CounterWindow, name: str) -> None:
+    """F5, then arrows and Enter in the list that opened, as a cashier picks who served."""
+    press(qtbot, window, Qt.Key.Key_F5)
+    view = window.guide_choice.view()
+    qtbot.waitUntil(view.isVisible)
+    target = window.guide_choice.findText(name)
+    assert target >= 0, f"{name} is not offered"
+    for _ in range(window.guide_choice.count()):
+        if view.currentIndex().row() == target:
+            break
+        key = Qt.Key.Key_Down if view.currentIndex().row() < target else Qt.Key.Key_Up
+        qtbot.keyClick(QApplication.focusWidget() or view, key)
+    qtbot.keyClick(QApplication.focusWidget() or view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.isVisible())
+    assert window.guide_choice.currentText() == name
+
+
+def test_cashiers_are_never_offered_as_guides(window: CounterWindow) -> None:
+    offered = [window.guide_choice.itemData(i) for i in range(window.guide_choice.count())]
+    assert offered == [None, GUIDE, MANAGER]  # no guide, then the store's guides and managers
+    assert window.serving_guide is None
+
+
+def test_the_serving_guide_is_credited_on_the_sale_the_invite_and_the_enrolment(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    choose_guide(qtbot, window, "王芳")
+    assert "王芳" in window.message.text()  # the choice answers visibly
+    _walk_in_sale(qtbot, window, "R-20", "88")
+    sale = db.raw().execute("SELECT staff_id, guide_id FROM purchase WHERE receipt_no='R-20'")
+    assert sale.fetchone() == (CASHIER, GUIDE)  # rung up by the cashier, served by the guide
+    invite = db.raw().execute("SELECT staff_id FROM invite ORDER BY issued_at DESC LIMIT 1")
+    assert invite.fetchone()[0] == GUIDE
+    dialog = _enrol_at_counter(qtbot, window, PHONE)
+    assert dialog.guide.currentData() == GUIDE  # the enrolment takes the serving guide
+    _submit(qtbot, window, dialog)
+    member = db.raw().execute("SELECT guide_id, joined_guide_id, enrolled_by FROM member")
+    assert member.fetchone() == (GUIDE, GUIDE, CASHIER)
+    payloads = [
+        json.loads(p)
+        for (p,) in db.raw().execute(
+            "SELECT payload FROM outbox_event WHERE type IN ('sale.recorded', 'member.enrolled')"
+        )
+    ]
+    assert [(p.get("staff_id"), p.get("guide_id")) for p in payloads] == [
+        (CASHIER, GUIDE),
+        (CASHIER, GUIDE),
+    ]
+
+
+def test_the_serving_guide_defaults_to_the_members_own_then_the_last_chosen(
+    qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
+) -> None:
+    member_id, code = _enrol(db, notice, PHONE, "王芳")
+    db.raw().execute("UPDATE member SET guide_id = ? WHERE id = ?", (MANAGER, member_id))
+    db.raw().commit()
+    choose_guide(qtbot, window, "王芳")
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert window.serving_guide == GUIDE  # a walk-in: the guide last chosen at this counter
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    assert window.serving_guide == MANAGER  # the member's own guide
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert window.serving_guide == GUIDE
