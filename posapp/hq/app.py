@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posapp import __version__
@@ -33,6 +34,7 @@ from posapp.hq.feed import CursorGone, read_changes
 from posapp.hq.ingest import backlog_status, prepare, push
 from posapp.hq.models import Device, Store
 from posapp.hq.projector import Projector, StillApplying
+from posapp.hq.proxies import client_address
 from posapp.hq.ratelimit import bump_window
 from posapp.hq.redeem import redeem
 from posapp.hq.security import split_token
@@ -50,6 +52,12 @@ from posapp.protocol.sync import (
 
 log = logging.getLogger("posapp.hq")
 RETRYABLE_PG = {"40001", "40P01"}
+HTTP_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+HTTP_MESSAGES = {
+    400: "HQ could not read this request.",
+    404: "There is nothing at this address.",
+    405: "This address does not take this method.",
+}
 
 
 def utcnow() -> datetime:
@@ -223,10 +231,14 @@ def create_app(
             422,
         )
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's and the router's own (404, 405)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = HTTP_ERRORS.get(exc.status_code, f"http_{exc.status_code}")
+        message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)[:300]
         return JSONResponse(
-            ApiError(error="http", message=str(exc.detail)).model_dump(), exc.status_code
+            ApiError(error=error, message=message).model_dump(),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
@@ -386,7 +398,7 @@ def create_app(
         response_model=RegisterResponse,
     )
     def register(body: RegisterRequest, request: Request) -> RegisterResponse:
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, settings.trusted_networks)
         with database.transaction() as session:
             _count_request(session, f"register:{client}", settings.register_limit_per_minute)
 

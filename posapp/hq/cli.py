@@ -195,6 +195,9 @@ def _serve(settings: HqSettings, host: str, port: int) -> int:
         f"posapp HQ on http://{host}:{port}  (database: {db.engine.url.render_as_string(hide_password=True)})"
     )
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
+    # Forwarded headers are HQ's to judge (POSAPP_HQ_TRUSTED_PROXIES), not uvicorn's, which
+    # by default believes any X-Forwarded-For from loopback.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False,
+                proxy_headers=False)  # fmt: skip
     db.close()
     return 0

@@ -7,8 +7,10 @@ import secrets
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from posapp.hq.proxies import Network, parse_networks
 
 
 def _default_data_dir() -> Path:
@@ -34,6 +36,9 @@ class HqSettings(BaseSettings):
     # A counter's pull waits at most this long for its own events to be applied; then 503.
     apply_wait_seconds: float = 20.0
     log_level: str = "info"
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto HQ believes (IPs or CIDRs,
+    # comma-separated). Empty: the client address is the TCP peer's, whatever headers say.
+    trusted_proxies: str = ""
     # The customer's join page (/j/<token>): what it calls the brand, how often one address
     # may load or post it, and which SMS sender proves phone ownership ("file" writes codes
     # to sms-outbox.jsonl in the data dir: development and demos only).
@@ -45,6 +50,19 @@ class HqSettings(BaseSettings):
     sms_per_phone_per_hour: int = 5
     sms_per_invite: int = 5
     sms_max_tries: int = 5
+    # A member's referral QR serves many friends: codes are limited per friend's phone (as
+    # any) and per QR per day, not per QR for its whole year.
+    sms_per_referral_per_day: int = 30
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # refused at start, not on the first request
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def db_url(self) -> str:

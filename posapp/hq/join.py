@@ -34,6 +34,7 @@ from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import Channel
 from posapp.domain.phone import parse_mobile
+from posapp.hq import proxies
 from posapp.hq.admin import DEFAULT_CHANNELS
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
@@ -128,6 +129,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bad.used": "这个二维码已经使用过了。如果刚才是您本人加入的，您已是会员。",
         "bad.csrf": "页面已过期，请重新扫描二维码。",
         "bad.rate": "操作太频繁，请稍候一分钟再试。",
+        "bad.malformed": "无法处理这个请求，请重新扫描二维码。",
         "bad.ask": "请向收银员索取新的入会二维码。",
         "lang_switch": "English",
     },
@@ -172,12 +174,15 @@ TEXT: dict[str, dict[str, str]] = {
         "bad.used": "This QR code has already been used. If you just joined with it, you are a member.",
         "bad.csrf": "This page has expired; please scan the QR code again.",
         "bad.rate": "Too many attempts; please wait a minute.",
+        "bad.malformed": "This request could not be read; please scan the QR code again.",
         "bad.ask": "Please ask the cashier for a new join QR code.",
         "lang_switch": "中文",
     },
 }
 NEXT_CHANNELS = (Channel.MICRO_MALL, Channel.APP)
 _PHONE_CHARS = re.compile(r"[^0-9+]")
+_NONCE = re.compile(r"[0-9a-f]{40}")
+_CSRF = re.compile(r"([0-9a-f]{40})\.([0-9]{1,12})\.[0-9a-f]{32}", re.ASCII)
 
 
 def utcnow() -> datetime:
@@ -223,9 +228,11 @@ def qr_svg(data: str) -> str:
 
 
 class Refusal(Exception):
-    """The page cannot go on: ``invalid``, ``expired``, ``used``, ``csrf`` or ``rate``."""
+    """The page cannot go on: ``invalid``, ``expired``, ``used``, ``csrf``, ``rate`` or
+    ``malformed`` (a form no page of ours sends)."""
 
     STATUS: ClassVar[dict[str, int]] = {
+        "malformed": 400,
         "invalid": 404,
         "expired": 410,
         "used": 410,
@@ -295,7 +302,9 @@ def install(
 
     def refusal_page(lang: str, kind: str) -> HTMLResponse:
         t = TEXT[lang]
-        extra = "" if kind in ("csrf", "rate") else f"<p>{html.escape(t['bad.ask'])}</p>"
+        extra = (
+            "" if kind in ("csrf", "rate", "malformed") else f"<p>{html.escape(t['bad.ask'])}</p>"
+        )
         body = (
             f'<div class="card" id="refused" data-kind="{kind}"><h1>{html.escape(t["bad.title"])}'
             f"</h1><p>{html.escape(t['bad.' + kind])}</p>{extra}</div>"
@@ -371,8 +380,13 @@ def install(
 
     # --- state ---------------------------------------------------------------------------
 
+    trusted = settings.trusted_networks
+
+    def is_https(request: Request) -> bool:
+        return proxies.is_https(request, trusted)
+
     def limit(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
+        client = proxies.client_address(request, trusted)
         now = utcnow()
         window = now.replace(second=0, microsecond=0)
         with database.transaction() as session:
@@ -398,16 +412,33 @@ def install(
         mac = hmac.new(master_key, f"posapp/csrf/{nonce}/{token}/{stamp}".encode(), "sha256")
         return f"{nonce}.{stamp}.{mac.hexdigest()[:32]}"
 
-    def csrf_ok(token: str, value: str, cookie: str | None) -> bool:
-        nonce, _, rest = value.partition(".")
-        stamp, _, _ = rest.partition(".")
-        if not (nonce and stamp.isdigit() and cookie):
+    def new_nonce() -> str:
+        """A nonce HQ made (random part and its MAC): no cookie set by anyone else is adopted."""
+        random_part = secrets.token_hex(12)
+        return random_part + _nonce_mac(random_part)
+
+    def _nonce_mac(random_part: str) -> str:
+        return hmac.new(
+            master_key, f"posapp/csrf-nonce/{random_part}".encode(), "sha256"
+        ).hexdigest()[:16]
+
+    def nonce_ok(nonce: str | None) -> bool:
+        if nonce is None or _NONCE.fullmatch(nonce) is None:
             return False
-        fresh = 0 <= time.time() - int(stamp) <= CSRF_MAX_AGE
+        return hmac.compare_digest(_nonce_mac(nonce[:24]), nonce[24:])
+
+    def csrf_ok(token: str, value: str, cookie: str | None) -> bool:
+        """The form's token matches HQ's own nonce in the cookie and is fresh; anything else
+        (non-ASCII, other digits, missing parts) is simply not a match."""
+        found = _CSRF.fullmatch(value)
+        if found is None or not nonce_ok(cookie):
+            return False
+        nonce, stamp = found.group(1), int(found.group(2))
+        fresh = 0 <= time.time() - stamp <= CSRF_MAX_AGE
         return (
             fresh
-            and hmac.compare_digest(csrf_value(token, nonce, int(stamp)), value)
-            and hmac.compare_digest(nonce, cookie)
+            and hmac.compare_digest(csrf_value(token, nonce, stamp), value)
+            and hmac.compare_digest(nonce, str(cookie))
         )
 
     def next_links(session: Session, token: str) -> list[tuple[str, str]]:
@@ -435,23 +466,27 @@ def install(
                 ctx = context(session, token)
         except Refusal as refused:
             return refusal_page(lang, refused.kind)
-        nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(16)
-        if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", nonce):
-            nonce = secrets.token_urlsafe(16)
+        nonce = request.cookies.get(CSRF_COOKIE)
+        if not nonce_ok(nonce):
+            nonce = new_nonce()
+        assert nonce is not None
         response = form_page(lang, ctx, Form(), csrf_value(token, nonce, int(time.time())),
                              request.url.path)  # fmt: skip
         response.set_cookie(CSRF_COOKIE, nonce, max_age=CSRF_MAX_AGE, httponly=True,
-                            samesite="strict", path="/")  # fmt: skip
+                            samesite="strict", path="/", secure=is_https(request))  # fmt: skip
         return response
 
     def submit(request: Request, token: str, body: bytes) -> HTMLResponse:
         lang = lang_of(request)
         t = TEXT[lang]
-        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-        one = lambda name: (fields.get(name) or [""])[0][:128]  # noqa: E731
-        csrf = one("csrf")
         try:
-            limit(request)
+            limit(request)  # before the body is even parsed: a flood costs one counter each
+            try:
+                fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+            except ValueError as exc:  # more fields than any page of ours has
+                raise Refusal("malformed") from exc
+            one = lambda name: (fields.get(name) or [""])[0][:128]  # noqa: E731
+            csrf = one("csrf")
             if not csrf_ok(token, csrf, request.cookies.get(CSRF_COOKIE)):
                 raise Refusal("csrf")
             action = one("action")
