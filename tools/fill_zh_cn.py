@@ -20,6 +20,33 @@ from xml.sax.saxutils import escape
 # English source text → Chinese. One entry serves every context that uses the text; put a
 # (context, source) key in BY_CONTEXT when one context needs other words.
 ZH: dict[str, str] = {
+    # -- the dashboard as a manager reads it
+    "Summary": "汇总",
+    "Capture rate by person at the till": "各收银人员会员识别率",
+    "New members by how they joined": "新增会员（按入会方式）",
+    "New members by guide": "新增会员（按导购）",
+    "Members by rung": "会员阶梯分布",
+    "Follow-ups by guide": "回访（按导购）",
+    "Figure": "指标",
+    "Value": "数值",
+    "Day": "日期",
+    "Name": "姓名",
+    "Guide": "导购",
+    "With a known member": "识别出会员",
+    "How they joined": "入会方式",
+    "Rung": "阶梯",
+    "Members": "会员数",
+    "WeCom": "企业微信",
+    "Phone": "电话",
+    "In store": "到店",
+    "First day": "起始日",
+    "Last day": "截止日",
+    "Sales with a known member": "识别出会员的销售笔数",
+    "Members who bought": "有消费的会员",
+    "Members who bought again": "复购会员",
+    "at the counter": "收银台入会",
+    "by scanning the QR": "扫码入会",
+    "no one": "无",
     # -- a real till: the walk-in's sale, the display after joining
     "Choose the guide who served": "选择服务的导购",
     "Served by %1.": "服务导购：%1。",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,12 @@ class Dashboard:
     pending_events: int
     oldest_pending: datetime | None
     staff_names: dict[str, str]
+    staff_roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def capture_by_cashier(self) -> list[Capture]:
+        """The till operators who are cashiers: guides and managers at the till are not."""
+        return [c for c in self.capture_by_staff if self.staff_roles.get(c.key) == "cashier"]
 
     @property
     def enrolments(self) -> int:
@@ -123,7 +129,10 @@ def _ts(moment: datetime) -> str:
 def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) -> Dashboard:
     """Every figure for ``period``; ``store_id`` (this counter's store) limits enrolments to it."""
     span = {"since": _ts(period.since), "until": _ts(period.until), "store": store_id}
-    names = dict(lookup.query("SELECT id, name FROM staff"))
+    names: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    for staff_id, name, role in lookup.query("SELECT id, name, role FROM staff"):
+        names[staff_id], roles[staff_id] = name, role
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     staff: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     # Whole UTC days come from the per-day tally the purchase triggers keep; a range that
@@ -220,6 +229,7 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
         pending_events=pending,
         oldest_pending=datetime.fromisoformat(oldest) if oldest else None,
         staff_names=names,
+        staff_roles=roles,
     )
 
 

@@ -8,7 +8,7 @@ database thread; this tab only draws them.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QDate,
@@ -46,8 +47,96 @@ from PySide6.QtWidgets import (
 )
 
 from posapp.services.dashboard import Dashboard, Table, tables, write_csv
+from posapp.ui.words import rung_name
 
 Index = QModelIndex | QPersistentModelIndex
+
+# What a store manager reads for each exported table, column and summary figure; the CSV
+# files keep the stable identifiers (a spreadsheet or script reads them back).
+_TABLES = {
+    "summary": QT_TRANSLATE_NOOP("DashboardTab", "Summary"),
+    "capture_by_day": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate by day"),
+    "capture_by_staff": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate by person at the till"),
+    "enrolments_by_channel": QT_TRANSLATE_NOOP("DashboardTab", "New members by how they joined"),
+    "enrolments_by_guide": QT_TRANSLATE_NOOP("DashboardTab", "New members by guide"),
+    "rungs": QT_TRANSLATE_NOOP("DashboardTab", "Members by rung"),
+    "follow_ups_by_guide": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups by guide"),
+}
+_COLUMNS = {
+    "figure": QT_TRANSLATE_NOOP("DashboardTab", "Figure"),
+    "value": QT_TRANSLATE_NOOP("DashboardTab", "Value"),
+    "day": QT_TRANSLATE_NOOP("DashboardTab", "Day"),
+    "staff_name": QT_TRANSLATE_NOOP("DashboardTab", "Name"),
+    "guide_name": QT_TRANSLATE_NOOP("DashboardTab", "Guide"),
+    "sales": QT_TRANSLATE_NOOP("DashboardTab", "Sales"),
+    "known": QT_TRANSLATE_NOOP("DashboardTab", "With a known member"),
+    "capture_rate": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate"),
+    "channel": QT_TRANSLATE_NOOP("DashboardTab", "How they joined"),
+    "enrolments": QT_TRANSLATE_NOOP("DashboardTab", "New members"),
+    "rung": QT_TRANSLATE_NOOP("DashboardTab", "Rung"),
+    "members": QT_TRANSLATE_NOOP("DashboardTab", "Members"),
+    "completed": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups done"),
+    "wecom": QT_TRANSLATE_NOOP("DashboardTab", "WeCom"),
+    "phone": QT_TRANSLATE_NOOP("DashboardTab", "Phone"),
+    "in_store": QT_TRANSLATE_NOOP("DashboardTab", "In store"),
+}
+_HIDDEN = frozenset({"staff_id", "guide_id", "label"})  # identifiers and repeats
+_FIGURES = {
+    "since": QT_TRANSLATE_NOOP("DashboardTab", "First day"),
+    "until": QT_TRANSLATE_NOOP("DashboardTab", "Last day"),
+    "sales": QT_TRANSLATE_NOOP("DashboardTab", "Sales"),
+    "known": QT_TRANSLATE_NOOP("DashboardTab", "Sales with a known member"),
+    "capture_rate": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate"),
+    "enrolments": QT_TRANSLATE_NOOP("DashboardTab", "New members"),
+    "buyers": QT_TRANSLATE_NOOP("DashboardTab", "Members who bought"),
+    "repeat_buyers": QT_TRANSLATE_NOOP("DashboardTab", "Members who bought again"),
+    "repurchase_rate": QT_TRANSLATE_NOOP("DashboardTab", "Repurchase rate"),
+    "follow_ups_completed": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups done"),
+    "pending_events": QT_TRANSLATE_NOOP("DashboardTab", "Waiting to sync"),
+}
+_CHANNELS = {
+    "counter": QT_TRANSLATE_NOOP("DashboardTab", "at the counter"),
+    "qr": QT_TRANSLATE_NOOP("DashboardTab", "by scanning the QR"),
+}
+_NO_ONE = QT_TRANSLATE_NOOP("DashboardTab", "no one")
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("DashboardTab", text)
+
+
+def _as_read(value: Any, column: str) -> Any:
+    """A value as a manager reads it: rates as percentages, rungs and channels in words."""
+    if column.endswith("rate") and isinstance(value, float):
+        return f"{value:.1%}"
+    if column == "rung" and isinstance(value, str):
+        return rung_name(value)
+    if column == "channel" and isinstance(value, str):
+        return _t(_CHANNELS.get(value, value))
+    if column in ("staff_name", "guide_name") and value in (None, "-", ""):
+        return _t(_NO_ONE)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
+def _summary_value(figure: str, value: Any) -> Any:
+    if isinstance(value, str) and figure in ("since", "until"):
+        moment = datetime.fromisoformat(value)
+        # The range ends at midnight after its last day: a manager reads that day.
+        return (moment - timedelta(days=1) if figure == "until" else moment).date().isoformat()
+    return _as_read(value, figure)
+
+
+def shown_table(table: Table) -> Table:
+    """The exported table as the screen shows it: translated names, no identifiers."""
+    if table.name == "summary":
+        rows = [(_t(_FIGURES.get(f, f)), _summary_value(f, v)) for f, v in table.rows]
+        return Table(_t(_TABLES["summary"]), (_t("Figure"), _t("Value")), rows)
+    keep = [i for i, column in enumerate(table.columns) if column not in _HIDDEN]
+    columns = tuple(_t(_COLUMNS.get(table.columns[i], table.columns[i])) for i in keep)
+    rows = [tuple(_as_read(row[i], table.columns[i]) for i in keep) for row in table.rows]
+    return Table(_t(_TABLES.get(table.name, table.name)), columns, rows)
 
 
 class TableModel(QAbstractTableModel):
@@ -74,9 +163,7 @@ class TableModel(QAbstractTableModel):
         if not 0 <= index.row() < len(self._table.rows):
             return None
         value = self._table.rows[index.row()][index.column()]
-        if isinstance(value, float):
-            return f"{value:.1%}" if "rate" in self._table.columns[index.column()] else str(value)
-        return "" if value is None else str(value)
+        return "–" if value is None else str(value)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -182,12 +269,16 @@ class DashboardTab(QWidget):
         self.ask()
 
     def ask(self) -> None:
+        """Today and this week show their days in the date fields; custom days read them."""
         kind = self.range.currentData()
         today = date.today()
-        if kind == "today":
-            self.sig_period.emit(today, today)
-        elif kind == "week":
-            self.sig_period.emit(date.fromordinal(today.toordinal() - today.weekday()), today)
+        if kind in ("today", "week"):
+            first = today if kind == "today" else today - timedelta(days=today.weekday())
+            for edit, day in ((self.first_day, first), (self.last_day, today)):
+                edit.blockSignals(True)
+                edit.setDate(QDate(day.year, day.month, day.day))
+                edit.blockSignals(False)
+            self.sig_period.emit(first, today)
         else:
             self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
 
@@ -203,26 +294,37 @@ class DashboardTab(QWidget):
         self.figures["pending"].setText(f"{d.pending_events:,}")
         self._draw_line(d)
         self._draw_bars(d)
-        chosen = self.table_choice.currentText()
+        chosen = self.table_choice.currentData()
         self._tables = tables(d)
         self.table_choice.blockSignals(True)
         self.table_choice.clear()
         for table in self._tables:
-            self.table_choice.addItem(table.name)
-        self.table_choice.setCurrentIndex(max(0, self.table_choice.findText(chosen)))
+            self.table_choice.addItem(_t(_TABLES.get(table.name, table.name)), table.name)
+        self.table_choice.setCurrentIndex(max(0, self.table_choice.findData(chosen)))
         self.table_choice.blockSignals(False)
         self._show_table()
 
     def _draw_line(self, d: Dashboard) -> None:
+        """Over days a line; a single day is one bar (a line of one point draws nothing)."""
         chart = self.line_chart
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
+        labels = [day.key[5:] for day in d.capture_by_day]
+        rates = [100 * (day.capture_rate or 0.0) for day in d.capture_by_day]
+        if len(rates) < 2:
+            bars = QBarSet(self.tr("Capture rate"))
+            bars.append(rates)
+            bar_series = QBarSeries()
+            bar_series.append(bars)
+            chart.addSeries(bar_series)
+            x, y = _percent_axes(chart, labels)
+            bar_series.attachAxis(x)
+            bar_series.attachAxis(y)
+            return
         series = QLineSeries()
-        labels = []
-        for n, day in enumerate(d.capture_by_day):
-            series.append(n, 100 * (day.capture_rate or 0.0))
-            labels.append(day.key[5:])
+        for n, value in enumerate(rates):
+            series.append(n, value)
         chart.addSeries(series)
         _x, y = _percent_axes(chart, labels)
         series.attachAxis(y)
@@ -234,7 +336,7 @@ class DashboardTab(QWidget):
             chart.removeAxis(axis)
         bars = QBarSet(self.tr("Capture rate"))
         names = []
-        for staff in d.capture_by_staff:
+        for staff in d.capture_by_cashier:
             bars.append(100 * (staff.capture_rate or 0.0))
             names.append(staff.name)
         series = QBarSeries()
@@ -248,7 +350,7 @@ class DashboardTab(QWidget):
         index = self.table_choice.currentIndex()
         tables_now = getattr(self, "_tables", [])
         if 0 <= index < len(tables_now):
-            self.table_model.set_table(tables_now[index])
+            self.table_model.set_table(shown_table(tables_now[index]))
 
     # ---- export ------------------------------------------------------------------------
 

@@ -254,7 +254,7 @@
         <translation>邀请入会</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+70"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation>已记录散客销售：小票 %1，金额 %2</translation>
     </message>
@@ -274,7 +274,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-472"/>
+        <location line="-475"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -289,7 +289,7 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+502"/>
+        <location line="+505"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -549,7 +549,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+107"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+194"/>
         <source>Today</source>
         <translation>今天</translation>
     </message>
@@ -569,43 +569,185 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <location line="+110"/>
+        <location line="-130"/>
+        <location line="+16"/>
+        <location line="+123"/>
+        <location line="+104"/>
+        <location line="+21"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
     </message>
     <message>
-        <location line="-109"/>
+        <location line="-266"/>
+        <location line="+16"/>
+        <location line="+126"/>
         <source>Sales</source>
         <translation>销售笔数</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-138"/>
+        <location line="+15"/>
+        <location line="+124"/>
         <source>New members</source>
         <translation>新增会员</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-121"/>
+        <location line="+122"/>
         <source>Repurchase rate</source>
         <translation>复购率</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-137"/>
+        <location line="+16"/>
+        <location line="+122"/>
         <source>Follow-ups done</source>
         <translation>完成回访</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-121"/>
+        <location line="+122"/>
         <source>Waiting to sync</source>
         <translation>待同步</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="-159"/>
+        <location line="+169"/>
         <source>Capture rate by day</source>
         <translation>每日会员识别率</translation>
     </message>
     <message>
+        <location line="-170"/>
+        <source>Summary</source>
+        <translation>汇总</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Capture rate by person at the till</source>
+        <translation>各收银人员会员识别率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New members by how they joined</source>
+        <translation>新增会员（按入会方式）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New members by guide</source>
+        <translation>新增会员（按导购）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Members by rung</source>
+        <translation>会员阶梯分布</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow-ups by guide</source>
+        <translation>回访（按导购）</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <source>Figure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Day</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Guide</source>
+        <translation>导购</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>With a known member</source>
+        <translation>识别出会员</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How they joined</source>
+        <translation>入会方式</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Rung</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Members</source>
+        <translation>会员数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>WeCom</source>
+        <translation>企业微信</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Phone</source>
+        <translation>手机号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>In store</source>
+        <translation>到店</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>First day</source>
+        <translation>起始日</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last day</source>
+        <translation>截止日</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sales with a known member</source>
+        <translation>识别出会员的销售笔数</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Members who bought</source>
+        <translation>有消费的会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Members who bought again</source>
+        <translation>复购会员</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>at the counter</source>
+        <translation>收银台入会</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>by scanning the QR</source>
+        <translation>扫码入会</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no one</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location line="+129"/>
         <source>Capture rate by cashier</source>
         <translation>各收银员会员识别率</translation>
     </message>
@@ -615,7 +757,7 @@
         <translation>明细表</translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+107"/>
         <source>Export the dashboard to</source>
         <translation>导出看板到</translation>
     </message>
@@ -716,7 +858,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-939"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-942"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

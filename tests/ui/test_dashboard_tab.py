@@ -3,6 +3,7 @@ drawn, tables export to CSV and back, and a cashier cannot open it (and is recor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,14 +11,16 @@ from pathlib import Path
 import pytest
 from counter_harness import counter_app, give_pins, press, settle, sign_in
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from roster import CASHIER, MANAGER
 
 from posapp.domain.consent import Notice
 from posapp.services.dashboard import read_csv, tables
+from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.seed import seed_members
-from posapp.ui.app import CounterApp
+from posapp.ui.app import CounterApp, install_language
 from posapp.ui.dashboard_tab import DashboardTab, TableModel
 
 
@@ -103,3 +106,66 @@ def test_a_cashier_cannot_open_the_dashboard_and_is_recorded_trying(
         assert window.dashboard_tab.dashboard is None
         audit = store.raw().execute("SELECT action, staff_id FROM audit_log").fetchall()
         assert ("refused:view_dashboard", CASHIER) in audit
+
+
+# ---- what a store manager reads (issue 20, item 7) -------------------------------------------
+
+RAW = re.compile(r"^[a-z]+(_[a-z]+)+$|T\d\d:\d\d|^0\.\d{3,}$")  # identifiers, ISO times, 0.9677
+
+
+def _visible(tab: DashboardTab) -> list[str]:
+    """Every text a manager sees in the tab: names of tables, their headers and cells."""
+    texts = [tab.table_choice.itemText(i) for i in range(tab.table_choice.count())]
+    for i in range(tab.table_choice.count()):
+        tab.table_choice.setCurrentIndex(i)
+        model = tab.table_model
+        for c in range(model.columnCount()):
+            texts.append(str(model.headerData(c, Qt.Orientation.Horizontal)))
+            for r in range(model.rowCount()):
+                texts.append(str(model.data(model.index(r, c))))
+    return texts
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_dashboard_reads_as_a_manager_reads_in_both_languages(
+    qtbot: QtBot, db: Database, db_path: Path, language: str
+) -> None:
+    give_pins(db)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.write() as s:  # sales rung up by a cashier and by the manager, today
+        for n, who in enumerate([CASHIER, CASHIER, MANAGER]):
+            record_sale(s, receipt_no=f"D-{n}", amount="10", staff_id=who, now=now)
+    with counter_app(qtbot, db, db_path.parent) as made:
+        install_language(QApplication.instance(), language)  # type: ignore[arg-type]
+        window = made.window
+        sign_in(qtbot, window, MANAGER)
+        press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+        tab = window.dashboard_tab
+        qtbot.waitUntil(lambda: tab.dashboard is not None)
+        tab.range.setCurrentIndex(tab.range.findData("today"))
+        settle(qtbot, window)
+        today = date.today()
+        assert tab.first_day.date().toPython() == today == tab.last_day.date().toPython()
+        tab.range.setCurrentIndex(tab.range.findData("week"))
+        settle(qtbot, window)
+        assert tab.first_day.date().toPython() == today - timedelta(days=today.weekday())
+        tab.range.setCurrentIndex(tab.range.findData("today"))
+        settle(qtbot, window)
+        qtbot.waitUntil(
+            lambda: tab.dashboard is not None and len(tab.dashboard.capture_by_day) == 1
+        )
+        texts = _visible(tab)
+        raw = [t for t in texts if RAW.search(t)]
+        assert not raw, f"developer words on the manager's screen: {raw}"
+        assert today.isoformat() in texts  # the first and last day, as dates
+        assert any(t.endswith("%") for t in texts)  # rates as percentages
+        if language == "zh_CN":
+            assert "会员识别率" in texts and "汇总" in texts
+        # A single day still draws: one bar of today's capture rate.
+        (series,) = tab.line_chart.series()
+        assert series.count() == 1 and series.barSets()[0].count() == 1
+        # By cashier: the cashier's sales only, not the manager's at the till.
+        (bars,) = tab.bar_chart.series()
+        axis = next(a for a in tab.bar_chart.axes() if hasattr(a, "categories"))
+        assert axis.categories() == ["刘洋"] and bars.barSets()[0].count() == 1
+        install_language(QApplication.instance(), "en")  # type: ignore[arg-type]
