@@ -13,9 +13,12 @@ import logging
 import re
 import sys
 import threading
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+
+from posapp.files import private_dir, private_file
 
 LOG_DIR = "logs"
 LOG_NAME = "posapp.log"
@@ -59,8 +62,18 @@ class RedactingFormatter(logging.Formatter):
         return super().format(clean)
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """Its files (the log and every rotated one, renamed from it) are created 0600."""
+
+    def _open(self) -> TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def _handler(path: Path) -> RotatingFileHandler:
-    handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
     handler.setLevel(logging.INFO)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     return handler
@@ -72,7 +85,7 @@ def install_crash_log(data_dir: Path) -> Path:
     Returns the log file's path. Safe to call twice: the second call changes nothing.
     """
     path = log_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     root = logging.getLogger()
     if any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in root.handlers):
         return path

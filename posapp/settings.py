@@ -16,6 +16,8 @@ from typing import Any
 
 import platformdirs
 
+from posapp.files import private_dir, tighten
+
 SETTINGS_VERSION = 1
 ENV_DATA_DIR = "POSAPP_DATA_DIR"
 DB_NAME = "posapp.db"
@@ -51,7 +53,7 @@ class Settings:
         return self.data_dir / "settings.json"
 
     def save(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)  # 0700: the data folder holds every member
         data = {k: v for k, v in asdict(self).items() if k != "data_dir"}
         data["version"] = SETTINGS_VERSION
         tmp = self.file.with_suffix(".tmp")
@@ -74,6 +76,8 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     if not settings.file.exists():
         settings.save()
         return settings
+    private_dir(folder)
+    tighten(settings.file)  # a file from before 0600 was enforced
     data = json.loads(settings.file.read_text(encoding="utf-8"))
     version = int(data.pop("version", 1))
     while version < SETTINGS_VERSION:

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from posapp.files import PRIVATE_DIR, private_file, sqlite_files, tighten
 from posapp.hq.models import Counter
 
 CHANGE_COUNTER = "change"
@@ -40,8 +41,13 @@ _IMMEDIATE = "hq_immediate"
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            # Every member of every store: 0600, in a folder made 0700 (an existing one is
+            # left as it is); SQLite gives the WAL and -shm files the file's mode.
+            db_file = Path(parsed.database)
+            db_file.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+            private_file(db_file)
+            tighten(*sqlite_files(db_file))
         engine = create_engine(url, pool_size=8, max_overflow=16, hide_parameters=True)
 
         @event.listens_for(engine, "connect")

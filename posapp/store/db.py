@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import Refusal
+from posapp.files import private_file, sqlite_files, tighten
 from posapp.store.lookup import Lookup
 from posapp.store.models import AuditEntry
 
@@ -142,6 +143,10 @@ class Database:
         self._raw_conns: list[sqlite3.Connection] = []
         self._checkpointer: Checkpointer | None = None
         if not read_only:
+            # 0600 before SQLite creates it: its WAL and -shm files then get the same mode.
+            with contextlib.suppress(OSError):  # a read-only folder: SQLite says so itself
+                private_file(self.path)
+            tighten(*sqlite_files(self.path))
             self._checkpointer = Checkpointer(self.raw)
         self.engine = make_engine(
             self.path, read_only=read_only, autocheckpoint=self._checkpointer is None

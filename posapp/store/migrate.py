@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from posapp.domain.ids import new_id
+from posapp.files import PRIVATE_DIR, private_dir, private_file
 from posapp.store.db import Database, StorageError, explain
 from posapp.store.models import SyncState
 
@@ -53,8 +54,10 @@ def current_revision(db: Database) -> str | None:
 
 
 def backup_file(source: Path, target: Path) -> Path:
-    """Copy a live SQLite database page by page (safe while others read or write)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Copy a live SQLite database page by page (safe while others read or write).
+    The copy is 0600 (it holds every member), created so before a byte is written."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)  # an existing one stays
+    private_file(target)
     src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
@@ -138,6 +141,7 @@ def migrate(db: Database, *, now: datetime | None = None) -> Path | None:
     backup: Path | None = None
     if current is not None:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
+        private_dir(backup_dir(db.path))
         backup = backup_file(db.path, backup_dir(db.path) / f"pre-migrate-{current}-{stamp}.db")
         _prune_backups(backup_dir(db.path), keep=backup)
         log.info("backed up schema %s before migrating to %s", current, head)
@@ -204,7 +208,7 @@ def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
     """Open (creating if need be) and migrate the counter database at ``path``."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the data folder: 0700
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
     if migrate_schema and path.exists() and path.stat().st_size > 0:

@@ -16,6 +16,8 @@ from pathlib import Path
 import keyring
 from keyring.errors import KeyringError, NoKeyringError
 
+from posapp.files import private_dir, tighten
+
 SERVICE = "posapp"
 FALLBACK = "device-secret.json"
 
@@ -46,9 +48,10 @@ def save(data_dir: Path, device_id: str, token: str, invite_key_hex: str) -> str
         except (KeyringError, NoKeyringError):
             pass
     path = data_dir / FALLBACK
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tighten(tmp)  # a leftover from a crash keeps its old mode through O_TRUNC
     with os.fdopen(fd, "w") as fh:
         json.dump({"device_id": device_id, "token": token, "invite_key": invite_key_hex}, fh)
         fh.flush()
