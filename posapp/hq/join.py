@@ -50,6 +50,7 @@ from posapp.hq.sms import (
     SmsSendFailed,
     check_code,
     issue_code,
+    use_code,
 )
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.qr import qr_matrix
@@ -113,6 +114,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sms.locked": "验证码错误次数太多，已锁定。请向收银员索取新的二维码。",
         "sms.no_code": "请先点击“获取验证码”。",
         "sms.expired": "验证码已过期，请重新获取。",
+        "sms.used": "这个验证码已经用过了，请重新获取。",
         "sms.wrong": "验证码不正确，还可以再试 {left} 次。",
         "sms.send_failed": "短信暂时发送失败，请稍后再试。",
         "welcome": "欢迎加入！",
@@ -158,6 +160,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sms.locked": "Too many wrong codes: locked. Please ask the cashier for a new QR.",
         "sms.no_code": "Please tap “Send code” first.",
         "sms.expired": "The code has expired; please get a new one.",
+        "sms.used": "This code has already been used; please get a new one.",
         "sms.wrong": "That code is not right; {left} tries left.",
         "sms.send_failed": "The SMS could not be sent just now; please try again.",
         "welcome": "Welcome!",
@@ -285,6 +288,7 @@ def install(
         per_phone_per_hour=settings.sms_per_phone_per_hour,
         per_invite=settings.sms_per_invite,
         max_tries=settings.sms_max_tries,
+        per_referral_per_day=settings.sms_per_referral_per_day,
     )
     brand = settings.brand_name
 
@@ -487,6 +491,7 @@ def install(
                 raise Refusal("malformed") from exc
             one = lambda name: (fields.get(name) or [""])[0][:128]  # noqa: E731
             csrf = one("csrf")
+            nonce = request.cookies.get(CSRF_COOKIE) or ""
             if not csrf_ok(token, csrf, request.cookies.get(CSRF_COOKIE)):
                 raise Refusal("csrf")
             action = one("action")
@@ -514,7 +519,8 @@ def install(
             try:
                 with database.transaction() as session:
                     code = issue_code(session, token=token, phone_e164=phone,
-                                      master_key=master_key, now=utcnow(), rules=rules)  # fmt: skip
+                                      master_key=master_key, now=utcnow(), rules=rules,
+                                      referral=ctx.invite.is_referral)  # fmt: skip
                 sender.send_code(phone, code, language=NOTICE_LANG[lang])
             except SmsRefused as refused:
                 return again(t["sms." + refused.reason].format(left=refused.left))
@@ -529,7 +535,8 @@ def install(
         with database.transaction() as session:
             try:
                 check_code(session, token=token, phone_e164=phone, code=form.code,
-                           master_key=master_key, now=utcnow(), rules=rules)  # fmt: skip
+                           master_key=master_key, now=utcnow(), rules=rules,
+                           nonce=nonce)  # fmt: skip
             except SmsRefused as refused:
                 refusal = refused  # committed: a wrong guess counts
         if refusal is not None:
@@ -556,6 +563,8 @@ def install(
         )
 
         def act(session: Session) -> tuple[RedeemResponse, list[tuple[str, str]]]:
+            use_code(session, token=token, phone_e164=phone, code=form.code,
+                     master_key=master_key, now=utcnow(), rules=rules, nonce=nonce)  # fmt: skip
             earlier = session.get(Redemption, token)
             if earlier is not None:
                 member = session.get(Member, earlier.member_id)
@@ -569,6 +578,8 @@ def install(
             answer, links = writing(act)
         except Refusal as refused:
             return refusal_page(lang, refused.kind)
+        except SmsRefused as refused:  # spent by another submission a moment ago
+            return again(t["sms." + refused.reason].format(left=refused.left))
         except InvalidInput as exc:
             if exc.rule == "membership_required":
                 return again(t["err.membership"])

@@ -85,11 +85,13 @@ class SmsRules:
     per_phone_per_hour: int = 5
     per_invite: int = 5
     max_tries: int = 5
+    per_referral_per_day: int = 30
 
 
 class SmsRefused(Exception):
     """Why no code was sent or accepted: ``too_soon``, ``phone_limit``, ``invite_limit``,
-    ``locked``, ``no_code``, ``expired``, ``wrong`` (with ``left`` tries) or ``send_failed``."""
+    ``locked``, ``no_code``, ``expired``, ``used``, ``wrong`` (with ``left`` tries) or
+    ``send_failed``."""
 
     def __init__(self, reason: str, left: int = 0) -> None:
         super().__init__(reason)
@@ -112,19 +114,33 @@ def issue_code(
     master_key: bytes,
     now: datetime,
     rules: SmsRules,
+    referral: bool = False,
 ) -> str:
-    """Record a fresh code for this invite and phone and return it for sending (after commit)."""
+    """Record a fresh code for this invite and phone and return it for sending (after commit).
+
+    A staff invite is one customer's: at most ``per_invite`` codes, ever. A member's referral
+    QR serves every friend for a year: at most ``per_invite`` codes per friend's phone, and
+    ``per_referral_per_day`` a day for the QR, so a shared QR is not an SMS cannon either.
+    """
     key = _mac(master_key, "key", token, phone_e164)
     row = session.get(SmsCode, key, with_for_update=True)
     if row is not None and row.tries >= rules.max_tries:
         raise SmsRefused("locked")
     if row is not None and now < row.sent_at + timedelta(seconds=rules.resend_seconds):
         raise SmsRefused("too_soon")
-    sent_for_invite = session.scalar(
-        select(func.coalesce(func.sum(SmsCode.sends), 0)).where(SmsCode.token == token)
-    )
-    if sent_for_invite >= rules.per_invite:
-        raise SmsRefused("invite_limit")
+    if referral:
+        if row is not None and row.sends >= rules.per_invite:
+            raise SmsRefused("invite_limit")
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if bump_window(session, f"smsref:{token}@{day:%Y%m%d}", expires_at=day + timedelta(days=2),
+                       now=now) > rules.per_referral_per_day:  # fmt: skip
+            raise SmsRefused("invite_limit")
+    else:
+        sent_for_invite = session.scalar(
+            select(func.coalesce(func.sum(SmsCode.sends), 0)).where(SmsCode.token == token)
+        )
+        if sent_for_invite >= rules.per_invite:
+            raise SmsRefused("invite_limit")
     hour = now.replace(minute=0, second=0, microsecond=0)
     phone_key = f"sms:{_mac(master_key, 'phone', phone_e164)[:40]}@{hour:%Y%m%d%H}"
     if bump_window(session, phone_key, expires_at=hour + timedelta(hours=2), now=now) > (
@@ -147,6 +163,13 @@ def issue_code(
     return code
 
 
+USED = "used:"  # a code_hash that starts so: the code was spent on a join
+
+
+def _used_mark(master_key: bytes, key: str, code: str, nonce: str) -> str:
+    return USED + _mac(master_key, "used", key, code, nonce)[: 64 - len(USED)]
+
+
 def check_code(
     session: Session,
     *,
@@ -156,12 +179,24 @@ def check_code(
     master_key: bytes,
     now: datetime,
     rules: SmsRules,
+    nonce: str = "",
 ) -> None:
-    """Accept the code or raise ``SmsRefused``; a wrong guess is counted (commit the session)."""
+    """Accept the code or raise ``SmsRefused``; a wrong guess is counted (commit the session).
+
+    A code is used once (``use_code``). Only the very submission that spent it, sent again by
+    the same browser (a double tap, a reload: the same ``nonce`` from its cookie), is
+    accepted again, so it answers the same member and no one else can reopen the page.
+    """
     key = _mac(master_key, "key", token, phone_e164)
     row = session.get(SmsCode, key, with_for_update=True)
     if row is None:
         raise SmsRefused("no_code")
+    if row.code_hash.startswith(USED):
+        if nonce and hmac.compare_digest(
+            row.code_hash, _used_mark(master_key, key, code.strip(), nonce)
+        ):
+            return
+        raise SmsRefused("used")
     if row.tries >= rules.max_tries:
         raise SmsRefused("locked")
     given = _mac(master_key, "code", key, code.strip())
@@ -171,3 +206,23 @@ def check_code(
         raise SmsRefused("wrong" if left > 0 else "locked", left)
     if now > row.expires_at:
         raise SmsRefused("expired")
+
+
+def use_code(
+    session: Session,
+    *,
+    token: str,
+    phone_e164: str,
+    code: str,
+    master_key: bytes,
+    now: datetime,
+    rules: SmsRules,
+    nonce: str = "",
+) -> None:
+    """Spend an accepted code, in the transaction that makes the member (or raise ``used``)."""
+    check_code(session, token=token, phone_e164=phone_e164, code=code, master_key=master_key,
+               now=now, rules=rules, nonce=nonce)  # fmt: skip
+    key = _mac(master_key, "key", token, phone_e164)
+    row = session.get(SmsCode, key, with_for_update=True)
+    assert row is not None
+    row.code_hash = _used_mark(master_key, key, code.strip(), nonce)
