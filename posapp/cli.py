@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     sale.add_argument("--currency", default=None)
     sale.add_argument("--member", help="phone or member code of the buyer")
     sale.add_argument("--staff", help="staff id of the cashier")
+    sale.add_argument(
+        "--gift", action="store_true", help="a free gift: the only way to record an amount of 0"
+    )
 
     enrol = sub.add_parser("enrol", help="enrol a member (needs their membership consent)")
     enrol.add_argument("--phone", required=True)
@@ -303,6 +306,7 @@ def cmd_sale(args: argparse.Namespace, settings: Settings) -> int:
                 currency=args.currency or settings.currency,
                 staff_id=args.staff,
                 member_id=member_id,
+                gift=args.gift,
             )
     finally:
         db.close()
@@ -450,7 +454,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             print("posapp: another sync is already running for this counter.", file=sys.stderr)
             return EXIT_INVALID
         try:
-            engine = SyncEngine(db, client_for(db, settings.data_dir))
+            client = client_for(db, settings.data_dir)
+            client.on_progress = lambda message: print(f"posapp: {message}", file=sys.stderr)
+            engine = SyncEngine(db, client)
             while True:
                 try:
                     done = engine.run_once()

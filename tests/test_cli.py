@@ -78,6 +78,7 @@ def test_counter_round_trip_from_the_command_line(tmp_path: Path) -> None:
         (("enrol", "--phone", "13812345678"), 2, "Membership consent"),
         (("sale", "--receipt", "x" * 10_000, "--amount", "1"), 2, "longer than"),
         (("sale", "--receipt", "R1", "--amount", "1e400"), 2, "amount"),
+        (("sale", "--receipt", "R1", "--amount", "0.00"), 2, "free gift"),
         (("identify", "\x1b[A\x07garbage"), 2, "control character"),
     ],
 )
@@ -88,6 +89,13 @@ def test_bad_input_gets_a_clear_message_and_no_trace(
     assert out.returncode == code
     assert says.lower() in out.stderr.lower()
     assert "Traceback" not in out.stderr
+
+
+def test_a_zero_sale_is_recorded_only_as_a_gift(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    assert posapp(data, "sale", "--receipt", "G1", "--amount", "0").returncode == 2
+    gift = posapp(data, "sale", "--receipt", "G1", "--amount", "0", "--gift")
+    assert gift.returncode == 0 and "¥0.00 recorded" in gift.stdout
 
 
 def test_seed_backup_and_bench_json(tmp_path: Path) -> None:

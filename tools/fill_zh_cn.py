@@ -48,6 +48,8 @@ ZH: dict[str, str] = {
     "by scanning the QR": "扫码入会",
     "no one": "无",
     # -- a real till: the walk-in's sale, the display after joining
+    "¥0.00 is recorded only as a free gift: type the amount paid, or press F4 again to record this gift.": "¥0.00 只能作为赠品记录：请输入实收金额，或再按 F4 记为赠品。",
+    "(a free gift)": "（赠品）",
     "Choose the guide who served": "选择服务的导购",
     "Served by %1.": "服务导购：%1。",
     "Served by (F5)": "服务导购（F5）",

@@ -47,6 +47,19 @@ def parse_amount(raw: str | int | Decimal) -> int:
     return fen
 
 
+def check_sale_amount(fen: int, *, gift: bool) -> None:
+    """A ¥0.00 sale is almost always a slip of the keyboard (Enter before the amount), so it
+    is recorded only when someone says it is a free gift: the cashier confirming at the
+    counter, ``--gift`` on the command line, or the POS, whose own records already hold it."""
+    if fen == 0 and not gift:
+        raise InvalidInput(
+            "amount",
+            "zero",
+            "A sale of 0.00 is recorded only as a free gift: type the amount paid, or confirm"
+            " the gift.",
+        )
+
+
 def clean_receipt_no(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw or "").strip()
     if not text:

@@ -327,6 +327,7 @@ class IntakeServer:
                 staff_id=sale.staff_id,
                 member_id=member_id,
                 source="pos",
+                gift=True,  # the POS has already recorded it: a ¥0.00 there is its decision
             )
         if not result.created and member_id is not None and result.member_id != member_id:
             raise InvalidInput(

@@ -118,6 +118,7 @@ class Counter:
         staff_id: str | None,
         member_id: str | None = None,
         guide_id: str | None = None,
+        gift: bool = False,
     ) -> SaleDone:
         """Record the sale and, in the same transaction, the invites its customer is shown.
 
@@ -127,7 +128,7 @@ class Counter:
         with self.db.write() as session:
             sale = record_sale(
                 session, receipt_no=receipt_no, amount=amount, staff_id=staff_id,
-                member_id=member_id, guide_id=guide_id,
+                member_id=member_id, guide_id=guide_id, gift=gift,
             )  # fmt: skip
             invites = invites_for_customer(
                 session, self.signer, member_id=sale.member_id, purchase_id=sale.purchase_id,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
-from posapp.domain.sale import check_currency, clean_receipt_no, parse_amount
+from posapp.domain.sale import check_currency, check_sale_amount, clean_receipt_no, parse_amount
 from posapp.protocol.events import SaleLinked, SaleRecorded
 from posapp.services.common import require_guide, utcnow
 from posapp.services.standing import reassess
@@ -41,6 +41,7 @@ def record_sale(
     member_id: str | None = None,
     source: str = "typed",
     guide_id: str | None = None,
+    gift: bool = False,
     now: datetime | None = None,
 ) -> SaleResult:
     """Write the purchase, the member's new totals and rung, and its outbox event, together.
@@ -48,10 +49,12 @@ def record_sale(
     The same receipt number from this device again is the same sale: the first result
     is returned and nothing is written, unless the amount differs, which is refused.
     ``staff_id`` rang the sale up; ``guide_id`` served the customer and is credited.
+    A ¥0.00 sale needs ``gift`` (:func:`posapp.domain.sale.check_sale_amount`).
     """
     now = now or utcnow()
     receipt = clean_receipt_no(receipt_no)
     fen = parse_amount(amount)
+    check_sale_amount(fen, gift=gift)
     code = check_currency(currency)
     if source not in SOURCES:
         raise InvalidInput("source", "unknown", f"Unknown sale source {source[:16]!r}.")

@@ -180,6 +180,7 @@ class CounterWindow(QMainWindow):
         self._unknown_phone = ""
         self.store_name = ""
         self._chosen_guide: str | None = None  # the guide last chosen at this counter
+        self._zero_asked: tuple[str, str] | None = None  # a ¥0.00 sale awaiting confirmation
 
         self.pages = QStackedWidget()
         self.sign_in_page = SignInPage()
@@ -284,12 +285,12 @@ class CounterWindow(QMainWindow):
         self.amount = QLineEdit(objectName="amountInput")
         self.amount.setMaxLength(40)
         self.amount.setPlaceholderText(self.tr("Amount, e.g. 128.00"))
-        self.amount.returnPressed.connect(self.record_sale)
+        self.amount.returnPressed.connect(lambda: self.record_sale())
         self.guide_choice = QComboBox(objectName="servingGuide")
         self.guide_choice.activated.connect(self._guide_chosen)
         self.record_button = QPushButton(self.tr("Record sale (F4)"), objectName="recordSale")
         self.record_button.setAutoDefault(False)
-        self.record_button.clicked.connect(self.record_sale)
+        self.record_button.clicked.connect(self.confirm_sale)
         self.sale_error = QLabel(objectName="formError", wordWrap=True)
         self.sale_done = QLabel(objectName="saleDone", wordWrap=True)
         form = QFormLayout(sale_box)
@@ -344,7 +345,7 @@ class CounterWindow(QMainWindow):
             (self.tr("Keyboard help"), "F1", self.show_help, icons.SP_DialogHelpButton),
             (self.tr("Go to the sale"), "F2", self.focus_sale, None),
             (self.tr("Enrol a member"), "F3", self.open_enrol, icons.SP_FileDialogNewFolder),
-            (self.tr("Record the sale"), "F4", self.record_sale, icons.SP_DialogApplyButton),
+            (self.tr("Record the sale"), "F4", self.confirm_sale, icons.SP_DialogApplyButton),
             (self.tr("Choose the guide who served"), "F5", self.choose_guide, None),
             (self.tr("Show or switch the invite QR"), "F6", self.next_invite, None),
             (self.tr("Print the invite"), "F7", self.print_invite, None),
@@ -555,6 +556,7 @@ class CounterWindow(QMainWindow):
     def _new_customer(self) -> None:
         """Another customer at the counter: nothing of the last one's stays on screen."""
         self._unknown_phone = ""
+        self._zero_asked = None
         self._end_walk_in_sale()
         self._hide_phone.stop()
         self.invites, self.invite_index = [], 0
@@ -632,18 +634,27 @@ class CounterWindow(QMainWindow):
             self.receipt.setFocus()
             self.receipt.selectAll()
 
-    def record_sale(self) -> None:
+    def confirm_sale(self) -> None:
+        """F4 (and the button): record; on a ¥0.00 sale just questioned, record the gift."""
+        self.record_sale(confirming=True)
+
+    def record_sale(self, *, confirming: bool = False) -> None:
         if not self._on_counter() or self.staff is None:
             return
         receipt, amount = self.receipt.text(), self.amount.text()
         member_id = self.card.id if self.card else None
         staff_id = self.staff.staff_id
         guide_id = self.serving_guide
+        # A second F4 on the same ¥0.00 sale the counter just questioned: a free gift.
+        gift = confirming and self._zero_asked == (receipt, amount)
+        self._zero_asked = None
         self.sale_error.clear()
 
         def refused(error: BaseException) -> None:
             self.sale_done.clear()
             self.sale_error.setText(explain(error))
+            if getattr(error, "rule", "") == "zero":
+                self._zero_asked = (receipt, amount)
             target = self.amount if getattr(error, "field", "") == "amount" else self.receipt
             target.setFocus()
 
@@ -654,6 +665,7 @@ class CounterWindow(QMainWindow):
                 staff_id=staff_id,
                 member_id=member_id,
                 guide_id=guide_id,
+                gift=gift,
             ),
             self._sold,  # type: ignore[arg-type]
             refused,
@@ -674,6 +686,8 @@ class CounterWindow(QMainWindow):
             .replace("%2", format_fen(sale.amount_fen))
             .replace("%3", who or self.tr("the member"))
         )
+        if sale.created and sale.amount_fen == 0:
+            text += " " + self.tr("(a free gift)")
         self.sale_done.setText(text)
         self.sale_error.clear()
         if self.message.property("error"):

@@ -79,6 +79,11 @@ _ERRORS = {
     ),
     ("amount", "not_a_number"): QT_TRANSLATE_NOOP("errors", "The amount is not a number."),
     ("amount", "negative"): QT_TRANSLATE_NOOP("errors", "The amount cannot be negative."),
+    ("amount", "zero"): QT_TRANSLATE_NOOP(
+        "errors",
+        "¥0.00 is recorded only as a free gift: type the amount paid, or press F4 again to"
+        " record this gift.",
+    ),
     ("amount", "too_large"): QT_TRANSLATE_NOOP("errors", "The amount is too large."),
     ("amount", "too_long"): QT_TRANSLATE_NOOP("errors", "The amount is too long."),
     ("amount", "too_precise"): QT_TRANSLATE_NOOP("errors", "Amounts have at most two decimals."),

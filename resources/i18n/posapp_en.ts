@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+222"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+223"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+333"/>
+        <location line="+334"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-315"/>
+        <location line="-316"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -219,7 +219,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -240,12 +240,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-51"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+46"/>
         <source>Walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -255,7 +255,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+80"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -275,7 +275,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-475"/>
+        <location line="-486"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -290,7 +290,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+505"/>
+        <location line="+493"/>
+        <source>(a free gift)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>From the POS: sale %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -860,7 +865,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-942"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-956"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1094,6 +1099,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>¥0.00 is recorded only as a free gift: type the amount paid, or press F4 again to record this gift.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>The amount is too large.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1196,7 +1206,7 @@
 <context>
     <name>words</name>
     <message>
-        <location line="-97"/>
+        <location line="-102"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>

@@ -50,7 +50,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+222"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+223"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+19"/>
-        <location line="+333"/>
+        <location line="+334"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-315"/>
+        <location line="-316"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -218,7 +218,7 @@
         <translation>未找到会员。</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -239,12 +239,12 @@
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-51"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+46"/>
         <source>Walk-in</source>
         <translation>散客</translation>
     </message>
@@ -254,7 +254,7 @@
         <translation>邀请入会</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+80"/>
         <source>Sale %1 of %2 recorded for a walk-in</source>
         <translation>已记录散客销售：小票 %1，金额 %2</translation>
     </message>
@@ -274,7 +274,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-475"/>
+        <location line="-486"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -289,7 +289,12 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+505"/>
+        <location line="+493"/>
+        <source>(a free gift)</source>
+        <translation>（赠品）</translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>From the POS: sale %1 of %2</source>
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
@@ -858,7 +863,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-942"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-956"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -1092,6 +1097,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>¥0.00 is recorded only as a free gift: type the amount paid, or press F4 again to record this gift.</source>
+        <translation>¥0.00 只能作为赠品记录：请输入实收金额，或再按 F4 记为赠品。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>The amount is too large.</source>
         <translation>金额太大。</translation>
     </message>
@@ -1194,7 +1204,7 @@
 <context>
     <name>words</name>
     <message>
-        <location line="-97"/>
+        <location line="-102"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>

@@ -15,6 +15,7 @@ from posapp.domain.sale import (
     MAX_SALE_FEN,
     RECEIPT_MAX_CHARS,
     check_currency,
+    check_sale_amount,
     clean_receipt_no,
     format_fen,
     parse_amount,
@@ -271,3 +272,11 @@ def test_unknown_currencies_are_refused(raw: str | None) -> None:
 def test_the_currency_list() -> None:
     assert "CNY" in CURRENCIES
     assert all(len(c) == 3 and c.isascii() and c.isupper() for c in CURRENCIES)
+
+
+def test_a_zero_sale_needs_to_be_a_gift_and_nothing_else_does() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_sale_amount(0, gift=False)
+    assert (refused.value.field, refused.value.rule) == ("amount", "zero")
+    check_sale_amount(0, gift=True)
+    check_sale_amount(1, gift=False)

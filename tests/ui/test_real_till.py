@@ -338,3 +338,38 @@ def test_the_serving_guide_defaults_to_the_members_own_then_the_last_chosen(
     assert window.serving_guide == MANAGER  # the member's own guide
     press(qtbot, window, Qt.Key.Key_Escape)
     assert window.serving_guide == GUIDE
+
+
+# ---- 6. ¥0.00 is a gift only when the cashier says so ------------------------------------
+
+
+def test_a_zero_sale_is_questioned_and_recorded_only_as_a_confirmed_gift(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F2)
+    type_enter(qtbot, window.receipt, "R-0")
+    type_enter(qtbot, window.amount, "0.00")
+    qtbot.waitUntil(lambda: "gift" in window.sale_error.text())
+    assert "F4" in window.sale_error.text() and _count(db, "purchase") == 0
+    assert window.amount.hasFocus()
+    press(qtbot, window, Qt.Key.Key_F4)  # the cashier confirms: a free gift
+    qtbot.waitUntil(lambda: "R-0" in window.sale_done.text())
+    assert "gift" in window.sale_done.text() and window.sale_error.text() == ""
+    assert db.raw().execute("SELECT amount_fen FROM purchase").fetchall() == [(0,)]
+
+
+def test_enter_twice_on_zero_is_not_a_gift_and_the_amount_typed_then_is_the_sale(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F2)
+    type_enter(qtbot, window.receipt, "R-00")
+    type_enter(qtbot, window.amount, "0")
+    qtbot.waitUntil(lambda: "gift" in window.sale_error.text())
+    qtbot.keyClick(window.amount, Qt.Key.Key_Return)  # Enter again: a slip, not a decision
+    settle(qtbot, window)
+    assert _count(db, "purchase") == 0 and "gift" in window.sale_error.text()
+    window.amount.selectAll()
+    type_enter(qtbot, window.amount, "35.50")
+    qtbot.waitUntil(lambda: "R-00" in window.sale_done.text())
+    assert "gift" not in window.sale_done.text()
+    assert db.raw().execute("SELECT amount_fen FROM purchase").fetchall() == [(3550,)]
