@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
@@ -23,15 +23,18 @@ from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
 from posapp.hq.feed import Pending, emit, staff_view
 from posapp.hq.models import (
+    Change,
     Consent,
     Credential,
     Device,
     DeviceCode,
     Erasure,
     ErasureAck,
+    Event,
     Member,
     MemberAlias,
     MemberStore,
+    Redemption,
     RuleSet,
     Staff,
     Store,
@@ -335,19 +338,22 @@ def erase_member(
     aliases = session.execute(
         select(MemberAlias.local_id, MemberAlias.store_id).where(MemberAlias.member_id == member_id)
     ).all()
-    member.phone_e164 = None
     member.name = None
     member.birthday = None
     member.wechat_openid = None
     member.wechat_unionid = None
     member.guide_id = None
     member.member_code = "X" + new_member_code()[1:]  # an unused placeholder: codes identify people
+    phone = member.phone_e164
+    member.phone_e164 = None
     member.erased_at = now
     member.updated_at = now
     session.execute(
         update(MemberAlias).where(MemberAlias.member_id == member_id).values(member_code="")
     )
     session.execute(delete(Consent).where(Consent.member_id == member_id))
+    local_ids = sorted({member_id, *(a.local_id for a in aliases)})
+    _scrub_history(session, member_id, local_ids, phone, stores)
     emit(
         session,
         [
@@ -365,6 +371,55 @@ def erase_member(
         now=now,
     )
     return ErasureResult(member_id, now, stores)
+
+
+ERASED_TABLES = ("member", "member_alias", "consent", "event", "change", "redemption")
+_SCRUBBED = {"phone_e164": "", "name": None, "birthday": None, "member_code": ""}
+
+
+def _scrub_history(
+    session: Session, member_id: str, local_ids: list[str], phone: str | None, stores: list[str]
+) -> None:
+    """No copy of the member's personal data stays in HQ's history either.
+
+    The event log keeps each enrolment fact (its payload hash still answers a replay), with
+    the phone, name, birthday and code blanked, as the counters blank their outboxes; the
+    feed's old ``member`` changes become ``member.erased`` changes (a counter that reads them
+    late erases early); a stored redemption answer loses the member code.
+    """
+    mentions = [Event.payload.contains(f'"member_id":"{i}"', autoescape=True) for i in local_ids]
+    if phone:
+        mentions.append(Event.payload.contains(f'"phone_e164":"{phone}"', autoescape=True))
+    for event in session.scalars(
+        select(Event).where(Event.type == "member.enrolled", or_(*mentions))
+    ):
+        payload = json.loads(event.payload)
+        payload.update({k: v for k, v in _SCRUBBED.items() if k in payload})
+        event.payload = json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                                   separators=(",", ":"))  # fmt: skip
+    by_store = {
+        store: {
+            "member_id": member_id,
+            "local_ids": sorted(
+                session.scalars(
+                    select(MemberAlias.local_id).where(
+                        MemberAlias.member_id == member_id, MemberAlias.store_id == store
+                    )
+                )
+            ),
+        }
+        for store in stores
+    }
+    for change in session.scalars(
+        select(Change).where(Change.kind == "member", Change.key == member_id)
+    ):
+        change.kind = "member.erased"
+        data = by_store.get(change.store_id or "", {"member_id": member_id, "local_ids": []})
+        change.data = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for redemption in session.scalars(select(Redemption).where(Redemption.member_id == member_id)):
+        answer = json.loads(redemption.response)
+        answer["member_code"] = ""
+        redemption.response = json.dumps(answer, ensure_ascii=False)
 
 
 def erasure_status(session: Session, member_id: str) -> dict[str, Any]:

@@ -503,7 +503,14 @@ def create_app(
             now = utcnow()
             answer = push(session, device=device, batch=batch, now=now)
             if device_time is not None:  # after push(), which reloads the device row locked
-                device.clock_skew_s = int((device_time.replace(tzinfo=None) - now).total_seconds())
+                skew = int((device_time.replace(tzinfo=None) - now).total_seconds())
+                warn = settings.clock_skew_warn_s
+                was = device.clock_skew_s
+                if abs(skew) > warn and (was is None or abs(was) <= warn):  # once per crossing
+                    log.warning(
+                        "device %s: clock %+d s off HQ's (over %d s)", device.id, skew, warn
+                    )
+                device.clock_skew_s = skew
             return answer
 
         answer = _writing(act, sequenced=False)
@@ -571,7 +578,11 @@ def create_app(
                 "stores": done.stores,
             }
 
-        return _writing(act)
+        answer = _writing(act)
+        # Answered once no HQ file keeps an old copy of what was erased (docs/hq.md).
+        if not database.purge_old_versions(admin.ERASED_TABLES):
+            log.warning("erasure: the SQLite log could not be truncated yet (busy readers)")
+        return answer
 
     @app.get("/v1/members/{member_id}/erasure", operation_id="getErasure", tags=["members"])
     def erasure(

@@ -63,6 +63,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     device_revoke.add_argument("device_id")
 
+    cmds.add_parser(
+        "purge",
+        help="after erasures: rewrite the tables that held the erased data, so no file keeps"
+        " a byte of it (PostgreSQL: VACUUM FULL, locks them while it runs; run it nightly)",
+    )
     cmds.add_parser("partner-key", help="a credential for the mini-program backend")
     cmds.add_parser("admin-key", help="a credential for HQ administrators (erasure, reports)")
 
@@ -99,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
     db = HqDatabase(settings.db_url)
     try:
         migrate(db)
+        if args.hq_command == "purge":
+            done = db.purge_old_versions(admin.ERASED_TABLES, rewrite=True)
+            print("erased data purged from HQ's files" if done else
+                  "purged, but not every page is on disk yet (busy, or no CHECKPOINT right)")  # fmt: skip
+            return 0 if done else 1
         if args.hq_command == "migrate":
             print(
                 f"HQ database at the current schema: {db.engine.url.render_as_string(hide_password=True)}"

@@ -8,6 +8,7 @@ can never see seq N+1 before N is committed (no skipped rows, in one or many pro
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from posapp.files import PRIVATE_DIR, private_file, sqlite_files, tighten
@@ -57,6 +58,8 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
             dbapi_conn.execute("PRAGMA synchronous=FULL")
             dbapi_conn.execute("PRAGMA foreign_keys=ON")
+            # Freed space is zeroed: an erased phone must not linger in a page's free space.
+            dbapi_conn.execute("PRAGMA secure_delete=ON")
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
@@ -105,6 +108,40 @@ class HqDatabase:
                 select(Counter.value).where(Counter.name == CHANGE_COUNTER).with_for_update()
             )
             yield session
+
+    def purge_old_versions(self, tables: Sequence[str], *, rewrite: bool = False) -> bool:
+        """After an erasure has committed: no old copy of what it overwrote stays in a file.
+
+        SQLite (with ``secure_delete`` on, freed space is zeroed): the write-ahead log, which
+        still holds the pages as they were, is checkpointed into the database and truncated;
+        then no byte of HQ's files holds the erased data. PostgreSQL: the touched tables are
+        vacuumed, so the old row versions leave every index and are gone for any query; a
+        vacuum leaves their bytes in the page's free space, though, until reused, so
+        ``rewrite`` (``posapp hq purge``, nightly) rewrites the tables (``VACUUM FULL``, an
+        exclusive lock while it runs) and the files no longer hold them. False if it could
+        not finish (SQLite readers kept the log busy; no right to CHECKPOINT).
+        """
+        if self.is_sqlite:
+            raw = self.engine.raw_connection()
+            try:
+                for _ in range(100):  # readers of older snapshots hold the log a moment
+                    busy, _, _ = raw.driver_connection.execute(
+                        "PRAGMA wal_checkpoint(TRUNCATE)"
+                    ).fetchone()
+                    if not busy:
+                        return True
+                    time.sleep(0.05)
+                return False
+            finally:
+                raw.close()
+        names = ", ".join(f'"{table}"' for table in tables)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM {'FULL ' if rewrite else ''}{names}")
+            try:  # the vacuumed pages reach the files now, not at the next checkpoint
+                conn.exec_driver_sql("CHECKPOINT")
+            except DBAPIError:  # needs pg_checkpoint: then within checkpoint_timeout
+                return False
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
