@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class InvalidInput(ValueError):
     """Input a person typed or scanned that a shop rule refuses.
 
     ``field`` names what was wrong (``phone``, ``name`` ...), ``rule`` is a stable
-    code the UI translates, and ``message`` is plain English for logs-free CLIs.
+    code the UI translates, and ``message`` is plain English for logs-free CLIs. A rule
+    about size gives ``limit`` (what would pass) and ``actual`` (what was given).
     """
 
-    def __init__(self, field: str, rule: str, message: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        rule: str,
+        message: str,
+        *,
+        limit: int | None = None,
+        actual: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.rule = rule
         self.message = message
+        self.limit = limit
+        self.actual = actual
 
-    def __reduce__(self) -> tuple[type[InvalidInput], tuple[str, str, str]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions pickle (and copy) by re-calling ``__init__`` with ``args``, which here
         # holds only the message; without this, pickle/copy raise TypeError.
-        return (type(self), (self.field, self.rule, self.message))
+        return (
+            _rebuild,
+            (type(self), (self.field, self.rule, self.message), self.limit, self.actual),
+        )
 
     def __repr__(self) -> str:
         return f"InvalidInput(field={self.field!r}, rule={self.rule!r})"
+
+
+def _rebuild(
+    cls: type[InvalidInput], args: tuple[str, str, str], limit: int | None, actual: int | None
+) -> InvalidInput:
+    return cls(*args, limit=limit, actual=actual)
 
 
 class Refusal(InvalidInput):

@@ -39,7 +39,10 @@ def classify_query(raw: str, region: str = DEFAULT_REGION) -> CounterQuery:
     if not text:
         raise InvalidInput("query", "empty", "Nothing to look up.")
     if len(text) > QUERY_MAX_CHARS:
-        raise InvalidInput("query", "too_long", "That is too long for a phone, code or name.")
+        raise InvalidInput(
+            "query", "too_long", "That is too long for a phone, code or name.",
+            limit=QUERY_MAX_CHARS, actual=len(text),
+        )  # fmt: skip
     hidden = find_hidden_character(text)
     if hidden is not None:
         raise InvalidInput(

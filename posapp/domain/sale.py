@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from posapp.domain.errors import InvalidInput
 
 RECEIPT_MAX_CHARS = 64
+AMOUNT_MAX_CHARS = 20
 MAX_SALE_FEN = 100_000_000 * 100  # one hundred million yuan: anything above is a scan error
 CURRENCIES = frozenset({"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "JPY", "SGD"})
 _MAX_SALE_YUAN = Decimal(MAX_SALE_FEN) / 100
@@ -23,8 +24,11 @@ def parse_amount(raw: str | int | Decimal) -> int:
         fen = raw
     else:
         text = unicodedata.normalize("NFKC", str(raw)).strip().lstrip("¥￥").replace(",", "")
-        if len(text) > 20:
-            raise InvalidInput("amount", "too_long", "Amount is too long.")
+        if len(text) > AMOUNT_MAX_CHARS:
+            raise InvalidInput(
+                "amount", "too_long", f"Amount is longer than {AMOUNT_MAX_CHARS} characters.",
+                limit=AMOUNT_MAX_CHARS, actual=len(text),
+            )  # fmt: skip
         try:
             value = Decimal(text)
         except InvalidOperation as exc:
@@ -69,6 +73,8 @@ def clean_receipt_no(raw: str) -> str:
             "receipt_no",
             "too_long",
             f"Receipt number is longer than {RECEIPT_MAX_CHARS} characters.",
+            limit=RECEIPT_MAX_CHARS,
+            actual=len(text),
         )
     if not _RECEIPT.fullmatch(text):
         raise InvalidInput(

@@ -46,7 +46,7 @@ def clean_name(raw: str | None, *, field: str = "name") -> str | None:
     if raw is None:
         return None
     if len(raw) > NAME_MAX_CHARS * 4:
-        raise InvalidInput(field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.")
+        raise _too_long(field, len(raw))
     text = unicodedata.normalize("NFC", raw).strip()
     if not text:
         return None
@@ -59,8 +59,15 @@ def clean_name(raw: str | None, *, field: str = "name") -> str | None:
         )
     text = " ".join(text.split())
     if len(text) > NAME_MAX_CHARS:
-        raise InvalidInput(field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.")
+        raise _too_long(field, len(text))
     return text
+
+
+def _too_long(field: str, actual: int) -> InvalidInput:
+    return InvalidInput(
+        field, "too_long", f"Name is longer than {NAME_MAX_CHARS} characters.",
+        limit=NAME_MAX_CHARS, actual=actual,
+    )  # fmt: skip
 
 
 def mask_name(name: str | None) -> str:

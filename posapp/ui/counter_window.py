@@ -38,9 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from posapp.domain.consent import Purpose
-from posapp.domain.lookup import QueryKind
+from posapp.domain.lookup import QUERY_MAX_CHARS, QueryKind
+from posapp.domain.phone import format_phone
 from posapp.domain.roles import Permission, may_guide
-from posapp.domain.sale import format_fen
+from posapp.domain.sale import AMOUNT_MAX_CHARS, RECEIPT_MAX_CHARS, format_fen
 from posapp.resources import notice_text
 from posapp.services.counter import Counter, EnrolDone, SaleDone
 from posapp.services.invites import IssuedInvite
@@ -54,6 +55,7 @@ from posapp.ui.customers_tab import CustomersTab
 from posapp.ui.dashboard_tab import DashboardTab
 from posapp.ui.enrol_dialog import EnrolDialog, EnrolForm
 from posapp.ui.images import qr_pixmap
+from posapp.ui.limits import bounded
 from posapp.ui.models import CandidateModel
 from posapp.ui.scanner import WedgeScanner
 from posapp.ui.settings_dialog import SettingsDialog
@@ -181,6 +183,7 @@ class CounterWindow(QMainWindow):
         self.store_name = ""
         self._chosen_guide: str | None = None  # the guide last chosen at this counter
         self._zero_asked: tuple[str, str] | None = None  # a ¥0.00 sale awaiting confirmation
+        self._sync_asked = False  # F9 was pressed: say how the round ended
 
         self.pages = QStackedWidget()
         self.sign_in_page = SignInPage()
@@ -237,13 +240,13 @@ class CounterWindow(QMainWindow):
     def _build_counter_page(self) -> QWidget:
         page = QWidget(objectName="counterPage")
         self.query = QLineEdit(objectName="scanInput")
-        self.query.setMaxLength(200)
         self.query.setPlaceholderText(
             self.tr("Scan a member code, or type a phone, its last four digits or a name")
         )
         self.query.returnPressed.connect(self.identify)
         self.query.installEventFilter(self)
         self.message = QLabel(objectName="message", wordWrap=True)
+        bounded(self.query, QUERY_MAX_CHARS, self.message)
 
         self.candidate_model = CandidateModel(self)
         self.candidates = QTableView(objectName="candidates")
@@ -278,12 +281,10 @@ class CounterWindow(QMainWindow):
 
         sale_box = QGroupBox(self.tr("Sale"), objectName="saleBox")
         self.receipt = QLineEdit(objectName="receiptInput")
-        self.receipt.setMaxLength(200)
         self.receipt.setPlaceholderText(self.tr("Receipt number"))
         self.receipt.returnPressed.connect(lambda: self.amount.setFocus())
         self.receipt.textEdited.connect(self._another_sale)
         self.amount = QLineEdit(objectName="amountInput")
-        self.amount.setMaxLength(40)
         self.amount.setPlaceholderText(self.tr("Amount, e.g. 128.00"))
         self.amount.returnPressed.connect(lambda: self.record_sale())
         self.guide_choice = QComboBox(objectName="servingGuide")
@@ -293,6 +294,8 @@ class CounterWindow(QMainWindow):
         self.record_button.clicked.connect(self.confirm_sale)
         self.sale_error = QLabel(objectName="formError", wordWrap=True)
         self.sale_done = QLabel(objectName="saleDone", wordWrap=True)
+        bounded(self.receipt, RECEIPT_MAX_CHARS, self.sale_error)
+        bounded(self.amount, AMOUNT_MAX_CHARS, self.sale_error)
         form = QFormLayout(sale_box)
         form.addRow(self.tr("Receipt"), self.receipt)
         form.addRow(self.tr("Amount"), self.amount)
@@ -739,6 +742,7 @@ class CounterWindow(QMainWindow):
             self._show_invite()
             return
         if self.invites:
+            self.say(self.tr("This is the only QR for this customer."))
             return
         member_id = self.card.id if self.card else None
         guide_id = self.serving_guide
@@ -956,7 +960,7 @@ class CounterWindow(QMainWindow):
         staff_id = self.staff.staff_id
 
         def done(_: object) -> None:
-            self.customers_tab.message.setText(self.tr("Follow-up recorded."))
+            self.customers_tab.recorded()
             self.refresh_customers()
 
         self._run(
@@ -975,8 +979,9 @@ class CounterWindow(QMainWindow):
         member_id, staff_id = self.card.id, self.staff.staff_id
 
         def shown(phone: object) -> None:
-            self.card_phone.setText(str(phone))
+            self.card_phone.setText(format_phone(str(phone), self.counter.region))
             self._hide_phone.start()
+            self.say(self.tr("The full phone shows for 30 seconds and was recorded as revealed."))
 
         self._run(lambda: self.counter.reveal_phone(member_id=member_id, staff_id=staff_id), shown)
 
@@ -1025,9 +1030,14 @@ class CounterWindow(QMainWindow):
         )
 
     def sync_now(self) -> None:
-        if self._sync_now is not None:
-            self._sync_now()
-            self.sync_label.setText(self.tr("Syncing…"))
+        """F9: the cashier sees it start, and hears how it ended."""
+        if self._sync_now is None:
+            self.say(self.tr("This counter is not registered with HQ: there is nothing to sync."))
+            return
+        self._sync_asked = True
+        self._sync_now()
+        self.sync_label.setText(self.tr("Syncing…"))
+        self.say(self.tr("Syncing with HQ…"))
 
     def show_sync_status(self, status: SyncStatus) -> None:
         if not status.registered:
@@ -1056,11 +1066,24 @@ class CounterWindow(QMainWindow):
         """HQ's changes may bring the roster (a new counter's first sync) or a new store name."""
         if getattr(result, "applied", 0) and self.pages.currentWidget() is self.sign_in_page:
             self.refresh_roster(preselect=self.staff.staff_id if self.staff else None)
+        if self._sync_asked:
+            self._sync_asked = False
+            self.say(
+                self.tr("Synced with HQ: %1 sent, %2 received.")
+                .replace("%1", str(getattr(result, "pushed", 0)))
+                .replace("%2", str(getattr(result, "applied", 0)))
+            )
 
     def show_sync_error(self, reason: str) -> None:
         self.sync_label.setText(self.tr("Offline"))
         self._mark(self.sync_label, "online", False)
         self.pending_label.setToolTip(reason)
+        if self._sync_asked:
+            self._sync_asked = False
+            self.say(
+                self.tr("HQ could not be reached; nothing is lost and it tries again by itself."),
+                error=True,
+            )
 
     def show_help(self) -> None:
         dialog = QDialog(self)

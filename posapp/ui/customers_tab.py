@@ -213,6 +213,7 @@ class CustomersTab(QWidget):
         )
         self.message = QLabel(objectName="message", wordWrap=True)
         self._channel: ContactChannel | None = None
+        self._completing: str | None = None  # whose follow-up is being written
         top = QHBoxLayout()
         top.addWidget(self.filter_text, 1)
         top.addWidget(self.due_only)
@@ -227,11 +228,33 @@ class CustomersTab(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_detail())
 
     def set_customers(self, rows: list[CustomerRow]) -> None:
+        """The list again (after a follow-up, say): the guide keeps their place in it."""
+        before = self.current()
+        row = self.table.currentIndex().row()
         self.model.set_customers(rows)
         self.proxy.invalidate()
-        if self.proxy.rowCount() and not self.table.currentIndex().isValid():
-            self.table.selectRow(0)
+        self._keep_place(before.member_id if before else None, row)
+
+    def _keep_place(self, member_id: str | None, row: int) -> None:
+        """Select the same customer if still listed, else whoever took their row."""
+        for r in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
+            if member_id is not None and self.model.customer(source).member_id == member_id:
+                self.table.selectRow(r)
+                break
+        else:
+            if self.proxy.rowCount():
+                self.table.selectRow(min(max(row, 0), self.proxy.rowCount() - 1))
+            else:
+                self.table.clearSelection()
+                self.table.setCurrentIndex(QModelIndex())
         self._show_detail()
+
+    def recorded(self) -> None:
+        """The window wrote the follow-up: say for whom."""
+        self.message.setText(
+            self.tr("Follow-up recorded for %1.").replace("%1", self._completing or "")
+        )
 
     def current(self) -> CustomerRow | None:
         index = self.table.currentIndex()
@@ -240,9 +263,12 @@ class CustomersTab(QWidget):
         return self.model.customer(self.proxy.mapToSource(index).row())
 
     def _refilter(self) -> None:
+        """The detail below always belongs to a customer the filter still shows."""
+        before = self.current()
         self.proxy.text = self.filter_text.text()
         self.proxy.due_only = self.due_only.isChecked()
         self.proxy.invalidate()
+        self._keep_place(before.member_id if before else None, 0)
 
     def _show_detail(self) -> None:
         c = self.current()
@@ -279,5 +305,6 @@ class CustomersTab(QWidget):
             self._channel = None
             return
         outcome = OUTCOME_KEYS[Qt.Key(key)]
+        self._completing = c.name or c.member_code
         self.sig_complete.emit(c.due[0].id, self._channel.value, outcome.value)
         self._channel = None

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput
-from posapp.domain.phone import parse_mobile
+from posapp.domain.phone import PHONE_MAX_CHARS, parse_mobile
 from posapp.domain.sale import format_fen
+from posapp.domain.text import NAME_MAX_CHARS, clean_name
 from posapp.services.staff import SignedIn
+from posapp.ui.limits import bounded
 from posapp.ui.words import explain, purpose_name, role_name
-
-MAX_FIELD = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +67,21 @@ class EnrolDialog(QDialog):
         self._region = region
         self._notice_text = notice_text
         self.phone = QLineEdit(phone, objectName="enrolPhone")
-        self.phone.setMaxLength(MAX_FIELD)
         self.phone.setPlaceholderText(self.tr("Mobile number"))
         self.phone_error = QLabel(objectName="formError", wordWrap=True)
         self.name = QLineEdit(objectName="enrolName")
-        self.name.setMaxLength(MAX_FIELD)
         self.name.setPlaceholderText(self.tr("Optional"))
         self.name_error = QLabel(objectName="formError", wordWrap=True)
         self.birthday = QLineEdit(objectName="enrolBirthday")
         self.birthday.setMaxLength(10)
         self.birthday.setPlaceholderText(self.tr("YYYY-MM-DD, optional"))
         self.birthday_error = QLabel(objectName="formError", wordWrap=True)
+        bounded(self.phone, PHONE_MAX_CHARS, self.phone_error)
+        # A name counts characters as the rule does (an emoji is one); the box, counting
+        # UTF-16 units, leaves room for that and the live check below says the limit.
+        self.name.setMaxLength(NAME_MAX_CHARS * 2)
+        self.name.textChanged.connect(self._check_name)
+        self.birthday.textChanged.connect(lambda _: self.birthday_error.clear())
         # The guide who served (chosen at the sale, F5) is credited; cashiers are not guides.
         self.guide = QComboBox(objectName="enrolGuide")
         self.guide.addItem(self.tr("no guide"), None)
@@ -145,6 +149,16 @@ class EnrolDialog(QDialog):
         if phone:
             self._check_phone(phone)
 
+    def _check_name(self, text: str) -> bool:
+        """A refusal about the name goes as soon as the name is fixed."""
+        try:
+            clean_name(text)
+        except InvalidInput as exc:
+            self.name_error.setText(explain(exc))
+            return False
+        self.name_error.clear()
+        return True
+
     def _check_phone(self, text: str) -> bool:
         if not text.strip():
             self.phone_error.clear()
@@ -163,6 +177,8 @@ class EnrolDialog(QDialog):
             self.phone_error.setText(self.tr("Enter a phone number."))
             ok = False
         elif not self._check_phone(self.phone.text()):
+            ok = False
+        if not self._check_name(self.name.text()):
             ok = False
         birthday = None
         text = self.birthday.text().strip()

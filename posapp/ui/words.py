@@ -47,7 +47,15 @@ _ROLES = {
 _ERRORS = {
     ("phone", "empty"): QT_TRANSLATE_NOOP("errors", "Enter a phone number."),
     ("phone", "too_short"): QT_TRANSLATE_NOOP("errors", "The phone number has too few digits."),
-    ("phone", "too_long"): QT_TRANSLATE_NOOP("errors", "The phone number has too many digits."),
+    ("phone", "too_long"): QT_TRANSLATE_NOOP(
+        "errors", "The phone number has at most %1 characters; this has %2."
+    ),
+    ("phone", "mobile_too_short"): QT_TRANSLATE_NOOP(
+        "errors", "A mobile number has %1 digits; this has %2 (too few digits)."
+    ),
+    ("phone", "mobile_too_long"): QT_TRANSLATE_NOOP(
+        "errors", "A mobile number has %1 digits; this has %2 (too many digits)."
+    ),
     ("phone", "bad_character"): QT_TRANSLATE_NOOP(
         "errors", "The phone number contains a character that is not a digit."
     ),
@@ -63,7 +71,7 @@ _ERRORS = {
         "errors", "Only mobile numbers can be used (this is a landline)."
     ),
     ("query", "too_long"): QT_TRANSLATE_NOOP(
-        "errors", "That is too long for a phone, code or name."
+        "errors", "A phone, member code or name has at most %1 characters; this has %2."
     ),
     ("query", "control_character"): QT_TRANSLATE_NOOP(
         "errors", "The scan was garbled: scan it again."
@@ -85,14 +93,20 @@ _ERRORS = {
         " record this gift.",
     ),
     ("amount", "too_large"): QT_TRANSLATE_NOOP("errors", "The amount is too large."),
-    ("amount", "too_long"): QT_TRANSLATE_NOOP("errors", "The amount is too long."),
+    ("amount", "too_long"): QT_TRANSLATE_NOOP(
+        "errors", "An amount has at most %1 characters; this has %2."
+    ),
     ("amount", "too_precise"): QT_TRANSLATE_NOOP("errors", "Amounts have at most two decimals."),
     ("receipt_no", "empty"): QT_TRANSLATE_NOOP("errors", "Enter the receipt number."),
-    ("receipt_no", "too_long"): QT_TRANSLATE_NOOP("errors", "The receipt number is too long."),
+    ("receipt_no", "too_long"): QT_TRANSLATE_NOOP(
+        "errors", "A receipt number has at most %1 characters; this has %2."
+    ),
     ("receipt_no", "bad_character"): QT_TRANSLATE_NOOP(
         "errors", "Receipt numbers hold only letters, digits and . _ / -"
     ),
-    ("name", "too_long"): QT_TRANSLATE_NOOP("errors", "The name is too long."),
+    ("name", "too_long"): QT_TRANSLATE_NOOP(
+        "errors", "A name has at most %1 characters; this has %2."
+    ),
     ("name", "control_character"): QT_TRANSLATE_NOOP(
         "errors", "The name contains a hidden control character."
     ),
@@ -156,7 +170,9 @@ def explain(error: BaseException) -> str:
         known = _ERRORS.get((error.field, error.rule))
         if known is None:
             return error.message
-        return _t("errors", known).replace("%1", str(getattr(error, "count", "")))
+        first = error.limit if error.limit is not None else getattr(error, "count", "")
+        second = "" if error.actual is None else error.actual
+        return _t("errors", known).replace("%1", str(first)).replace("%2", str(second))
     if isinstance(error, PrintFailed):
         known = _ERRORS.get(("printer", error.rule))
         return _t("errors", known) if known else error.message

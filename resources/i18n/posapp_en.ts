@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+190"/>
+        <location filename="../../posapp/ui/app.py" line="+193"/>
         <source>The POS intake could not start: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -50,17 +50,17 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+223"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+226"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <location line="+334"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
@@ -71,12 +71,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Receipt number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Amount, e.g. 128.00</source>
         <translation type="unfinished"></translation>
     </message>
@@ -86,7 +86,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Receipt</source>
         <translation type="unfinished"></translation>
     </message>
@@ -240,7 +240,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-51"/>
+        <location line="+380"/>
+        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-431"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -300,7 +305,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+27"/>
+        <source>This is the only QR for this customer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+43"/>
         <source>No receipt printer is set up (settings).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -350,12 +360,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
-        <source>Follow-up recorded.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+40"/>
+        <location line="+64"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -366,7 +371,17 @@
     </message>
     <message>
         <location line="+7"/>
+        <source>This counter is not registered with HQ: there is nothing to sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Syncing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Syncing with HQ…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -381,12 +396,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+23"/>
+        <location line="+30"/>
         <source>Offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="-21"/>
+        <location line="-28"/>
         <source>%n pending</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -409,7 +424,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+13"/>
+        <source>Synced with HQ: %1 sent, %2 received.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Keyboard</source>
         <translation type="unfinished"></translation>
     </message>
@@ -518,7 +543,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+48"/>
+        <source>Follow-up recorded for %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
         <translation type="unfinished"></translation>
     </message>
@@ -777,17 +807,17 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+66"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+67"/>
         <source>Enrol a member</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Mobile number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Optional</source>
         <translation type="unfinished"></translation>
     </message>
@@ -797,7 +827,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+10"/>
         <source>no guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -847,12 +877,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+38"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>Write the birthday as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -865,7 +895,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-956"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-977"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1028,12 +1058,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The phone number has too many digits.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+10"/>
         <source>The phone number contains a character that is not a digit.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1063,12 +1088,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>That is too long for a phone, code or name.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>The scan was garbled: scan it again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1108,12 +1128,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The amount is too long.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Amounts have at most two decimals.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1123,22 +1138,47 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The receipt number is too long.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Receipt numbers hold only letters, digits and . _ / -</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>The name is too long.</source>
+        <location line="-54"/>
+        <source>The phone number has at most %1 characters; this has %2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
+        <source>A mobile number has %1 digits; this has %2 (too few digits).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A mobile number has %1 digits; this has %2 (too many digits).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>A phone, member code or name has at most %1 characters; this has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>An amount has at most %1 characters; this has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>A receipt number has at most %1 characters; this has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>A name has at most %1 characters; this has %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The name contains a hidden control character.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1204,9 +1244,17 @@
     </message>
 </context>
 <context>
+    <name>limits</name>
+    <message>
+        <location filename="../../posapp/ui/limits.py" line="+17"/>
+        <source>At most %1 characters here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>words</name>
     <message>
-        <location line="-102"/>
+        <location filename="../../posapp/ui/words.py" line="-116"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1301,7 +1349,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-221"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="-247"/>
         <source>thank-you</source>
         <translation type="unfinished"></translation>
     </message>

@@ -42,7 +42,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+190"/>
+        <location filename="../../posapp/ui/app.py" line="+193"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
@@ -50,17 +50,17 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+223"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+226"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <location line="+334"/>
         <source>Customer</source>
         <translation>顾客</translation>
@@ -71,12 +71,12 @@
         <translation>销售</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Receipt number</source>
         <translation>小票号</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Amount, e.g. 128.00</source>
         <translation>金额，如 128.00</translation>
     </message>
@@ -86,7 +86,7 @@
         <translation>记录销售 (F4)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Receipt</source>
         <translation>小票号</translation>
     </message>
@@ -239,7 +239,12 @@
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-51"/>
+        <location line="+380"/>
+        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
+        <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
+    </message>
+    <message>
+        <location line="-431"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
@@ -299,7 +304,12 @@
         <translation>来自 POS：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+27"/>
+        <source>This is the only QR for this customer.</source>
+        <translation>这位顾客只有这一个二维码。</translation>
+    </message>
+    <message>
+        <location line="+43"/>
         <source>No receipt printer is set up (settings).</source>
         <translation>未设置小票打印机（请在设置中配置）。</translation>
     </message>
@@ -349,12 +359,7 @@
         <translation>正在统计…</translation>
     </message>
     <message>
-        <location line="+23"/>
-        <source>Follow-up recorded.</source>
-        <translation>已记录回访。</translation>
-    </message>
-    <message>
-        <location line="+40"/>
+        <location line="+64"/>
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
     </message>
@@ -365,8 +370,18 @@
     </message>
     <message>
         <location line="+7"/>
+        <source>This counter is not registered with HQ: there is nothing to sync.</source>
+        <translation>本收银台尚未在总部注册，无需同步。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Syncing…</source>
         <translation>正在同步…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Syncing with HQ…</source>
+        <translation>正在与总部同步…</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -380,12 +395,12 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+23"/>
+        <location line="+30"/>
         <source>Offline</source>
         <translation>离线</translation>
     </message>
     <message numerus="yes">
-        <location line="-21"/>
+        <location line="-28"/>
         <source>%n pending</source>
         <translation>
             <numerusform>%n 条待同步</numerusform>
@@ -407,7 +422,17 @@
         <translation>请检查时钟：与总部相差 %1 秒</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+13"/>
+        <source>Synced with HQ: %1 sent, %2 received.</source>
+        <translation>已与总部同步：上传 %1 条，接收 %2 条。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
+        <translation>无法连接总部；数据不会丢失，稍后会自动重试。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Keyboard</source>
         <translation>快捷键</translation>
     </message>
@@ -516,7 +541,12 @@
         <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+48"/>
+        <source>Follow-up recorded for %1.</source>
+        <translation>已记录对 %1 的回访。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
         <translation>%1：到店 %2 次，复购 %3 次，推荐 %4 人，累计消费 %5</translation>
     </message>
@@ -775,17 +805,17 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+66"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+67"/>
         <source>Enrol a member</source>
         <translation>办理入会</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Mobile number</source>
         <translation>手机号码</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Optional</source>
         <translation>选填</translation>
     </message>
@@ -795,7 +825,7 @@
         <translation>如 1990-05-20，选填</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+10"/>
         <source>no guide</source>
         <translation>无导购</translation>
     </message>
@@ -845,12 +875,12 @@
         <translation>入会</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+38"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>Write the birthday as YYYY-MM-DD.</source>
         <translation>生日请写成 年-月-日，如 1990-05-20。</translation>
     </message>
@@ -863,7 +893,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-956"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-977"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -1026,12 +1056,7 @@
         <translation>手机号位数不够。</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The phone number has too many digits.</source>
-        <translation>手机号位数太多。</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+10"/>
         <source>The phone number contains a character that is not a digit.</source>
         <translation>手机号里有非数字的字符。</translation>
     </message>
@@ -1061,12 +1086,7 @@
         <translation>只能用手机号（这是固定电话）。</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>That is too long for a phone, code or name.</source>
-        <translation>输入太长，不像手机号、会员码或姓名。</translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>The scan was garbled: scan it again.</source>
         <translation>扫码内容有误，请重新扫描。</translation>
     </message>
@@ -1106,12 +1126,7 @@
         <translation>金额太大。</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The amount is too long.</source>
-        <translation>金额位数太多。</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Amounts have at most two decimals.</source>
         <translation>金额最多两位小数。</translation>
     </message>
@@ -1121,22 +1136,47 @@
         <translation>请输入小票号。</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>The receipt number is too long.</source>
-        <translation>小票号太长。</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Receipt numbers hold only letters, digits and . _ / -</source>
         <translation>小票号只能包含字母、数字和 . _ / -</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>The name is too long.</source>
-        <translation>姓名太长。</translation>
+        <location line="-54"/>
+        <source>The phone number has at most %1 characters; this has %2.</source>
+        <translation>手机号最多 %1 个字符，当前有 %2 个。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
+        <source>A mobile number has %1 digits; this has %2 (too few digits).</source>
+        <translation>手机号应为 %1 位，当前只有 %2 位（位数不足）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A mobile number has %1 digits; this has %2 (too many digits).</source>
+        <translation>手机号应为 %1 位，当前有 %2 位（位数过多）。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>A phone, member code or name has at most %1 characters; this has %2.</source>
+        <translation>手机号、会员码或姓名最多 %1 个字符，当前有 %2 个。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>An amount has at most %1 characters; this has %2.</source>
+        <translation>金额最多 %1 个字符，当前有 %2 个。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>A receipt number has at most %1 characters; this has %2.</source>
+        <translation>小票号最多 %1 个字符，当前有 %2 个。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>A name has at most %1 characters; this has %2.</source>
+        <translation>姓名最多 %1 个字符，当前有 %2 个。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The name contains a hidden control character.</source>
         <translation>姓名里有看不见的控制字符。</translation>
     </message>
@@ -1202,9 +1242,17 @@
     </message>
 </context>
 <context>
+    <name>limits</name>
+    <message>
+        <location filename="../../posapp/ui/limits.py" line="+17"/>
+        <source>At most %1 characters here.</source>
+        <translation>此处最多 %1 个字符。</translation>
+    </message>
+</context>
+<context>
     <name>words</name>
     <message>
-        <location line="-102"/>
+        <location filename="../../posapp/ui/words.py" line="-116"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>
@@ -1299,7 +1347,7 @@
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-221"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="-247"/>
         <source>thank-you</source>
         <translation>感谢回访</translation>
     </message>

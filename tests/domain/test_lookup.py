@@ -19,6 +19,8 @@ from posapp.domain.text import clean_name
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 PHONE_RULES = {
     "too_long",
+    "mobile_too_short",
+    "mobile_too_long",
     "extension_or_letters",
     "bad_character",
     "unparseable",
@@ -175,8 +177,8 @@ def test_a_name_query_matches_how_the_name_was_stored(text: str) -> None:
         ("王\u202e芳", "query", "control_character"),
         ("\u2066王芳\u2069", "query", "control_character"),
         ("\ufeff13812345678", "query", "control_character"),
-        ("123", "phone", "too_short"),
-        ("12345", "phone", "not_valid"),
+        ("123", "phone", "mobile_too_short"),
+        ("12345", "phone", "mobile_too_short"),  # "11 digits; this has 5"
         ("56-78", "phone", "too_short"),
         ("+", "phone", "unparseable"),
         ("010-12345678", "phone", "not_mobile"),

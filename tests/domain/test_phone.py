@@ -229,10 +229,10 @@ def test_mask_drops_the_country_code_only_at_home() -> None:
         ("+86", "unparseable"),
         ("1", "unparseable"),
         # digit counts libphonenumber calls impossible
-        ("138", "too_short"),
-        ("1.3.8", "too_short"),
-        ("1381234567890123", "too_long"),
-        ("+86 138 1234 56789 0", "too_long"),
+        ("138", "mobile_too_short"),  # starts as a mobile does: "11 digits, this has 3"
+        ("1.3.8", "mobile_too_short"),
+        ("1381234567890123", "mobile_too_long"),
+        ("+86 138 1234 56789 0", "mobile_too_long"),
         # country codes that do not exist
         ("+999 1234 5678", "unknown_country"),
         ("00999 1234 5678", "unknown_country"),
@@ -251,8 +251,8 @@ def test_mask_drops_the_country_code_only_at_home() -> None:
         ("10012345678", "not_valid"),
         ("14012345678", "not_valid"),
         ("17912345678", "not_valid"),
-        ("+86 138 1234 567", "not_valid"),
-        ("12345", "not_valid"),
+        ("+86 138 1234 567", "mobile_too_short"),  # "11 digits; this has 10"
+        ("12345", "mobile_too_short"),
     ],
 )
 def test_each_rejection_names_its_rule(raw: str, rule: str) -> None:
@@ -349,6 +349,8 @@ def test_any_text_is_either_a_valid_mobile_or_a_named_refusal(raw: str) -> None:
             "bad_character",
             "unparseable",
             "too_short",
+            "mobile_too_short",
+            "mobile_too_long",
             "unknown_country",
             "not_valid",
             "not_mobile",

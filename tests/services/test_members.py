@@ -92,7 +92,7 @@ def test_child_needs_guardian_consent(db: Database, notice: Notice) -> None:
     ("phone", "name", "field", "rule"),
     [
         ("010-12345678", None, "phone", "not_mobile"),
-        ("138123", None, "phone", "not_valid"),
+        ("138123", None, "phone", "mobile_too_short"),
         ("138\u200b12345678", None, "phone", "control_character"),
         ("13812345678", "x" * 10_000, "name", "too_long"),
         ("13812345678", "evil\u202ename", "name", "control_character"),

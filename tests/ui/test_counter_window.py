@@ -190,7 +190,8 @@ def test_enrol_by_keyboard_only_makes_the_walk_in_sale_the_new_members(
 @pytest.mark.parametrize(
     ("phone", "expect"),
     [
-        ("12345", "No such mobile number"),
+        ("12345", "has 11 digits; this has 5 (too few digits)"),
+        ("1381234567", "has 11 digits; this has 10 (too few digits)"),
         ("1381234567８9999", "too many digits"),
         ("010 6552 9988", "landline"),
         ("138-1234-abcd", "letters"),
@@ -255,7 +256,7 @@ def test_pressing_enter_twice_enrols_one_member(
         ("R/ok", "-5", "amount", "negative"),
         ("R/ok", "1.234", "amount", "two decimals"),
         ("R 😀", "10", "receipt", "letters, digits"),
-        ("R" * 200, "10", "receipt", "too long"),
+        ("R\x7f", "10", "receipt", "letters, digits"),
     ],
 )
 def test_a_bad_sale_is_explained_inline_and_the_form_keeps_what_was_typed(
@@ -311,7 +312,7 @@ def test_a_cashier_cannot_reveal_a_phone_and_the_attempt_is_audited(
     type_enter(qtbot, window.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: window.card_phone.text() == "+86" + PHONE)
+    qtbot.waitUntil(lambda: window.card_phone.text() == "138 1234 5678")
     assert ("reveal_phone", MANAGER, member_id) in _audit(db)
     assert app.display is not None
     shown = " ".join(app.display.visible_text())

@@ -101,3 +101,40 @@ def test_a_cashier_with_no_customers_sees_an_empty_list(
         press(qtbot, made.window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
         settle(qtbot, made.window)
         assert made.window.customers_tab.model.rowCount() == 0
+
+
+def test_a_recorded_follow_up_says_for_whom_and_the_list_keeps_its_place(
+    qtbot: QtBot, app: CounterApp
+) -> None:
+    window = app.window
+    tab = window.customers_tab
+    tab.table.setFocus()
+    tab.table.selectRow(2)
+    last = tab.current()
+    tab.table.selectRow(1)
+    who = tab.current()
+    assert who is not None and who.due and last is not None
+    qtbot.keyClick(tab.table, Qt.Key.Key_2)
+    qtbot.keyClick(tab.table, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: "recorded" in tab.message.text())
+    settle(qtbot, window)
+    assert (who.name or who.member_code) in tab.message.text()
+    assert tab.current() is not None and tab.current().member_id == who.member_id  # no jump
+    assert tab.table.currentIndex().row() == 1
+
+
+def test_the_detail_follows_the_filter_and_never_shows_a_hidden_customer(
+    qtbot: QtBot, app: CounterApp
+) -> None:
+    tab = app.window.customers_tab
+    rows = [tab.model.customer(r) for r in range(tab.model.rowCount())]
+    shown = next(r for r in rows if r.name == "王芳")
+    for r in range(tab.proxy.rowCount()):
+        if tab.model.customer(tab.proxy.mapToSource(tab.proxy.index(r, 0)).row()) == shown:
+            tab.table.selectRow(r)
+    assert "王芳" in tab.detail.text()
+    tab.filter_text.setText("李")
+    assert tab.proxy.rowCount() == 1 and "王芳" not in tab.detail.text()
+    assert "李娜" in tab.detail.text()
+    tab.filter_text.setText("nobody")
+    assert tab.proxy.rowCount() == 0 and tab.detail.text() == ""

@@ -373,3 +373,91 @@ def test_enter_twice_on_zero_is_not_a_gift_and_the_amount_typed_then_is_the_sale
     qtbot.waitUntil(lambda: "R-00" in window.sale_done.text())
     assert "gift" not in window.sale_done.text()
     assert db.raw().execute("SELECT amount_fen FROM purchase").fetchall() == [(3550,)]
+
+
+# ---- 8. every key answers where the cashier looks ------------------------------------------
+
+
+def test_f9_on_a_counter_not_registered_says_so(qtbot: QtBot, window: CounterWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_F9)
+    assert "not registered" in window.message.text()
+
+
+def test_f6_on_a_walk_in_with_its_only_qr_says_so(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F6)  # no QR yet: F6 shows the walk-in's join QR
+    qtbot.waitUntil(lambda: window.invite is not None)
+    press(qtbot, window, Qt.Key.Key_F6)
+    assert "only QR" in window.message.text()
+
+
+def test_a_revealed_phone_reads_as_a_phone_and_hides_again(
+    qtbot: QtBot, db: Database, db_path: Path, notice: Notice
+) -> None:
+    give_pins(db)
+    _, code = _enrol(db, notice, PHONE, "王芳")
+    _, code_2 = _enrol(db, notice, PHONE_2, "李娜")
+    with make_counter_app(qtbot, db, db_path.parent) as made:
+        window = made.window
+        sign_in(qtbot, window, MANAGER)
+
+        def reveal(member_code: str) -> None:
+            type_enter(qtbot, window.query, member_code)
+            qtbot.waitUntil(
+                lambda: window.card is not None and window.card.summary.member_code == member_code
+            )
+            press(qtbot, window, Qt.Key.Key_F8)
+            qtbot.waitUntil(lambda: "****" not in window.card_phone.text())
+
+        reveal(code)
+        assert window.card_phone.text() == "138 1234 5678"  # not +8613812345678
+        assert "30 seconds" in window.message.text()
+        type_enter(qtbot, window.query, code_2)  # the next customer
+        qtbot.waitUntil(lambda: window.card.summary.member_code == code_2)
+        assert window.card_phone.text() == "139****5678"
+        reveal(code_2)
+        press(qtbot, window, Qt.Key.Key_Escape)
+        assert "5678" not in window.card_phone.text()
+        window._hide_phone.setInterval(200)
+        reveal(code)
+        qtbot.waitUntil(lambda: window.card_phone.text() == "138****5678", timeout=2000)
+
+
+# ---- 9. messages name the rule and what would pass; boxes hold what the rule allows ----------
+
+
+def test_a_phone_one_digit_short_says_how_many_digits_a_mobile_has(
+    qtbot: QtBot, window: CounterWindow
+) -> None:
+    type_enter(qtbot, window.query, "1381234567")
+    qtbot.waitUntil(lambda: window.message.text() != "")
+    assert "11 digits" in window.message.text() and "10" in window.message.text()
+
+
+@pytest.mark.parametrize(("box", "limit"), [("query", 64), ("receipt", 64), ("amount", 20)])
+def test_a_box_holds_what_its_rule_allows_and_says_so(
+    qtbot: QtBot, window: CounterWindow, box: str, limit: int
+) -> None:
+    field = getattr(window, box)
+    field.setFocus()
+    qtbot.keyClicks(field, "7" * (limit + 30))
+    assert len(field.text()) == limit
+    said = window.message if box == "query" else window.sale_error
+    assert f"At most {limit} characters" in said.text()
+    qtbot.keyClick(field, Qt.Key.Key_Backspace)
+    assert "At most" not in said.text()  # gone as soon as it no longer applies
+
+
+def test_a_name_refusal_gives_the_limit_and_goes_when_the_name_is_fixed(
+    qtbot: QtBot, window: CounterWindow
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    dialog.name.setText("王" * 70)  # pasted
+    assert "at most 64 characters" in dialog.name_error.text()
+    assert "70" in dialog.name_error.text()
+    dialog.name.setText("王" * 64)
+    assert dialog.name_error.text() == ""
+    dialog.name.setText("😀" * 64)  # 64 characters the rule counts, 128 in the box
+    assert dialog.name.text() == "😀" * 64 and dialog.name_error.text() == ""
