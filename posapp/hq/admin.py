@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -56,6 +57,20 @@ RULE_KINDS = ("ladder", "follow_up", "channels")
 
 class NotFound(LookupError):
     pass
+
+
+def is_web_url(url: str) -> bool:
+    """An http(s) URL with a host: what a customer's phone may be sent to (no ``javascript:``,
+    ``data:`` or scheme-relative tricks)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not any(ord(c) < 33 for c in url)
+    )
 
 
 def add_store(
@@ -294,6 +309,10 @@ def set_rules(
                 "rules",
                 "invalid",
                 "Channel templates are URLs with {token}, for " + ", ".join(CHANNELS) + ".",
+            )
+        if not all(is_web_url(v) for v in body.values()):
+            raise InvalidInput(
+                "rules", "invalid", "Channel templates are http:// or https:// URLs with a host."
             )
         body = {**DEFAULT_CHANNELS, **body}
     text = json.dumps(body, ensure_ascii=False, sort_keys=True)

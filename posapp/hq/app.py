@@ -420,7 +420,7 @@ def create_app(
                 region=done.store.region,
                 device_secret=f"d.{done.device.id}.{done.secret}",
                 invite_key=store_key(master_key, done.store.id).hex(),
-                hq_time=utcnow(),
+                hq_time=utcnow().replace(tzinfo=UTC),  # RFC 3339: with its zone
             )
 
         return _writing(act)
@@ -537,7 +537,9 @@ def create_app(
             )
         except CursorGone as exc:
             raise ApiFailure(410, "cursor_gone", "Start again from a fresh snapshot.") from exc
-        answer = ChangesPage(changes=page, cursor=next_cursor, has_more=more, hq_time=utcnow())
+        answer = ChangesPage(
+            changes=page, cursor=next_cursor, has_more=more, hq_time=utcnow().replace(tzinfo=UTC)
+        )
         # Serialised once here: a snapshot page holds thousands of members, and letting
         # FastAPI validate the model again would double the cost of every page.
         return Response(answer.model_dump_json(), media_type="application/json")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -730,7 +730,7 @@ def push(session: Session, *, device: Device, batch: list[Prepared], now: dateti
         acked_through=device.last_seq,
         expected_seq=gap_at,
         flagged=flagged,
-        hq_time=now,
+        hq_time=now.replace(tzinfo=UTC),  # RFC 3339 date-time: with its zone
     )
 
 

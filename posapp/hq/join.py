@@ -35,7 +35,7 @@ from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import Channel
 from posapp.domain.phone import parse_mobile
 from posapp.hq import proxies
-from posapp.hq.admin import DEFAULT_CHANNELS
+from posapp.hq.admin import DEFAULT_CHANNELS, is_web_url
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.models import Member, Redemption, RuleSet
@@ -451,6 +451,8 @@ def install(
         links = []
         for channel in NEXT_CHANNELS:
             url = invites.invite_url(templates, channel, token)
+            if not is_web_url(url):  # a template stored before they were checked
+                continue
             if re.search(rf"/[jg]/{token}$", url) is None:  # not this very page again
                 links.append((channel.value, url))
         return links
