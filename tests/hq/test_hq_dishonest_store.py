@@ -14,12 +14,16 @@ from typing import Any
 import pytest
 from hq_harness import NOTICE, Counter, now
 from live_hq import LiveHq, live_hq
+from sync_world import registered_counter
 
 from posapp.domain import invite as invites
 from posapp.domain.ids import new_id
 from posapp.domain.ladder import Channel
 from posapp.domain.member_code import new_member_code
 from posapp.hq import admin
+from posapp.store.db import Database
+from posapp.sync.engine import SyncEngine
+from posapp.sync.registration import client_for
 
 B_PHONE = (
     "+8613900001111"  # B's customer, whom A enrols too (a phone known is not a customer taken)
@@ -104,6 +108,19 @@ def _b_state(hq: LiveHq) -> dict[str, list[Any]]:
     return {name: [tuple(r) for r in hq.rows(sql)] for name, sql in queries.items()}
 
 
+def _counter_state(db: Database) -> dict[str, list[Any]]:
+    raw = db.raw()
+    return {
+        "members": raw.execute(
+            "SELECT id, member_code, phone_e164, name, guide_id, erased_at FROM member ORDER BY id"
+        ).fetchall(),
+        "consents": raw.execute(
+            "SELECT member_id, purpose, granted FROM consent_record ORDER BY 1, 2, 3"
+        ).fetchall(),
+        "staff": raw.execute("SELECT id, store_id FROM staff ORDER BY id").fetchall(),
+    }
+
+
 def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_of_it(
     live: LiveHq,
 ) -> None:
@@ -158,6 +175,13 @@ def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_
         ("marketing", "a", "a-cashier"),
     ]
     assert merged["payload"]["member_id"] != b_member["member_id"] and adopt
+
+    # B's real counter (the store's database and sync engine) holds B's customers.
+    b_till = registered_counter(hq.data / "till-b", base=hq.base, hq_db=hq.db, store="b")
+    b_engine = SyncEngine(b_till, client_for(b_till, hq.data / "till-b"))
+    b_engine.run_once()
+    b_counter_before = _counter_state(b_till)
+    assert B_PHONE in str(b_counter_before["members"])
 
     b_code = hq.rows("SELECT member_code FROM member WHERE id = :m", m=b_only["member_id"])[0][0]
     a_member = merged["payload"]["member_id"]  # A's alias of B's customer: A may name it
@@ -273,6 +297,9 @@ def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_
 
     assert _b_state(hq) == before  # B's rows
     assert at_b.pull() == []  # B's feed: nothing of A's attempts reaches B's counter
+    b_engine.run_once()
+    assert _counter_state(b_till) == b_counter_before  # and B's counter after sync
+    b_till.close()
     assert "Traceback" not in hq.log_text()
 
     # B's own invite is still B's to report, and its sale is credited to whoever redeems it.
