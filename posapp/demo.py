@@ -36,6 +36,8 @@ from posapp.sync.registration import client_for, register
 DEMO_MEMBERS = 2_000
 # Known PINs so a newcomer can sign in as each role (shown on the demo's sign-in screen).
 DEMO_PINS = {"manager": "8888", "guide": "2222", "cashier": "1111"}
+# The demo brand: what its customers see on the join page (HQ's POSAPP_HQ_BRAND_NAME).
+DEMO_BRAND = "悦己生活"
 LOOPBACK = "127.0.0.1"
 # TEST-NET-1 (RFC 5737): never routed. Connecting a UDP socket sends nothing; the kernel
 # only picks the interface it would route through, whose address is the one we want.
@@ -135,6 +137,7 @@ def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen
         "POSAPP_HQ_DATA_DIR": str(hq_dir),
         "POSAPP_HQ_MASTER_KEY": DEMO_MASTER_KEY.decode(),
         "POSAPP_HQ_LOG_LEVEL": "warning",
+        "POSAPP_HQ_BRAND_NAME": DEMO_BRAND,
     }
     log = open(hq_dir / "hq.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(

@@ -48,6 +48,8 @@ ZH: dict[str, str] = {
     "by scanning the QR": "扫码入会",
     "no one": "无",
     # -- a real till: the walk-in's sale, the display after joining
+    "Show it on the customer display": "在客显屏上给顾客看",
+    "Dear %1": "尊敬的%1",
     "The phone number has at most %1 characters; this has %2.": "手机号最多 %1 个字符，当前有 %2 个。",
     "A mobile number has %1 digits; this has %2 (too few digits).": "手机号应为 %1 位，当前只有 %2 位（位数不足）。",
     "A mobile number has %1 digits; this has %2 (too many digits).": "手机号应为 %1 位，当前有 %2 位（位数过多）。",

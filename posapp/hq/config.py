@@ -42,7 +42,9 @@ class HqSettings(BaseSettings):
     # The customer's join page (/j/<token>): what it calls the brand, how often one address
     # may load or post it, and which SMS sender proves phone ownership ("file" writes codes
     # to sms-outbox.jsonl in the data dir: development and demos only).
-    brand_name: str = "posapp"  # the brand as customers know it; the page adds 会员 itself
+    # The brand as customers know it (the page adds 会员 itself); unset, the page says only
+    # 加入会员 / "Join us": a customer never sees the name of the software behind it.
+    brand_name: str = Field(default="", max_length=32)
     join_limit_per_minute: int = 60
     sms_sender: str = "file"
     sms_code_minutes: int = 5

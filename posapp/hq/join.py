@@ -90,6 +90,7 @@ SECURITY_HEADERS = {
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
+        "brand.none": "",  # no brand set: 加入会员, never our software's name
         "title": "加入{brand}会员",
         "invited": "{store} 邀请您加入会员",
         "referred": "您的朋友邀请您加入{brand}会员（{store}）",
@@ -136,6 +137,7 @@ TEXT: dict[str, dict[str, str]] = {
         "lang_switch": "English",
     },
     "en": {
+        "brand.none": "us",
         "title": "Join {brand}",
         "invited": "{store} invites you to become a member",
         "referred": "A friend invites you to join {brand} ({store})",
@@ -318,7 +320,7 @@ def install(
     def form_page(lang: str, ctx: JoinContext, form: Form, csrf: str, path: str) -> HTMLResponse:
         t = TEXT[lang]
         e = html.escape
-        fill = {"brand": brand, "store": ctx.store_name}
+        fill = {"brand": brand or t["brand.none"], "store": ctx.store_name}
         if ctx.invite.is_referral:
             lead = t["referred"].format(**fill)
         elif ctx.invite.channel is Channel.GUIDE_CONTACT:
@@ -378,7 +380,7 @@ def install(
             f"<h1>{e(t['welcome'] if answer.created else t['welcome_back'])}</h1>"
             f"<p>{e(t['member_code'])}</p>{qr_svg(answer.member_code)}"
             f'<p class="code" id="member-code">{e(answer.member_code)}</p></div>'
-            f'<div class="card">{next_block}</div>'
+            + (f'<div class="card">{next_block}</div>' if next_block else "")
         )
         return page(lang, t["welcome"], body)
 

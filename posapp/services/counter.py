@@ -88,7 +88,7 @@ class Counter:
             )
             if name is None:
                 name = session.scalar(select(Store.name).order_by(Store.id).limit(1))
-        return StoreInfo(store_id, name or "posapp")
+        return StoreInfo(store_id, name or "")  # none yet: the screens say no name, not ours
 
     def roster(self) -> list[SignedIn]:
         with self.db.read() as session:

@@ -429,6 +429,8 @@ class CounterWindow(QMainWindow):
             roster, store = result  # type: ignore[misc]
             self.roster = roster
             self.store_name = store.name
+            if self.display is not None:
+                self.display.set_store_name(store.name)
             self._fill_guides()
             self.store_label.setText(store.name)
             self.sign_in_page.set_roster(roster, preselect=preselect)
@@ -851,9 +853,12 @@ class CounterWindow(QMainWindow):
         staff = self.staff
         walk_in_sale = self.walk_in_sale if self.card is None else None
         notice = self.counter.notice()
+        text = notice_text(notice.language, notice.version)
+        display = self.display
         dialog = EnrolDialog(
             notice=notice,
-            notice_text=notice_text(notice.language, notice.version),
+            notice_text=text,
+            show_to_customer=(lambda: display.show_notice(text)) if display is not None else None,
             guides=self.guides,
             guide_id=self.serving_guide,
             region=self.counter.region,
@@ -897,6 +902,8 @@ class CounterWindow(QMainWindow):
 
         dialog.sig_submit.connect(submit)
         dialog.finished.connect(lambda _: self._back_to_scan())
+        if display is not None:
+            dialog.finished.connect(lambda _: display.hide_notice())
         dialog.open()
         dialog.phone.setFocus()
 

@@ -6,9 +6,9 @@ Full phone numbers and staff-only facts are never passed to it, so it cannot sho
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from posapp.domain.ladder import Channel
 from posapp.domain.text import mask_name
@@ -33,10 +33,15 @@ class CustomerDisplay(QWidget):
         self.call = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.call.setObjectName("displayCall")
         self.call.setWordWrap(True)
+        # The privacy notice, for the customer to read before they consent (the cashier
+        # shows it from the enrol dialog); hidden at every other moment.
+        self.notice = QTextBrowser(objectName="displayNotice")
+        self.notice.hide()
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         for widget in (self.welcome, self.greeting, self.qr, self.call):
             layout.addWidget(widget)
+        layout.addWidget(self.notice, 4)
         layout.addStretch(1)
         self._idle = QTimer(self, singleShot=True, interval=idle_after_ms)
         self._idle.timeout.connect(self.show_idle)
@@ -52,16 +57,36 @@ class CustomerDisplay(QWidget):
             self.resize(640, 760)
             self.show()
 
+    def set_store_name(self, name: str) -> None:
+        """HQ's name for the store, once a sync has brought it."""
+        self._store_name = name
+        if not self.greeting.text() and self.qr.pixmap().isNull():
+            self.show_idle()
+
     def show_idle(self) -> None:
-        self.welcome.setText(self.tr("Welcome to %1").replace("%1", self._store_name))
+        self.notice.hide()
+        self.welcome.setText(
+            self.tr("Welcome to %1").replace("%1", self._store_name)
+            if self._store_name
+            else self.tr("Welcome")
+        )
         self.greeting.clear()
         self.qr.clear()
         self.call.clear()
 
+    def show_notice(self, markdown: str) -> None:
+        """The privacy notice the customer is asked to consent to, on their own screen."""
+        self.notice.setMarkdown(markdown)
+        self.notice.show()
+        self._idle.start()
+
+    def hide_notice(self) -> None:
+        self.notice.hide()
+
     def show_member(self, name: str | None, rung: str) -> None:
         """A recognised member: greeted, and no join QR (they have joined)."""
         self.welcome.setText(self.tr("Welcome back"))
-        self.greeting.setText(f"{mask_name(name) or self.tr('Member')} · {rung_name(rung)}")
+        self.greeting.setText(_greeting(name, rung))
         self.clear_invite()
         self._idle.start()
 
@@ -83,4 +108,14 @@ class CustomerDisplay(QWidget):
 
     def visible_text(self) -> list[str]:
         """Everything written on the display (what a test checks for personal data)."""
-        return [label.text() for label in self.findChildren(QLabel)] + [self.windowTitle()]
+        shown = [label.text() for label in self.findChildren(QLabel) if label.isVisibleTo(self)]
+        if self.notice.isVisibleTo(self):
+            shown.append(self.notice.toPlainText())
+        return [*shown, self.windowTitle()]
+
+
+def _greeting(name: str | None, rung: str) -> str:
+    """``王* · 会员``; with no name, ``尊敬的会员`` (never "Member · 会员")."""
+    if name:
+        return f"{mask_name(name)} · {rung_name(rung)}"
+    return QCoreApplication.translate("CustomerDisplay", "Dear %1").replace("%1", rung_name(rung))

@@ -7,6 +7,7 @@ shown under the field it concerns while everything typed stays in place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +60,7 @@ class EnrolDialog(QDialog):
         region: str,
         phone: str = "",
         walk_in_sale: tuple[str, int] | None = None,
+        show_to_customer: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -105,6 +107,14 @@ class EnrolDialog(QDialog):
         self.read_notice = QPushButton(self.tr("Read the notice"), objectName="readNotice")
         self.read_notice.setAutoDefault(False)
         self.read_notice.clicked.connect(self.show_notice)
+        # The customer reads what they consent to on their own screen, not over the counter.
+        self.notice_to_customer = QPushButton(
+            self.tr("Show it on the customer display"), objectName="noticeToCustomer"
+        )
+        self.notice_to_customer.setAutoDefault(False)
+        self.notice_to_customer.setVisible(show_to_customer is not None)
+        if show_to_customer is not None:
+            self.notice_to_customer.clicked.connect(show_to_customer)
         self.error = QLabel(objectName="formError", wordWrap=True)
         # The walk-in's sale just recorded: said out loud, ticked, and the cashier may untick it.
         self.credit_sale = QCheckBox(objectName="creditSale")
@@ -131,6 +141,7 @@ class EnrolDialog(QDialog):
         form.addRow("", self.guardian)
         form.addRow("", self.consent_error)
         form.addRow(self.notice_label, self.read_notice)
+        form.addRow("", self.notice_to_customer)
         form.addRow("", self.credit_sale)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+20"/>
-        <location line="+334"/>
+        <location line="+336"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-316"/>
+        <location line="-318"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,7 +191,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+102"/>
+        <location line="+104"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -240,12 +240,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+380"/>
+        <location line="+385"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-431"/>
+        <location line="-436"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -280,7 +280,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-486"/>
+        <location line="-488"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -295,7 +295,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+493"/>
+        <location line="+495"/>
         <source>(a free gift)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -340,7 +340,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+43"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -355,7 +355,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+62"/>
         <source>Counting…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -443,16 +443,17 @@
     <name>CustomerDisplay</name>
     <message>
         <location filename="../../posapp/ui/customer_display.py" line="+26"/>
+        <location line="+45"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="-2"/>
         <source>Welcome to %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+19"/>
         <source>Welcome back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -464,6 +465,11 @@
     <message>
         <location line="+1"/>
         <source>Thank you for joining</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Dear %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -807,7 +813,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+67"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+68"/>
         <source>Enrol a member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -847,7 +853,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+5"/>
+        <source>Show it on the customer display</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>This sale of %1, receipt %2, will be credited to the new member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -872,7 +883,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Enrol</source>
         <translation type="unfinished"></translation>
     </message>
@@ -895,7 +906,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-977"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-984"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>

@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+20"/>
-        <location line="+334"/>
+        <location line="+336"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-316"/>
+        <location line="-318"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -191,7 +191,7 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+102"/>
+        <location line="+104"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -239,12 +239,12 @@
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="+380"/>
+        <location line="+385"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
     </message>
     <message>
-        <location line="-431"/>
+        <location line="-436"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
@@ -279,7 +279,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-486"/>
+        <location line="-488"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -294,7 +294,7 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+493"/>
+        <location line="+495"/>
         <source>(a free gift)</source>
         <translation>（赠品）</translation>
     </message>
@@ -339,7 +339,7 @@
         <translation>服务导购：%1。</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+43"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -354,7 +354,7 @@
         <translation>小票 %1（%2）已计入该会员。</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+62"/>
         <source>Counting…</source>
         <translation>正在统计…</translation>
     </message>
@@ -441,16 +441,17 @@
     <name>CustomerDisplay</name>
     <message>
         <location filename="../../posapp/ui/customer_display.py" line="+26"/>
+        <location line="+45"/>
         <source>Welcome</source>
         <translation>欢迎光临</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="-2"/>
         <source>Welcome to %1</source>
         <translation>欢迎光临 %1</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+19"/>
         <source>Welcome back</source>
         <translation>欢迎回来</translation>
     </message>
@@ -463,6 +464,11 @@
         <location line="+1"/>
         <source>Thank you for joining</source>
         <translation>感谢您的加入</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Dear %1</source>
+        <translation>尊敬的%1</translation>
     </message>
 </context>
 <context>
@@ -805,7 +811,7 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+67"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+68"/>
         <source>Enrol a member</source>
         <translation>办理入会</translation>
     </message>
@@ -845,7 +851,12 @@
         <translation>查看隐私政策</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+5"/>
+        <source>Show it on the customer display</source>
+        <translation>在客显屏上给顾客看</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>This sale of %1, receipt %2, will be credited to the new member</source>
         <translation>这笔 %1 的销售（小票 %2）将计入新会员名下</translation>
     </message>
@@ -870,7 +881,7 @@
         <translation>导购</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Enrol</source>
         <translation>入会</translation>
     </message>
@@ -893,7 +904,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-977"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-984"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

@@ -27,12 +27,13 @@ from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
 from posapp.hq import admin
 
 PHONE = "13812345678"
+BRAND = "悦己生活"  # HQ's brand setting: the page names it, never our software
 E164 = "+8613812345678"
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[JoinWorld]:
-    with join_world(tmp_path) as started:
+    with join_world(tmp_path, POSAPP_HQ_BRAND_NAME=BRAND) as started:
         yield started
 
 
@@ -110,6 +111,7 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
     try:
         driver.get(url.group(1))
         assert "静安店" in driver.page_source and driver.find_element(By.ID, "send")
+        assert driver.title == f"加入{BRAND}会员" and "posapp" not in driver.page_source.lower()
         shots.take("1-form")
         driver.find_element(By.ID, "consent-membership").click()
         driver.find_element(By.ID, "consent-guide_contact").click()  # marketing left unticked
@@ -131,6 +133,8 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
         member_code = welcome.get_attribute("data-member-code")
         assert "欢迎加入" in welcome.text and member_code
         assert driver.find_element(By.CSS_SELECTOR, "svg.qr")
+        cards = driver.find_elements(By.CSS_SELECTOR, ".card")
+        assert cards and all(card.text.strip() for card in cards), "an empty card on the page"
         shots.take("4-welcome")
         driver.get(url.group(1))  # the same QR again: spent
         assert driver.find_element(By.ID, "refused").get_attribute("data-kind") == "used"
@@ -166,7 +170,7 @@ def test_the_english_page_states_in_a_real_browser(world: JoinWorld) -> None:
         try:
             if lang == "en":
                 driver.get(f"{world.base}/j/{world.token(serial=7)}")
-                assert "Send code" in driver.page_source
+                assert "Send code" in driver.page_source and driver.title == f"Join {BRAND}"
                 shots.take("1-form")
                 driver.find_element(By.ID, "notice").click()  # the full notice, one tap away
                 assert "privacy" in driver.find_element(By.ID, "notice").text.lower()

@@ -73,6 +73,19 @@ def test_the_page_is_light_self_contained_chinese_first_and_locked_down(world: J
     assert guide.status_code == 200 and "专属导购" in guide.text
 
 
+def test_the_page_names_the_brand_from_hqs_settings_and_never_our_software(
+    world: JoinWorld, tmp_path: Path
+) -> None:
+    token = world.token()
+    zh = Visitor(f"{world.base}/j/{token}").open()
+    en = Visitor(f"{world.base}/j/{token}", lang="en-US,en;q=0.9").open()
+    assert "<title>加入会员</title>" in zh.text and "<title>Join us</title>" in en.text
+    assert "posapp" not in zh.text.lower() and "posapp" not in en.text.lower()
+    with join_world(tmp_path / "branded", POSAPP_HQ_BRAND_NAME="悦己生活") as branded:
+        page = Visitor(f"{branded.base}/j/{branded.token()}").open()
+        assert "<title>加入悦己生活会员</title>" in page.text
+
+
 def test_forged_expired_and_unknown_tokens_get_a_friendly_page_and_no_trace(
     world: JoinWorld,
 ) -> None:

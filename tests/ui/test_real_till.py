@@ -461,3 +461,40 @@ def test_a_name_refusal_gives_the_limit_and_goes_when_the_name_is_fixed(
     assert dialog.name_error.text() == ""
     dialog.name.setText("😀" * 64)  # 64 characters the rule counts, 128 in the box
     assert dialog.name.text() == "😀" * 64 and dialog.name_error.text() == ""
+
+
+# ---- 10. what the customer sees names the brand's store, and reads as meant -------------------
+
+
+def test_the_display_greets_a_member_without_a_name_in_words(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    with db.write() as s:
+        code = enrol_member(
+            s, phone=PHONE, consents={Purpose.MEMBERSHIP}, notice=window.counter.notice(),
+            staff_id=CASHIER,
+        ).member_code  # fmt: skip
+    type_enter(qtbot, window.query, code)
+    qtbot.waitUntil(lambda: window.card is not None)
+    assert window.display is not None
+    assert window.display.greeting.text() == "Dear member"  # not "Member · member"
+    assert "posapp" not in _display_text(window).lower()
+    assert window.display.windowTitle() and "测试门店" in " ".join(
+        [window.display.welcome.text(), window.store_name]
+    )
+
+
+def test_the_customer_reads_the_privacy_notice_on_their_display(
+    qtbot: QtBot, window: CounterWindow
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    qtbot.mouseClick(dialog.notice_to_customer, Qt.MouseButton.LeftButton)
+    assert window.display is not None
+    assert window.display.notice.isVisibleTo(window.display)
+    notice = window.display.notice.toPlainText()
+    assert "隐私" in notice or "privacy" in notice.lower()
+    assert notice in _display_text(window)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert not window.display.notice.isVisibleTo(window.display)
