@@ -99,3 +99,20 @@ def wedge(qtbot: QtBot, text: str) -> None:
     target = QApplication.focusWidget()
     assert target is not None
     qtbot.keyClick(target, Qt.Key.Key_Return)
+
+
+def choose_guide(qtbot: QtBot, window: CounterWindow, name: str) -> None:
+    """F5, then arrows and Enter in the list that opened, as a cashier picks who served."""
+    press(qtbot, window, Qt.Key.Key_F5)
+    view = window.guide_choice.view()
+    qtbot.waitUntil(view.isVisible)
+    target = window.guide_choice.findText(name)
+    assert target >= 0, f"{name} is not offered"
+    for _ in range(window.guide_choice.count()):
+        if view.currentIndex().row() == target:
+            break
+        key = Qt.Key.Key_Down if view.currentIndex().row() < target else Qt.Key.Key_Up
+        qtbot.keyClick(QApplication.focusWidget() or view, key)
+    qtbot.keyClick(QApplication.focusWidget() or view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.isVisible())
+    assert window.guide_choice.currentText() == name

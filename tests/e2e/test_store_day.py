@@ -2,25 +2,31 @@
 
 220 customers: walk-ins who just buy (and are shown the join QR with no extra key),
 walk-ins who join after paying (F3, consent ticked with Space), and returning members
-recognised by one scan of their member code. Afterwards the store's records are exactly
-what was typed, and after F9 HQ holds the same sales and members as the store.
+recognised by one scan of their member code, some scanned while a name search's candidate
+list has the keyboard. Two guides serve: the cashier picks who served (F5) for some
+customers, a member is otherwise served by their own guide. Afterwards the store's records
+are exactly what was typed, and after F9 HQ holds the same sales and members as the store,
+each sale and enrolment credited to the guide who served, in HQ's own reports too.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from counter_harness import counter_app, press, settle, type_enter, type_text
+from counter_harness import choose_guide, counter_app, press, settle, type_enter, type_text, wedge
 from hq_load import hq_process
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sync_world import now
 
 from posapp.domain.consent import Purpose
-from posapp.hq import admin
+from posapp.hq import admin, reports
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
 from posapp.store.db import Database
@@ -32,6 +38,7 @@ from posapp.ui.counter_window import CounterWindow
 
 CUSTOMERS = 220
 CASHIER_PIN = "4826"
+GUIDES = {"王芳": "jingan-guide", "李娜": "jingan-guide-2", "no guide": None}
 
 
 @pytest.fixture
@@ -45,6 +52,8 @@ def store(tmp_path: Path) -> Iterator[tuple[Database, Path, HqDatabase]]:
                         now=now(), staff_id="jingan-cashier")  # fmt: skip
         admin.add_staff(session, store_id="jingan", name="王芳", role="guide", pin="1357",
                         now=now(), staff_id="jingan-guide")  # fmt: skip
+        admin.add_staff(session, store_id="jingan", name="李娜", role="guide", pin="2468",
+                        now=now(), staff_id="jingan-guide-2")  # fmt: skip
         code = admin.device_code(session, store_id="jingan", now=now(), minutes=10)
     data = tmp_path / "till"
     db = open_database(data / "posapp.db")
@@ -71,6 +80,10 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
     rng = random.Random(20261125)
     expected_sales: dict[str, tuple[int, str | None]] = {}  # receipt → (fen, phone)
     members: dict[str, str] = {}  # phone → member code
+    served_by: dict[str, str | None] = {}  # receipt → the guide credited with the sale
+    joined_with: dict[str, str | None] = {}  # phone → the guide credited with the enrolment
+    own_guide: dict[str, str | None] = {}  # phone → the member's guide at the counter
+    list_scans = 0
     with counter_app(qtbot, db, data, with_display=True) as app:
         window = app.window
         settle(qtbot, window)
@@ -88,13 +101,32 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
             roll = rng.random()
             if members and roll < 0.45:  # a returning member: one scan
                 phone = rng.choice(sorted(members))
-                type_enter(qtbot, window.query, members[phone])
+                if len(members) > 2 and rng.random() < 0.3:
+                    # A name search first: the list has the keyboard, then the scanner fires.
+                    type_enter(qtbot, window.query, "顾客")
+                    qtbot.waitUntil(window.candidates.isVisible, timeout=5000)
+                    assert window.candidates.hasFocus()
+                    qtbot.wait(60)  # the search was typed; the scan comes a moment later
+                    wedge(qtbot, members[phone])
+                    list_scans += 1
+                else:
+                    type_enter(qtbot, window.query, members[phone])
                 qtbot.waitUntil(lambda p=phone: window.card is not None and
                                 window.card.summary.phone_masked.endswith(p[-4:]), timeout=5000)  # fmt: skip
+                assert window.card.summary.member_code == members[phone]  # type: ignore[union-attr]
+                guide = own_guide[phone]
+                assert window.serving_guide == guide or guide is None
+                if rng.random() < 0.25:  # served by someone else today: the cashier says who
+                    name = rng.choice(sorted(GUIDES))
+                    choose_guide(qtbot, window, name)
+                served_by[receipt] = window.serving_guide
                 _sell(qtbot, window, receipt, amount)
                 expected_sales[receipt] = (fen, phone)
                 assert window.invite is not None  # the ladder's next rung, shown by itself
             else:
+                if rng.random() < 0.3:
+                    choose_guide(qtbot, window, rng.choice(sorted(GUIDES)))
+                served_by[receipt] = window.serving_guide
                 before = window.invite.token if window.invite else None
                 _sell(qtbot, window, receipt, amount)
                 qtbot.waitUntil(lambda b=before: window.invite is not None and
@@ -113,9 +145,11 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
                     box.setFocus()
                     qtbot.keyClick(box, Qt.Key.Key_Space)
                     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+                    assert dialog.guide.currentData() == served_by[receipt]
                     qtbot.waitUntil(lambda d=dialog: not d.isVisible(), timeout=5000)
                     assert window.card is not None
                     members[phone] = window.card.summary.member_code
+                    joined_with[phone] = own_guide[phone] = served_by[receipt]
                 expected_sales[receipt] = (fen, phone)
             press(qtbot, window, Qt.Key.Key_Escape)
             settle(qtbot, window)
@@ -135,10 +169,17 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
         )
         assert codes == members
 
+        guides_at_store = dict(raw.execute("SELECT receipt_no, guide_id FROM purchase").fetchall())
+        assert guides_at_store == served_by
+        assert list_scans > 5
+
         press(qtbot, window, Qt.Key.Key_F9)
+        assert "Syncing" in window.message.text()
         qtbot.waitUntil(lambda: sync_status(db).pending == 0, timeout=60_000)
         qtbot.waitUntil(lambda: window.sync_label.text() == "Online", timeout=10_000)
+        qtbot.waitUntil(lambda: "Synced with HQ" in window.message.text(), timeout=10_000)
 
+    since, until = now() - timedelta(days=1), now() + timedelta(days=1)
     with hq_db.read() as session:
         conn = session.connection().connection.dbapi_connection
         assert conn is not None
@@ -153,6 +194,32 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
             conn.execute("SELECT substr(phone_e164, 4), member_code FROM member").fetchall()
         )
         hq_visits = dict(conn.execute("SELECT member_code, visit_count FROM member").fetchall())
+        facts = conn.execute(
+            "SELECT type, payload FROM event WHERE type IN ('sale.recorded', 'member.enrolled')"
+        ).fetchall()
+        capture = reports.capture_rate(session, store_id="jingan", since=since, until=until)
+        joined = reports.enrolments(session, store_id="jingan", since=since, until=until)
+    sales_at_hq = {
+        p["receipt_no"]: p.get("guide_id")
+        for kind, p in ((k, json.loads(v)) for k, v in facts)
+        if kind == "sale.recorded"
+    }
+    enrolled_at_hq = {
+        p["phone_e164"][3:]: p.get("guide_id")
+        for kind, p in ((k, json.loads(v)) for k, v in facts)
+        if kind == "member.enrolled"
+    }
+    assert sales_at_hq == served_by  # every sale on the guide who served, not the cashier
+    assert enrolled_at_hq == joined_with
+    assert capture["by_guide"] == dict(
+        sorted(Counter(g or "-" for g in served_by.values()).items())
+    )
+    assert joined["by_guide"] == dict(
+        sorted(Counter(g or "-" for g in joined_with.values()).items())
+    )
+    assert (
+        "jingan-cashier" not in capture["by_guide"] and "jingan-cashier" not in joined["by_guide"]
+    )
     assert at_hq == at_store
     assert hq_members == members
     store_visits = dict(raw.execute("SELECT member_code, visit_count FROM member").fetchall())

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from counter_harness import choose_guide, give_pins, press, settle, sign_in, type_enter, wedge
 from counter_harness import counter_app as make_counter_app
-from counter_harness import give_pins, press, settle, sign_in, type_enter, wedge
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from roster import CASHIER, GUIDE, MANAGER
 
@@ -272,23 +271,6 @@ def test_esc_lock_and_sign_in_start_clean(
 
 
 # ---- 4. the guide who served is credited, not whoever is signed in --------------------------
-
-
-def choose_guide(qtbot: QtBot, window: CounterWindow, name: str) -> None:
-    """F5, then arrows and Enter in the list that opened, as a cashier picks who served."""
-    press(qtbot, window, Qt.Key.Key_F5)
-    view = window.guide_choice.view()
-    qtbot.waitUntil(view.isVisible)
-    target = window.guide_choice.findText(name)
-    assert target >= 0, f"{name} is not offered"
-    for _ in range(window.guide_choice.count()):
-        if view.currentIndex().row() == target:
-            break
-        key = Qt.Key.Key_Down if view.currentIndex().row() < target else Qt.Key.Key_Up
-        qtbot.keyClick(QApplication.focusWidget() or view, key)
-    qtbot.keyClick(QApplication.focusWidget() or view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not view.isVisible())
-    assert window.guide_choice.currentText() == name
 
 
 def test_cashiers_are_never_offered_as_guides(window: CounterWindow) -> None:
