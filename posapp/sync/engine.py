@@ -155,10 +155,12 @@ class SyncEngine:
             if not rows:
                 return
             coming = helper.submit(self._read_batch, rows[-1].seq)
-            sent_at = utcnow()
-            answer = self.client.push(body, device_time=sent_at)
+            pushed = self.client.push(body)  # timed by the attempt HQ answered
+            answer = pushed.answer
             crash_point("after_push_before_ack")  # HQ has committed; we have not marked it
-            marks.append(helper.submit(self._mark, rows[0].seq, answer, sent_at, utcnow()))
+            marks.append(
+                helper.submit(self._mark, rows[0].seq, answer, pushed.sent_at, pushed.received_at)
+            )
             result.pushed += max(0, min(answer.acked_through, rows[-1].seq) - rows[0].seq + 1)
             if answer.acked_through < rows[0].seq and answer.expected_seq is None:
                 return  # no progress: leave it for the next round

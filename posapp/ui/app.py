@@ -173,7 +173,10 @@ class CounterApp:
         """On the sync thread: hold the one-sync-per-counter lock for this app's life."""
         if self._lock is None:
             self._lock = take_sync_lock(self.settings.data_dir)
-        return SyncEngine(self.db, client_for(self.db, self.settings.data_dir), page=GUI_PAGE)
+        client = client_for(self.db, self.settings.data_dir)
+        if self.sync is not None:  # a retry is said on the window while the round waits
+            client.on_progress = self.sync.sig_failed.emit
+        return SyncEngine(self.db, client, page=GUI_PAGE)
 
     def start(self) -> None:
         self.window.show()

@@ -173,9 +173,11 @@ def test_a_wrong_device_clock_is_flagged_but_trading_goes_on(
     base, hq_db, tmp = world
     data = tmp / "till"
     db = registered_counter(data, base=base, hq_db=hq_db)
+    import posapp.sync.client as client_module
     import posapp.sync.engine as engine_module
 
-    monkeypatch.setattr(engine_module, "utcnow", lambda: now() + jump)
+    for module in (engine_module, client_module):  # the device's clock, wherever it is read
+        monkeypatch.setattr(module, "utcnow", lambda: now() + jump)
     with db.write() as s:
         record_sale(s, receipt_no="C1", amount=100, now=now() + jump)
     SyncEngine(db, client_for(db, data)).run_once()
@@ -185,4 +187,11 @@ def test_a_wrong_device_clock_is_flagged_but_trading_goes_on(
     with hq_db.read() as session:
         skew = session.execute(text("SELECT clock_skew_s FROM device")).scalar_one()
     assert abs(skew - jump.total_seconds()) < 60
+    # HQ's clock_skew_warn_s (300 s): its log names the device whose clock crossed it, once.
+    with db.write() as s:
+        record_sale(s, receipt_no="C2", amount=100, now=now() + jump)
+    SyncEngine(db, client_for(db, data)).run_once()
+    assert sync_status(db).pending == 0
+    hq_log = "".join(p.read_text() for p in tmp.glob("hq-*.log"))
+    assert hq_log.count("s off HQ's (over 300 s)") == 1, hq_log[-2000:]
     db.close()
