@@ -295,7 +295,7 @@ class Applier:
                 self.aliases[row.id] = (row.id, row.erased_at is not None)
 
     def _sale(self, p: SaleRecorded) -> None:
-        self._check_staff(("staff_id", p.staff_id))
+        self._check_staff(("staff_id", p.staff_id), ("guide_id", p.guide_id))
         member_id = None
         if p.member_id:
             known = self.canonical(p.member_id)

@@ -235,6 +235,7 @@ def test_every_fact_naming_another_stores_things_is_refused_and_changes_nothing_
               "does not hold")  # fmt: skip
     # sale.recorded: B's staff, B's customer, B's purchase id
     dishonest(_sale(at_a, staff_id="b-cashier"), "not staff of this store")
+    dishonest(_sale(at_a, guide_id="b-guide"), "not staff of this store")  # the serving guide
     dishonest(_sale(at_a, member_id=b_only["member_id"]), "member of another store")
     dishonest(_sale(at_a, purchase_id=walk_in["purchase_id"]), "already recorded")
     # sale.linked: B's walk-in sale to A's customer
