@@ -30,14 +30,10 @@ ZH: dict[str, str] = {
     "Figure": "指标",
     "Value": "数值",
     "Day": "日期",
-    "Name": "姓名",
-    "Guide": "导购",
     "With a known member": "识别出会员",
     "How they joined": "入会方式",
-    "Rung": "阶梯",
     "Members": "会员数",
     "WeCom": "企业微信",
-    "Phone": "电话",
     "In store": "到店",
     "First day": "起始日",
     "Last day": "截止日",
@@ -321,6 +317,8 @@ ZH: dict[str, str] = {
 BY_CONTEXT: dict[tuple[str, str], str] = {
     # In the enrol form the label sits beside the phone field; "手机号" reads better there.
     ("EnrolDialog", "Phone"): "手机号",
+    # A follow-up made by telephone, beside WeCom and in store.
+    ("DashboardTab", "Phone"): "电话",
 }
 
 PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")

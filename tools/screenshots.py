@@ -39,6 +39,7 @@ SCREENS = (
     "enrol_dialog",
     "invite_walk_in",
     "customer_display_invite",
+    "customer_display_welcome",
     "help_overlay",
     "my_customers",
     "dashboard",
@@ -191,9 +192,10 @@ class Shooter:
         wait("the candidate list", lambda: win.candidates.isVisible())
         self.grab("candidates", win)
 
-        self._enrol_dialog(win)
-
         win.clear_customer()
+        # The guide who served this walk-in, chosen as the cashier does (F5, then the list).
+        win.guide_choice.setCurrentIndex(win.guide_choice.findData(GUIDE))
+        win.guide_choice.activated.emit(win.guide_choice.currentIndex())
         receipt = f"A{LANGUAGES.index(self.lang) + 1:02d}-20260518-0042"
         type_into(win.receipt, receipt, enter=True)
         type_into(win.amount, "128.00", enter=True)
@@ -202,6 +204,9 @@ class Shooter:
         self.grab("invite_walk_in", win)
         assert counter_app.display is not None
         self.grab("customer_display_invite", counter_app.display)
+
+        self._enrol_dialog(win)  # the walk-in joins: their sale goes with them
+        self.grab("customer_display_welcome", counter_app.display)
 
         win.show_help()
         wait("the help overlay", lambda: win.help_dialog.isVisible())
@@ -218,7 +223,7 @@ class Shooter:
             "the dashboard",
             lambda: dash.dashboard is not None and len(dash.dashboard.capture_by_day) == 30,
         )
-        dash.table_choice.setCurrentIndex(dash.table_choice.findText("capture_by_staff"))
+        dash.table_choice.setCurrentIndex(dash.table_choice.findData("capture_by_staff"))
         settle(300)
         self.grab("dashboard", win)
         win.show_tab(0)
@@ -235,7 +240,6 @@ class Shooter:
 
     def _enrol_dialog(self, win: CounterWindow) -> None:
         for phone in NEW_PHONES:
-            win.clear_customer()
             before = win.message.text()
             type_into(win.query, phone, enter=True)
             wait("the phone lookup", lambda: win.message.text() != before)  # noqa: B023
@@ -251,7 +255,9 @@ class Shooter:
         dialog.phone.setFocus()
         settle()
         self.save("enrol_dialog", with_dialog(win, dialog))
-        dialog.reject()
+        dialog.submit_button.click()
+        wait("the new member's card", lambda: win.card is not None and not dialog.isVisible())
+        settle()
 
 
 def main(argv: list[str] | None = None) -> int:

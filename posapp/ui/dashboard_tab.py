@@ -18,6 +18,7 @@ from PySide6.QtCharts import (
     QBarSet,
     QChart,
     QChartView,
+    QDateTimeAxis,
     QLineSeries,
     QValueAxis,
 )
@@ -26,9 +27,11 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
     QDate,
+    QDateTime,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTime,
     Signal,
 )
 from PySide6.QtGui import QPainter
@@ -323,10 +326,16 @@ class DashboardTab(QWidget):
             bar_series.attachAxis(y)
             return
         series = QLineSeries()
-        for n, value in enumerate(rates):
-            series.append(n, value)
+        for day, value in zip(d.capture_by_day, rates, strict=True):
+            moment = QDateTime(QDate.fromString(day.key, "yyyy-MM-dd"), QTime(0, 0))
+            series.append(moment.toMSecsSinceEpoch(), value)
         chart.addSeries(series)
-        _x, y = _percent_axes(chart, labels)
+        x = QDateTimeAxis()  # a few dated ticks, however many days the range holds
+        x.setFormat("MM-dd")
+        x.setTickCount(min(len(rates), 7))
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        y = _rate_axis(chart)
+        series.attachAxis(x)
         series.attachAxis(y)
 
     def _draw_bars(self, d: Dashboard) -> None:
@@ -379,9 +388,13 @@ def _percent_axes(chart: QChart, labels: list[str]) -> tuple[QBarCategoryAxis, Q
     """A category axis of ``labels`` below and a 0–100 % axis on the left of ``chart``."""
     x = QBarCategoryAxis()
     x.append(labels or [""])
+    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+    return x, _rate_axis(chart)
+
+
+def _rate_axis(chart: QChart) -> QValueAxis:
     y = QValueAxis()
     y.setRange(0, 100)
     y.setLabelFormat("%d%%")
-    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
-    return x, y
+    return y

@@ -54,6 +54,10 @@ class SignInPage(QWidget):
         layout.addStretch(1)
 
     def set_roster(self, staff: list[SignedIn], *, preselect: str | None = None) -> None:
+        """The roster (again, after a sync): whoever was being chosen stays chosen."""
+        current = self.staff.currentIndex()
+        if preselect is None and current.isValid():
+            preselect = self.staff_model.person(current.row()).staff_id
         self.staff_model.set_staff(staff)
         row = self.staff_model.row_of(preselect) if preselect else 0
         if staff:

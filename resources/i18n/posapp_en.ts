@@ -592,7 +592,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+194"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+197"/>
         <source>Today</source>
         <translation type="unfinished"></translation>
     </message>
@@ -616,12 +616,12 @@
         <location line="+16"/>
         <location line="+123"/>
         <location line="+104"/>
-        <location line="+21"/>
+        <location line="+27"/>
         <source>Capture rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-266"/>
+        <location line="-272"/>
         <location line="+16"/>
         <location line="+126"/>
         <source>Sales</source>
@@ -800,7 +800,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+113"/>
         <source>Export the dashboard to</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1015,7 +1015,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+24"/>
         <source>No staff can sign in yet: register this counter with HQ (posapp register) and let it sync.</source>
         <translation type="unfinished"></translation>
     </message>

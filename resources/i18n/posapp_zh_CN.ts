@@ -590,7 +590,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+194"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+197"/>
         <source>Today</source>
         <translation>今天</translation>
     </message>
@@ -614,12 +614,12 @@
         <location line="+16"/>
         <location line="+123"/>
         <location line="+104"/>
-        <location line="+21"/>
+        <location line="+27"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
     </message>
     <message>
-        <location line="-266"/>
+        <location line="-272"/>
         <location line="+16"/>
         <location line="+126"/>
         <source>Sales</source>
@@ -740,7 +740,7 @@
     <message>
         <location line="+1"/>
         <source>Phone</source>
-        <translation>手机号</translation>
+        <translation>电话</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -798,7 +798,7 @@
         <translation>明细表</translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+113"/>
         <source>Export the dashboard to</source>
         <translation>导出看板到</translation>
     </message>
@@ -1013,7 +1013,7 @@
         <translation>输入 PIN 码，按回车</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+24"/>
         <source>No staff can sign in yet: register this counter with HQ (posapp register) and let it sync.</source>
         <translation>还没有可登录的员工：请先在总部注册本收银台（posapp register），并完成同步。</translation>
     </message>

@@ -17,6 +17,7 @@ from roster import CASHIER, GUIDE, MANAGER
 from posapp.domain.consent import Notice, Purpose
 from posapp.services.members import enrol_member
 from posapp.store.db import Database
+from posapp.sync.engine import RoundResult
 from posapp.ui.app import CounterApp
 from posapp.ui.counter_window import CounterWindow
 from posapp.ui.enrol_dialog import EnrolDialog
@@ -480,3 +481,15 @@ def test_the_customer_reads_the_privacy_notice_on_their_display(
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert not window.display.notice.isVisibleTo(window.display)
+
+
+def test_a_sync_arriving_at_the_sign_in_page_keeps_whoever_is_being_chosen(
+    qtbot: QtBot, app: CounterApp
+) -> None:
+    window = app.window
+    settle(qtbot, window)
+    page = window.sign_in_page
+    page.staff.setCurrentIndex(page.staff_model.index(page.staff_model.row_of(MANAGER), 0))
+    window.synced(RoundResult(applied=3))  # HQ's changes came down: the roster is read again
+    settle(qtbot, window)
+    assert page.staff_model.person(page.staff.currentIndex().row()).staff_id == MANAGER
