@@ -101,3 +101,4 @@ def test_an_erased_members_phone_and_name_are_in_no_byte_of_hqs_files(
     assert any(c["kind"] == "member.erased" for c in at_b.pull())
     assert at_a.push(at_a.outbox[:1])["flagged"] == []
     assert _found(places, hq) == []
+    assert _found([hq.data], hq) == []  # nor HQ's log, nor anything else in its data dir
