@@ -330,6 +330,7 @@ class ErasureResult:
     member_id: str
     erased_at: datetime
     stores: list[str]
+    phone_e164: str | None = None  # the erased phone, for what keeps it outside the database
 
 
 def erase_member(
@@ -389,7 +390,7 @@ def erase_member(
         ],
         now=now,
     )
-    return ErasureResult(member_id, now, stores)
+    return ErasureResult(member_id, now, stores, phone)
 
 
 ERASED_TABLES = ("member", "member_alias", "consent", "event", "change", "redemption")

@@ -38,7 +38,7 @@ from posapp.hq.proxies import client_address
 from posapp.hq.ratelimit import bump_window
 from posapp.hq.redeem import redeem
 from posapp.hq.security import split_token
-from posapp.hq.sms import SmsSender
+from posapp.hq.sms import OUTBOX_NAME, FileSmsSender, SmsSender, forget_phone
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.protocol.sync import (
     MAX_PAGE,
@@ -170,6 +170,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or HqSettings()
     database = db or HqDatabase(settings.db_url)
+    if sms_sender is None:
+        if settings.sms_sender != "file":
+            raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
+        sms_sender = FileSmsSender(settings.data_dir / OUTBOX_NAME)
+    sender: SmsSender = sms_sender
     master_key = settings.master_key_bytes()
     projector = Projector(
         database,
@@ -563,7 +568,7 @@ def create_app(
         caller: Annotated[Caller, Depends(admin_only)],
         _settled: Annotated[None, Depends(projected)],
     ) -> dict[str, Any]:
-        def act(session: Session) -> dict[str, Any]:
+        def act(session: Session) -> tuple[dict[str, Any], str | None]:
             try:
                 done = admin.erase_member(
                     session,
@@ -578,12 +583,14 @@ def create_app(
                 "member_id": done.member_id,
                 "erased_at": done.erased_at.isoformat(),
                 "stores": done.stores,
-            }
+            }, done.phone_e164
 
-        answer = _writing(act)
+        answer, phone = _writing(act)
         # Answered once no HQ file keeps an old copy of what was erased (docs/hq.md).
         if not database.purge_old_versions(admin.ERASED_TABLES):
             log.warning("erasure: the SQLite log could not be truncated yet (busy readers)")
+        if phone:
+            forget_phone(sender, phone)
         return answer
 
     @app.get("/v1/members/{member_id}/erasure", operation_id="getErasure", tags=["members"])
@@ -692,7 +699,7 @@ def create_app(
         master_key=master_key,
         writing=_writing,
         settle=settle_if_quick,
-        sender=sms_sender,
+        sender=sender,
     )
     return _with_body_limit(app, settings.max_body_bytes)
 

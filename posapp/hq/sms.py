@@ -34,6 +34,13 @@ class SmsSender(Protocol):
     def send_code(self, phone_e164: str, code: str, *, language: str) -> None: ...
 
 
+def forget_phone(sender: SmsSender, phone_e164: str) -> None:
+    """After an erasure: a sender that keeps what it sent (the development one) forgets it."""
+    forget = getattr(sender, "forget", None)
+    if callable(forget):
+        forget(phone_e164)
+
+
 class SmsSendFailed(Exception):
     """The provider did not take the message (network, quota, bad number)."""
 
@@ -64,6 +71,21 @@ class FileSmsSender:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(fd, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
+
+    def forget(self, phone_e164: str) -> None:
+        """An erased member's phone leaves this file too (rewritten whole, 0600)."""
+        with self._lock:
+            if not self.path.exists():
+                return
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+            kept = [line for line in lines if json.loads(line).get("phone") != phone_e164]
+            if len(kept) == len(lines):
+                return
+            fresh = self.path.with_name(self.path.name + ".tmp")
+            fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("".join(line + "\n" for line in kept))
+            os.replace(fresh, self.path)
 
 
 def last_code(path: Path, phone_e164: str) -> str | None:

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from join_world import JoinWorld, Visitor, join_world, member_code
+from sync_world import now
+
+from posapp.hq import admin
 
 PHONE, E164 = "13812345678", "+8613812345678"
 
@@ -59,3 +63,23 @@ def test_a_referral_qr_serves_more_than_five_friends(world: JoinWorld) -> None:
     joined = [_join(world, shared, phone) for phone in friends]
     assert all(joined) and len(set(joined)) == len(friends)
     assert world.scalar("SELECT referrals FROM member WHERE member_code = :c", c=referrer) == 8
+
+
+def test_an_erased_member_who_joined_on_the_page_leaves_no_phone_in_hqs_data_dir(
+    world: JoinWorld,
+) -> None:
+    number = _join(world, world.token(), PHONE)
+    assert number is not None
+    with world.hq_db.write() as session:
+        admin_key = admin.add_credential(session, kind="admin", name="t", now=now())
+    member = world.scalar("SELECT id FROM member WHERE member_code = :c", c=number)
+
+    def holding() -> list[str]:
+        return [p.name for p in world.data.rglob("*") if p.is_file() and PHONE.encode() in
+                p.read_bytes()]  # fmt: skip
+
+    assert "sms-outbox.jsonl" in holding()  # the development sender keeps what it sent
+    erased = requests.post(f"{world.base}/v1/members/{member}/erase", timeout=30,
+                           headers={"Authorization": f"Bearer {admin_key}"})  # fmt: skip
+    assert erased.status_code == 200, erased.text
+    assert holding() == []
