@@ -91,3 +91,24 @@ def test_the_frozen_command_migrates_and_reports(bundle: Path, tmp_path: Path) -
     assert upgraded.returncode == 0, upgraded.stderr
     assert "member:         3" in upgraded.stdout and "pending sync:   5" in upgraded.stdout
     assert list((old / "backups").glob("pre-migrate-0001-*.db"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb plugin is Linux's")
+def test_the_frozen_window_checks_qts_xcb_libraries_before_qt(bundle: Path, tmp_path: Path) -> None:
+    """The installed app runs the same start-up check: with libxcb-cursor gone from the
+    system (a private mount namespace), it names the package, unless it carries its own."""
+    from sysdeps import hiding, lib_dir, require, unshare_problem
+
+    require(unshare_problem())
+    own = list((bundle / "_internal").rglob("libxcb-cursor.so*"))
+    env = {k: v for k, v in os.environ.items() if k not in {"POSAPP_DATA_DIR", "PYTHONPATH"}}
+    env.update(QT_QPA_PLATFORM="xcb", DISPLAY=":97", HOME=str(tmp_path))
+    argv = [str(bundle / f"posapp-cli{EXE}"), "--self-test"]
+    with hiding(argv, files={lib_dir(): ("libxcb-cursor.so*",)}) as command:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    if own:  # bundled beside Qt: nothing for the shop to install, and nothing is said
+        assert "libxcb-cursor.so.0" not in run.stderr, run.stderr
+    else:
+        assert run.returncode == 1, run.stderr[-2000:]
+        assert "sudo apt-get install libxcb-cursor0" in run.stderr
