@@ -44,6 +44,7 @@ ZH: dict[str, str] = {
     "by scanning the QR": "扫码入会",
     "no one": "无",
     # -- a real till: the walk-in's sale, the display after joining
+    "No invite QR to print yet: F6 shows one.": "还没有可打印的邀请二维码：按 F6 显示。",
     "Show it on the customer display": "在客显屏上给顾客看",
     "Dear %1": "尊敬的%1",
     "The phone number has at most %1 characters; this has %2.": "手机号最多 %1 个字符，当前有 %2 个。",

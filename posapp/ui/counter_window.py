@@ -784,7 +784,10 @@ class CounterWindow(QMainWindow):
 
     def print_invite(self) -> None:
         invite = self.invite
-        if not self._on_counter() or invite is None:
+        if not self._on_counter():
+            return
+        if invite is None:
+            self.say(self.tr("No invite QR to print yet: F6 shows one."))
             return
         if self._print_invite is None:
             self.print_message.setText(self.tr("No receipt printer is set up (settings)."))

@@ -240,12 +240,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+385"/>
+        <location line="+184"/>
+        <source>No invite QR to print yet: F6 shows one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+204"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-439"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -310,7 +315,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+46"/>
         <source>No receipt printer is set up (settings).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -906,7 +911,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-984"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-987"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>

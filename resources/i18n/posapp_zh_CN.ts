@@ -239,12 +239,17 @@
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="+385"/>
+        <location line="+184"/>
+        <source>No invite QR to print yet: F6 shows one.</source>
+        <translation>还没有可打印的邀请二维码：按 F6 显示。</translation>
+    </message>
+    <message>
+        <location line="+204"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-439"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
@@ -309,7 +314,7 @@
         <translation>这位顾客只有这一个二维码。</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+46"/>
         <source>No receipt printer is set up (settings).</source>
         <translation>未设置小票打印机（请在设置中配置）。</translation>
     </message>
@@ -904,7 +909,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-984"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-987"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

@@ -25,3 +25,5 @@ def test_bench_gui_runs_end_to_end(tmp_path: Path) -> None:
     assert report["members"] == 400 and report["samples"] == 10
     assert report["sync_events"] == 600 and report["probe_ticks"] > 0
     assert 0 < report["scan_to_card_p50_ms"] <= report["scan_to_card_max_ms"]
+    assert report["key_answer_samples"] == 12 * 10  # every key answered visibly, 10 times
+    assert set(report["key_answer_worst_by_key_ms"]) >= {"F1", "F4", "F5", "F8", "F9", "F12"}

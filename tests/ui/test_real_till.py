@@ -493,3 +493,8 @@ def test_a_sync_arriving_at_the_sign_in_page_keeps_whoever_is_being_chosen(
     window.synced(RoundResult(applied=3))  # HQ's changes came down: the roster is read again
     settle(qtbot, window)
     assert page.staff_model.person(page.staff.currentIndex().row()).staff_id == MANAGER
+
+
+def test_f7_with_no_qr_on_screen_says_how_to_get_one(qtbot: QtBot, window: CounterWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_F7)
+    assert "F6" in window.message.text()
