@@ -108,6 +108,19 @@ def test_a_receipt_number_typed_in_the_receipt_box_stays_a_receipt(
     assert window.card is None
 
 
+def test_a_scan_into_a_dialog_that_asked_for_text_stays_there(
+    qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
+) -> None:
+    _enrol(db, notice, PHONE_2, "李娜")
+    press(qtbot, window, Qt.Key.Key_F3)
+    dialog = window.enrol_dialog
+    qtbot.waitUntil(dialog.phone.hasFocus)
+    wedge(qtbot, PHONE)  # the customer's phone, scanned from their screen into the form
+    assert dialog.phone.text() == PHONE
+    settle(qtbot, window)
+    assert window.card is None and window.query.text() == ""
+
+
 def test_a_scan_on_my_customers_tab_goes_to_the_counter_and_identifies(
     qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
 ) -> None:
