@@ -8,7 +8,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 from roster import CASHIER, GUIDE, MANAGER
 
@@ -103,16 +103,21 @@ def wedge(qtbot: QtBot, text: str) -> None:
 
 def choose_guide(qtbot: QtBot, window: CounterWindow, name: str) -> None:
     """F5, then arrows and Enter in the list that opened, as a cashier picks who served."""
+
+    # The list is asked for afresh each time: PySide may swap the Python wrapper of the
+    # combo's list while a key event filter handles it (the list itself lives on).
+    def view() -> QAbstractItemView:
+        return window.guide_choice.view()
+
     press(qtbot, window, Qt.Key.Key_F5)
-    view = window.guide_choice.view()
-    qtbot.waitUntil(view.isVisible)
+    qtbot.waitUntil(lambda: view().isVisible())
     target = window.guide_choice.findText(name)
     assert target >= 0, f"{name} is not offered"
     for _ in range(window.guide_choice.count()):
-        if view.currentIndex().row() == target:
+        if view().currentIndex().row() == target:
             break
-        key = Qt.Key.Key_Down if view.currentIndex().row() < target else Qt.Key.Key_Up
-        qtbot.keyClick(QApplication.focusWidget() or view, key)
-    qtbot.keyClick(QApplication.focusWidget() or view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not view.isVisible())
+        key = Qt.Key.Key_Down if view().currentIndex().row() < target else Qt.Key.Key_Up
+        qtbot.keyClick(QApplication.focusWidget() or view(), key)
+    qtbot.keyClick(QApplication.focusWidget() or view(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view().isVisible())
     assert window.guide_choice.currentText() == name

@@ -44,6 +44,7 @@ ZH: dict[str, str] = {
     "by scanning the QR": "扫码入会",
     "no one": "无",
     # -- a real till: the walk-in's sale, the display after joining
+    "Scan the member first: this is for a member on screen.": "请先识别会员：此操作只对屏幕上的会员有效。",
     "No invite QR to print yet: F6 shows one.": "还没有可打印的邀请二维码：按 F6 显示。",
     "Show it on the customer display": "在客显屏上给顾客看",
     "Dear %1": "尊敬的%1",

@@ -164,7 +164,7 @@ class Counter:
             done = enrol_member(
                 session, phone=phone, consents=consents, notice=self.notice(),
                 staff_id=staff_id, name=name, birthday=birthday, purchase_id=purchase_id,
-                guide_id=guide_id, guardian_consent=guardian_consent,
+                guide_id=guide_id, guide_from_staff=False, guardian_consent=guardian_consent,
                 store_id=store.store_id, region=self.region,
             )  # fmt: skip
         return EnrolDone(done, self.card(done.member_id))

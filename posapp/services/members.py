@@ -185,12 +185,17 @@ def enrol_member(
     birthday: date | None = None,
     guardian_consent: bool = False,
     guide_id: str | None = None,
+    guide_from_staff: bool = True,
     purchase_id: str | None = None,
     store_id: str | None = None,
     region: str = DEFAULT_REGION,
     now: datetime | None = None,
 ) -> Enrolment:
-    """Make a walk-in a member; the same phone twice gives the same member, written once."""
+    """Make a walk-in a member; the same phone twice gives the same member, written once.
+
+    ``guide_from_staff``: with no ``guide_id``, a signed-in guide is the guide (the command
+    line); the counter screen says who served itself, "no guide" included.
+    """
     now = now or utcnow()
     e164 = parse_mobile(phone, region)
     clean = clean_name(name)
@@ -201,11 +206,13 @@ def enrol_member(
         select(Member.id, Member.member_code).where(Member.phone_e164 == e164)
     ).one_or_none()
     if existing is not None:
+        if purchase_id is not None:  # already a member: the walk-in's sale is still theirs
+            link_sale(session, purchase_id=purchase_id, member_id=existing.id, now=now)
         return Enrolment(existing.id, existing.member_code, created=False)
     require_staff(session, staff_id)
     # The guide who served is credited; the cashier who typed it in only if they are a guide.
     guide = guide_id
-    if guide is None and staff_id is not None:
+    if guide is None and guide_from_staff and staff_id is not None:
         role = session.scalar(select(Staff.role).where(Staff.id == staff_id))
         guide = staff_id if may_guide(role) else None
     require_guide(session, guide)

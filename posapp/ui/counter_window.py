@@ -453,16 +453,27 @@ class CounterWindow(QMainWindow):
         self.staff_label.setText(f"{staff.name}")
         self.sign_in_page.reset()
         self.clear_customer()  # whatever the last person left is not the next one's
+        self.customers_tab.message.clear()
+        self.customers_tab.set_customers([])  # theirs load when they open the tab
+        self.dashboard_tab.message.clear()
         self.pages.setCurrentWidget(self.counter_page)
         self.counter_page.setCurrentIndex(0)
         self.counter_page.setTabVisible(2, staff.may(Permission.VIEW_DASHBOARD))
         self._idle.start()
         self.query.setFocus()
 
+    def _close_dialogs(self) -> None:
+        """A lock or sign-out ends what the last person had open: nobody else submits it."""
+        for name in ("enrol_dialog", "settings_dialog", "help_dialog"):
+            dialog = getattr(self, name, None)
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
     def lock(self) -> None:
         """Idle or F12: the screen hides the customer until someone signs in again."""
         if self.staff is None:
             return
+        self._close_dialogs()
         self.clear_customer()
         self.sign_in_page.set_roster(self.roster, preselect=self.staff.staff_id)
         self.sign_in_page.reset(message=self.tr("Locked. Sign in to go on."))
@@ -475,6 +486,7 @@ class CounterWindow(QMainWindow):
         def done(_: object) -> None:
             self.staff = None
             self.staff_label.clear()
+            self._close_dialogs()
             self.clear_customer()
             self.sign_in_page.reset(message=self.tr("Signed out."))
             self.pages.setCurrentWidget(self.sign_in_page)
@@ -515,7 +527,7 @@ class CounterWindow(QMainWindow):
         """A scan that landed outside the scan box (see :mod:`posapp.ui.scanner`)."""
         self.counter_page.setCurrentWidget(self.counter_tab)
         self.query.setText(text)
-        self.query.setFocus()
+        self._back_to_scan()  # a list or picker it closed had the keyboard
         self.identify()
 
     def _identify_failed(self, error: BaseException) -> None:
@@ -839,6 +851,20 @@ class CounterWindow(QMainWindow):
         name = self.guide_choice.itemText(index)
         self.say(self.tr("Served by %1.").replace("%1", name))
         self._back_to_scan()
+        if self.invites and self.staff is not None:  # the QR on screen credits who served
+            member_id, sale = self.invites[0].member_id, self.invites[0].purchase_id
+            guide_id = self.serving_guide
+
+            def shown(invites: object) -> None:
+                self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
+                self._show_invite()
+
+            self._run(
+                lambda: self.counter.invites(
+                    member_id=member_id, staff_id=guide_id, purchase_id=sale
+                ),
+                shown,
+            )
 
     def choose_guide(self) -> None:
         """F5: the list of guides opens; arrows and Enter choose who served."""
@@ -983,9 +1009,17 @@ class CounterWindow(QMainWindow):
 
     # ---- manager, sync, help ------------------------------------------------------
 
+    def _member_needed(self) -> bool:
+        """F8 and Ctrl+G act on the member shown; with none, the cashier hears so."""
+        if self.card is None:
+            self.say(self.tr("Scan the member first: this is for a member on screen."))
+            return True
+        return False
+
     def reveal_phone(self) -> None:
-        if not self._on_counter() or self.card is None or self.staff is None:
+        if not self._on_counter() or self.staff is None or self._member_needed():
             return
+        assert self.card is not None
         member_id, staff_id = self.card.id, self.staff.staff_id
 
         def shown(phone: object) -> None:
@@ -1024,8 +1058,9 @@ class CounterWindow(QMainWindow):
 
     def reassign(self) -> None:
         """A manager asks HQ to give this customer another guide; HQ decides (WeCom limits)."""
-        if not self._on_counter() or self.card is None or self.staff is None:
+        if not self._on_counter() or self.staff is None or self._member_needed():
             return
+        assert self.card is not None
         chosen = GuidePicker.ask(self.guides, self.card.guide_id, self)
         if chosen is None:
             return

@@ -23,6 +23,9 @@ class CustomerDisplay(QWidget):
     def __init__(self, store_name: str, *, idle_after_ms: int = IDLE_AFTER_MS) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.setObjectName("customerDisplay")
+        # It faces the buyer and never takes the keyboard: scans and PINs stay at the counter.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setWindowFlag(Qt.WindowType.WindowDoesNotAcceptFocus)
         self.setWindowTitle(self.tr("Welcome"))
         self._store_name = store_name
         self.welcome = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)

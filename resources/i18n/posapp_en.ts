@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+20"/>
-        <location line="+336"/>
+        <location line="+348"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-318"/>
+        <location line="-330"/>
         <source>Sale</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,12 +191,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+115"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Signed out.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -245,12 +245,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+204"/>
+        <location line="+213"/>
+        <source>Scan the member first: this is for a member on screen.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-439"/>
+        <location line="-461"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -285,7 +290,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-488"/>
+        <location line="-500"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -300,7 +305,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+495"/>
+        <location line="+507"/>
         <source>(a free gift)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -345,7 +350,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+57"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -365,12 +370,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+72"/>
         <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Asked HQ for the new guide; it shows after the next sync.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -447,7 +452,7 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../../posapp/ui/customer_display.py" line="+26"/>
+        <location filename="../../posapp/ui/customer_display.py" line="+29"/>
         <location line="+45"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
@@ -911,7 +916,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-987"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-1022"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>

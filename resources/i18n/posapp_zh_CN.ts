@@ -61,12 +61,12 @@
     </message>
     <message>
         <location line="+20"/>
-        <location line="+336"/>
+        <location line="+348"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
     <message>
-        <location line="-318"/>
+        <location line="-330"/>
         <source>Sale</source>
         <translation>销售</translation>
     </message>
@@ -191,12 +191,12 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+115"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Signed out.</source>
         <translation>已退出登录。</translation>
     </message>
@@ -244,12 +244,17 @@
         <translation>还没有可打印的邀请二维码：按 F6 显示。</translation>
     </message>
     <message>
-        <location line="+204"/>
+        <location line="+213"/>
+        <source>Scan the member first: this is for a member on screen.</source>
+        <translation>请先识别会员：此操作只对屏幕上的会员有效。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
         <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
     </message>
     <message>
-        <location line="-439"/>
+        <location line="-461"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
@@ -284,7 +289,7 @@
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
     </message>
     <message>
-        <location line="-488"/>
+        <location line="-500"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -299,7 +304,7 @@
         <translation>店长看板</translation>
     </message>
     <message>
-        <location line="+495"/>
+        <location line="+507"/>
         <source>(a free gift)</source>
         <translation>（赠品）</translation>
     </message>
@@ -344,7 +349,7 @@
         <translation>服务导购：%1。</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+57"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -364,12 +369,12 @@
         <translation>正在统计…</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+72"/>
         <source>Settings saved.</source>
         <translation>设置已保存。</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Asked HQ for the new guide; it shows after the next sync.</source>
         <translation>已向总部申请更换导购，下次同步后生效。</translation>
     </message>
@@ -445,7 +450,7 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../../posapp/ui/customer_display.py" line="+26"/>
+        <location filename="../../posapp/ui/customer_display.py" line="+29"/>
         <location line="+45"/>
         <source>Welcome</source>
         <translation>欢迎光临</translation>
@@ -909,7 +914,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-987"/>
+        <location filename="../../posapp/ui/counter_window.py" line="-1022"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>

@@ -84,6 +84,7 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
     joined_with: dict[str, str | None] = {}  # phone → the guide credited with the enrolment
     own_guide: dict[str, str | None] = {}  # phone → the member's guide at the counter
     list_scans = 0
+    last_chosen: str | None = None
     with counter_app(qtbot, db, data, with_display=True) as app:
         window = app.window
         settle(qtbot, window)
@@ -114,18 +115,22 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
                 qtbot.waitUntil(lambda p=phone: window.card is not None and
                                 window.card.summary.phone_masked.endswith(p[-4:]), timeout=5000)  # fmt: skip
                 assert window.card.summary.member_code == members[phone]  # type: ignore[union-attr]
-                guide = own_guide[phone]
-                assert window.serving_guide == guide or guide is None
+                guide = own_guide[phone]  # the member's own; with none, the last chosen
+                assert window.serving_guide == (guide if guide is not None else last_chosen)
                 if rng.random() < 0.25:  # served by someone else today: the cashier says who
                     name = rng.choice(sorted(GUIDES))
                     choose_guide(qtbot, window, name)
+                    last_chosen = GUIDES[name]
                 served_by[receipt] = window.serving_guide
                 _sell(qtbot, window, receipt, amount)
                 expected_sales[receipt] = (fen, phone)
                 assert window.invite is not None  # the ladder's next rung, shown by itself
             else:
                 if rng.random() < 0.3:
-                    choose_guide(qtbot, window, rng.choice(sorted(GUIDES)))
+                    name = rng.choice(sorted(GUIDES))
+                    choose_guide(qtbot, window, name)
+                    last_chosen = GUIDES[name]
+                assert window.serving_guide == last_chosen
                 served_by[receipt] = window.serving_guide
                 before = window.invite.token if window.invite else None
                 _sell(qtbot, window, receipt, amount)
