@@ -635,6 +635,13 @@ class CounterWindow(QMainWindow):
         if self.display is not None:
             self.display.show_idle()
 
+    def _hold_walk_in_sale(self, sale: SaleResult) -> None:
+        """A walk-in's new sale waits for them to join; any other sale ends the wait."""
+        self._end_walk_in_sale()
+        if sale.member_id is None and sale.created and self.card is None:
+            self.walk_in_sale = sale
+            self._walk_in_hold.start()
+
     def _end_walk_in_sale(self) -> None:
         self.walk_in_sale = None
         self._walk_in_hold.stop()
@@ -709,10 +716,7 @@ class CounterWindow(QMainWindow):
         self.sale_error.clear()
         if self.message.property("error"):
             self.say("")
-        self._end_walk_in_sale()
-        if sale.member_id is None and sale.created and self.card is None:
-            self.walk_in_sale = sale
-            self._walk_in_hold.start()
+        self._hold_walk_in_sale(sale)
         if done.card is not None:  # the visit and spend just counted, the rung it led to
             self._fill_card(done.card)
         self.receipt.clear()
@@ -724,10 +728,7 @@ class CounterWindow(QMainWindow):
     def _pos_sale(self, sale: SaleResult) -> None:
         """A sale from the POS: shown as it arrives; a walk-in's gets its invite at once."""
         self.last_sale = sale
-        self._end_walk_in_sale()
-        if sale.member_id is None and sale.created and self.card is None:
-            self.walk_in_sale = sale
-            self._walk_in_hold.start()
+        self._hold_walk_in_sale(sale)
         self.sale_done.setText(
             self.tr("From the POS: sale %1 of %2")
             .replace("%1", sale.receipt_no)
@@ -735,18 +736,7 @@ class CounterWindow(QMainWindow):
         )
         if not self._on_counter():
             return
-        guide_id = self.serving_guide
-
-        def shown(invites: object) -> None:
-            self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
-            self._show_invite()
-
-        self._run(
-            lambda: self.counter.invites(
-                member_id=sale.member_id, staff_id=guide_id, purchase_id=sale.purchase_id
-            ),
-            shown,
-        )
+        self._fetch_invites(sale.member_id, sale.purchase_id)
 
     def next_invite(self) -> None:
         if not self._on_counter() or self.staff is None:
@@ -758,14 +748,22 @@ class CounterWindow(QMainWindow):
         if self.invites:
             self.say(self.tr("This is the only QR for this customer."))
             return
-        member_id = self.card.id if self.card else None
+        self._fetch_invites(self.card.id if self.card else None, None)
+
+    def _fetch_invites(self, member_id: str | None, purchase_id: str | None) -> None:
+        """The ladder's QRs for this customer, credited to the guide who served, shown."""
         guide_id = self.serving_guide
 
         def shown(invites: object) -> None:
             self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
             self._show_invite()
 
-        self._run(lambda: self.counter.invites(member_id=member_id, staff_id=guide_id), shown)
+        self._run(
+            lambda: self.counter.invites(
+                member_id=member_id, staff_id=guide_id, purchase_id=purchase_id
+            ),
+            shown,
+        )
 
     @property
     def invite(self) -> IssuedInvite | None:
@@ -852,19 +850,7 @@ class CounterWindow(QMainWindow):
         self.say(self.tr("Served by %1.").replace("%1", name))
         self._back_to_scan()
         if self.invites and self.staff is not None:  # the QR on screen credits who served
-            member_id, sale = self.invites[0].member_id, self.invites[0].purchase_id
-            guide_id = self.serving_guide
-
-            def shown(invites: object) -> None:
-                self.invites, self.invite_index = list(invites), 0  # type: ignore[call-overload]
-                self._show_invite()
-
-            self._run(
-                lambda: self.counter.invites(
-                    member_id=member_id, staff_id=guide_id, purchase_id=sale
-                ),
-                shown,
-            )
+            self._fetch_invites(self.invites[0].member_id, self.invites[0].purchase_id)
 
     def choose_guide(self) -> None:
         """F5: the list of guides opens; arrows and Enter choose who served."""
