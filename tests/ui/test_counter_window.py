@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -29,19 +28,6 @@ from posapp.ui.models import CandidateModel, StaffModel
 
 PHONE = "13812345678"
 PHONE_2 = "13912345678"  # same last four digits
-
-
-@pytest.fixture
-def app(qtbot: QtBot, db: Database, db_path: Path) -> Iterator[CounterApp]:
-    give_pins(db)
-    with make_counter_app(qtbot, db, db_path.parent) as made:
-        yield made
-
-
-@pytest.fixture
-def window(qtbot: QtBot, app: CounterApp) -> CounterWindow:
-    sign_in(qtbot, app.window, CASHIER)
-    return app.window
 
 
 def _enrol(db: Database, notice: Notice, phone: str, name: str) -> str:

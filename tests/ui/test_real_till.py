@@ -4,7 +4,6 @@ customer to the next, the guide who served is credited. Each test drives the rea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,19 +24,6 @@ from posapp.ui.enrol_dialog import EnrolDialog
 
 PHONE = "13812345678"
 PHONE_2 = "13912345678"  # same last four digits
-
-
-@pytest.fixture
-def app(qtbot: QtBot, db: Database, db_path: Path) -> Iterator[CounterApp]:
-    give_pins(db)
-    with make_counter_app(qtbot, db, db_path.parent) as made:
-        yield made
-
-
-@pytest.fixture
-def window(qtbot: QtBot, app: CounterApp) -> CounterWindow:
-    sign_in(qtbot, app.window, CASHIER)
-    return app.window
 
 
 def _enrol(db: Database, notice: Notice, phone: str, name: str) -> tuple[str, str]:
