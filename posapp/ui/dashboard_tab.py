@@ -309,21 +309,10 @@ class DashboardTab(QWidget):
 
     def _draw_line(self, d: Dashboard) -> None:
         """Over days a line; a single day is one bar (a line of one point draws nothing)."""
-        chart = self.line_chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
-        labels = [day.key[5:] for day in d.capture_by_day]
+        chart = _cleared(self.line_chart)
         rates = [100 * (day.capture_rate or 0.0) for day in d.capture_by_day]
         if len(rates) < 2:
-            bars = QBarSet(self.tr("Capture rate"))
-            bars.append(rates)
-            bar_series = QBarSeries()
-            bar_series.append(bars)
-            chart.addSeries(bar_series)
-            x, y = _percent_axes(chart, labels)
-            bar_series.attachAxis(x)
-            bar_series.attachAxis(y)
+            self._draw_rate_bars(chart, [day.key[5:] for day in d.capture_by_day], rates)
             return
         series = QLineSeries()
         for day, value in zip(d.capture_by_day, rates, strict=True):
@@ -339,19 +328,20 @@ class DashboardTab(QWidget):
         series.attachAxis(y)
 
     def _draw_bars(self, d: Dashboard) -> None:
-        chart = self.bar_chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
+        cashiers = d.capture_by_cashier
+        self._draw_rate_bars(
+            _cleared(self.bar_chart),
+            [c.name for c in cashiers],
+            [100 * (c.capture_rate or 0.0) for c in cashiers],
+        )
+
+    def _draw_rate_bars(self, chart: QChart, labels: list[str], rates: list[float]) -> None:
         bars = QBarSet(self.tr("Capture rate"))
-        names = []
-        for staff in d.capture_by_cashier:
-            bars.append(100 * (staff.capture_rate or 0.0))
-            names.append(staff.name)
+        bars.append(rates)
         series = QBarSeries()
         series.append(bars)
         chart.addSeries(series)
-        x, y = _percent_axes(chart, names)
+        x, y = _percent_axes(chart, labels)
         series.attachAxis(x)
         series.attachAxis(y)
 
@@ -382,6 +372,13 @@ class DashboardTab(QWidget):
             .replace("%1", str(len(written)))
             .replace("%2", str(folder))
         )
+
+
+def _cleared(chart: QChart) -> QChart:
+    chart.removeAllSeries()
+    for axis in chart.axes():
+        chart.removeAxis(axis)
+    return chart
 
 
 def _percent_axes(chart: QChart, labels: list[str]) -> tuple[QBarCategoryAxis, QValueAxis]:
