@@ -319,6 +319,7 @@ class Applier:
             "amount_fen": p.amount_fen,
             "currency": p.currency,
             "staff_id": p.staff_id,
+            "guide_id": p.guide_id,
             "member_id": member_id,
             "member_local_id": waiting,
             "occurred_at": p.occurred_at.replace(tzinfo=None),

@@ -243,7 +243,8 @@ class Sale(Base):
     receipt_no: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    staff_id: Mapped[str | None] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(64))  # rang it up
+    guide_id: Mapped[str | None] = mapped_column(String(64))  # served the customer (hq0006)
     member_id: Mapped[str | None] = mapped_column(String(64))
     member_local_id: Mapped[str | None] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
