@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
@@ -47,10 +47,6 @@ class Pending:
     kind: str
     key: str
     data: dict[str, Any]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _iso(moment: datetime | None) -> str | None:

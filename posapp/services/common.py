@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,11 +10,6 @@ from sqlalchemy.orm import Session
 from posapp.domain.errors import InvalidInput
 from posapp.domain.roles import may_guide
 from posapp.store.models import AuditEntry, Staff
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the form every timestamp takes in the counter database."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def require_staff(session: Session, staff_id: str | None) -> None:

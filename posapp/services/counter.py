@@ -9,7 +9,7 @@ meaning of "identify", "sell", "enrol" and "invite".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -18,7 +18,6 @@ from posapp.domain.consent import Notice, Purpose
 from posapp.domain.invite import Signer
 from posapp.domain.roles import Permission
 from posapp.resources import current_notice
-from posapp.services.common import utcnow
 from posapp.services.dashboard import Dashboard, Period, dashboard
 from posapp.services.follow_ups import (
     CompletedFollowUp,
@@ -39,10 +38,10 @@ from posapp.services.members import (
     reveal_phone,
 )
 from posapp.services.sales import SaleResult, record_sale
-from posapp.services.staff import SignedIn, guard_unsynced, locked_until, require, roster, sign_in
+from posapp.services.staff import SignedIn, guard_unsynced, require, roster, sign_in
 from posapp.store.db import Database
 from posapp.store.models import Store, SyncState
-from posapp.store.outbox import pending_summary
+from posapp.timefmt import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +96,6 @@ class Counter:
     def sign_in(self, *, staff_id: str, pin: str) -> SignedIn:
         with self.db.write() as session:
             return sign_in(session, staff_id=staff_id, pin=pin)
-
-    def locked_until(self, staff_id: str) -> datetime | None:
-        with self.db.read() as session:
-            return locked_until(session, staff_id)
 
     def identify(self, text: str) -> Identification:
         with self.db.lookup() as lookup:
@@ -210,7 +205,3 @@ class Counter:
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:
             return guard_unsynced(session, action=action, manager_id=manager_id)
-
-    def pending(self) -> tuple[int, datetime | None]:
-        with self.db.read() as session:
-            return pending_summary(session)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from posapp.store.lookup import Lookup
+from posapp.timefmt import to_text as _ts
 
 CONTACT_CHANNELS = ("wecom", "phone", "in_store")
 _FORMULA = ("=", "+", "-", "@")
@@ -119,11 +120,6 @@ class Dashboard:
     @property
     def follow_ups_completed(self) -> int:
         return sum(g.completed for g in self.follow_ups)
-
-
-def _ts(moment: datetime) -> str:
-    """The text form timestamps are stored in, so comparisons use the indexes."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) -> Dashboard:

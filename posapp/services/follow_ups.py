@@ -35,11 +35,13 @@ from posapp.domain.follow_up import (
 from posapp.domain.phone import DEFAULT_REGION, mask_phone
 from posapp.domain.roles import Permission, may_guide
 from posapp.protocol.events import FollowUpCompleted, ReassignmentRequested
-from posapp.services.common import require_staff, utcnow
+from posapp.services.common import require_staff
 from posapp.services.staff import require
 from posapp.store.lookup import Ledger, Lookup
 from posapp.store.models import FollowUp, Member, Staff
 from posapp.store.outbox import append_event
+from posapp.timefmt import from_text as _dt
+from posapp.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RULES = FollowUpRules()
@@ -150,10 +152,6 @@ class _Customer:
     last_visit_at: datetime | None
     referrals: int
     facts: Facts
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:

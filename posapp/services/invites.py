@@ -20,11 +20,12 @@ from posapp.domain.ids import new_id
 from posapp.domain.invite import Offer, Signer, invite_url, offers_for
 from posapp.domain.ladder import Channel, CustomerStanding, assess
 from posapp.protocol.events import InviteIssued
-from posapp.services.common import require_staff, utcnow
+from posapp.services.common import require_staff
 from posapp.services.standing import assess_member, ladder_rules
 from posapp.store.lookup import Ledger, Lookup
 from posapp.store.models import Invite, Member, Staff
 from posapp.store.outbox import append_event
+from posapp.timefmt import utcnow
 
 
 @dataclass(frozen=True, slots=True)

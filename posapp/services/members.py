@@ -19,13 +19,14 @@ from posapp.domain.phone import DEFAULT_REGION, last_four, mask_phone, parse_mob
 from posapp.domain.roles import Permission, may_guide
 from posapp.domain.text import clean_name
 from posapp.protocol.events import ConsentChanged, ConsentChoice, MemberEnrolled, NoticeRef
-from posapp.services.common import require_guide, require_staff, utcnow
+from posapp.services.common import require_guide, require_staff
 from posapp.services.sales import link_sale
 from posapp.services.staff import require
 from posapp.services.standing import assess_member, current_consents, reassess
 from posapp.store.lookup import Ledger, Lookup, MemberRow
 from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
+from posapp.timefmt import utcnow
 
 MAX_CANDIDATES = 20
 

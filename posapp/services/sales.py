@@ -12,10 +12,11 @@ from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
 from posapp.domain.sale import check_currency, check_sale_amount, clean_receipt_no, parse_amount
 from posapp.protocol.events import SaleLinked, SaleRecorded
-from posapp.services.common import require_guide, utcnow
+from posapp.services.common import require_guide
 from posapp.services.standing import reassess
 from posapp.store.lookup import Ledger
 from posapp.store.outbox import append_event
+from posapp.timefmt import utcnow
 
 SOURCES = frozenset({"typed", "scanned", "pos"})
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput, NotAllowed, PinRefused
 from posapp.domain.roles import Permission, may
-from posapp.services.common import audit, utcnow
+from posapp.services.common import audit
 from posapp.store.models import AuditEntry, Staff
 from posapp.store.outbox import pending_summary
+from posapp.timefmt import utcnow
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)

@@ -16,6 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from posapp.timefmt import from_text as _dt
+from posapp.timefmt import to_text as _ts
+
 _MEMBER_COLS = (
     "m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count, m.lifetime_spend_fen,"
     " m.last_visit_at, m.birthday, m.guide_id, g.name, m.referrals"
@@ -49,15 +52,6 @@ class MemberHistory:
     consents: list[tuple[str, bool]]
     recent_purchases: list[datetime]
     last_purchase: datetime | None
-
-
-def _ts(moment: datetime) -> str:
-    """The text form SQLAlchemy stores datetimes in, so string comparison orders them."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _member(row: Sequence[Any]) -> MemberRow:

@@ -25,6 +25,7 @@ from posapp.domain.ids import new_id
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.domain.member_code import CODE_LENGTH, CODE_PREFIX
 from posapp.store.db import Database, explain
+from posapp.timefmt import to_text as _ts
 
 # Prefixes libphonenumber classifies as CN mobile for every 8-digit suffix.
 MOBILE_PREFIXES = (
@@ -54,10 +55,6 @@ class SeedResult:
     members: int
     purchases: int
     consents: int
-
-
-def _ts(moment: datetime) -> str:
-    return moment.isoformat(sep=" ", timespec="microseconds")
 
 
 def ensure_demo_roster(conn: sqlite3.Connection) -> None:

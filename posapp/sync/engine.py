@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, text, update
@@ -42,6 +42,9 @@ from posapp.store.models import (
 )
 from posapp.store.outbox import append_event
 from posapp.sync.client import CursorGone, HqClient
+from posapp.timefmt import from_text as _dt
+from posapp.timefmt import to_text_or_none as _ts
+from posapp.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -50,7 +53,6 @@ PAGE = (
 )
 GUI_PAGE = 250  # ≈ 30 ms to decode on a slow till: under the 50 ms a cashier would notice
 RETENTION = timedelta(days=30)
-CLOCK_SKEW_WARN_S = 300
 
 
 CRASH_ENV = "POSAPP_CRASH_AT"
@@ -60,10 +62,6 @@ def crash_point(name: str) -> None:
     """Fault-injection for the crash tests: die here, at once, if told to by the environment."""
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -333,10 +331,6 @@ _UPSERT_MEMBER = (
 )
 
 
-def _ts(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if moment else None
-
-
 def _members_in_bulk(session: Session, run: list[Change]) -> None:
     if not run:
         return
@@ -466,10 +460,6 @@ def _staff(session: Session, key: str, data: dict[str, Any]) -> None:
         staff.staff_no = data.get("staff_no")
         session.add(staff)
     session.flush()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _member(session: Session, key: str, data: dict[str, Any], *, pending: set[str]) -> None:

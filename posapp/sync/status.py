@@ -11,6 +11,9 @@ from posapp.store.db import Database
 from posapp.store.models import SyncState
 from posapp.store.outbox import pending_summary
 
+CLOCK_SKEW_WARN_S = 300
+"""More than five minutes from HQ's clock is flagged; the counter keeps trading."""
+
 
 @dataclass(frozen=True)
 class SyncStatus:
@@ -25,7 +28,7 @@ class SyncStatus:
     @property
     def clock_off(self) -> bool:
         """More than five minutes from HQ's clock: flagged, but the counter keeps trading."""
-        return self.clock_skew_s is not None and abs(self.clock_skew_s) > 300
+        return self.clock_skew_s is not None and abs(self.clock_skew_s) > CLOCK_SKEW_WARN_S
 
     @property
     def oldest_pending_age_s(self) -> float | None:

@@ -10,7 +10,6 @@ from roster import CASHIER, MANAGER
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.roles import Permission, may
-from posapp.services.common import utcnow
 from posapp.services.sales import record_sale
 from posapp.services.staff import (
     LOCKOUT,
@@ -25,6 +24,7 @@ from posapp.services.staff import (
 from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.store.models import Staff
+from posapp.timefmt import utcnow
 
 PINS = {CASHIER: "2468", MANAGER: "135790"}
 

@@ -19,10 +19,10 @@ from posapp.protocol.events import (
     SaleLinked,
     SaleRecorded,
 )
-from posapp.services.common import utcnow
 from posapp.services.members import change_consent, enrol_member
 from posapp.services.sales import link_sale, record_sale
 from posapp.store.db import Database
+from posapp.timefmt import utcnow
 
 
 def test_every_payload_parses_as_its_event_model(

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from roster import CASHIER, GUIDE
 
 from posapp.domain.consent import Notice, Purpose
-from posapp.services.common import utcnow
 from posapp.services.members import enrol_member
 from posapp.store.db import Database
+from posapp.timefmt import utcnow
 from posapp.ui.app import CounterApp
 
 
