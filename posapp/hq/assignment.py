@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from posapp.domain.assignment import next_transfer_allowed, transfers_in_window
 from posapp.domain.errors import InvalidInput
 from posapp.hq.admin import NotFound
-from posapp.hq.feed import emit, member_changes
+from posapp.hq.members import settle_members
 from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Staff
 
 GUIDE_ROLES = ("guide", "manager")
@@ -120,9 +120,5 @@ def assign_guide(
         session.add(MemberStore(member_id=member.id, store_id=guide.store_id))  # the guide's store
     session.flush()
     if announce:
-        from posapp.hq.ingest import recompute_members  # ingest applies store requests through here
-
-        recompute_members(session, {member.id}, now=now)  # a guide can make a regular
-        session.flush()
-        emit(session, member_changes(session, [member.id]), now=now)
+        settle_members(session, {member.id}, now=now)  # a guide can make a regular
     return Assigned(member.id, previous, guide_id, True, counted)

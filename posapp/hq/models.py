@@ -122,6 +122,10 @@ class Credential(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+# What became of a logged event: waiting for the projector, applied, refused (its store is
+# told why), or flagged (a replay that differs from the stored fact: kept, never applied).
+RECEIVED, APPLIED, REJECTED, FLAGGED = "received", "applied", "rejected", "flagged"
+
 _RECEIVED: dict[str, Any] = {
     "sqlite_where": text("status = 'received'"),
     "postgresql_where": text("status = 'received'"),

@@ -22,9 +22,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from posapp.hq.db import HqDatabase
-from posapp.hq.feed import Pending, emit
-from posapp.hq.ingest import REJECTED, oldest_unprojected, project, unprojected_through
-from posapp.hq.models import Event
+from posapp.hq.feed import emit
+from posapp.hq.ingest import oldest_unprojected, unprojected_through
+from posapp.hq.models import REJECTED, Event
+from posapp.hq.projection import project, rejected
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +109,14 @@ class Projector:
             session.execute(
                 update(Event).where(Event.id == first.id).values(status=REJECTED, reason=reason)
             )
-            emit(
-                session,
-                [
-                    Pending(first.store_id, "event.rejected", first.event_id,
-                            {"event_id": first.event_id, "device_id": first.device_id,
-                             "seq": first.seq, "reason": reason})
-                ],
-                now=self.clock(),
-            )  # fmt: skip
+            change = rejected(
+                first.store_id,
+                event_id=first.event_id,
+                device_id=first.device_id,
+                seq=first.seq,
+                reason=reason,
+            )
+            emit(session, [change], now=self.clock())
         log.error("event %s set aside: %s", first.event_id, _where(exc))
         return 1
 

@@ -23,8 +23,7 @@ from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.domain.text import clean_name
 from posapp.hq.assignment import member_by_code
-from posapp.hq.feed import emit, member_changes
-from posapp.hq.ingest import credit_sale, recompute_members, sale_credited
+from posapp.hq.members import credit_sale, sale_credited, settle_members
 from posapp.hq.models import (
     Assignment,
     Consent,
@@ -185,11 +184,5 @@ def redeem(
     session.flush()
     credit_sale(session, token=request.token, member_id=member.id)
     touched = {member.id} | ({referrer.id} if referrer is not None else set())
-    recompute_members(session, touched, now=now)
-    session.flush()
-    emit(
-        session,
-        member_changes(session, sorted(touched)) + sale_credited(session, token=request.token),
-        now=now,
-    )
+    settle_members(session, touched, now=now, after=sale_credited(session, token=request.token))
     return response

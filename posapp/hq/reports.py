@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from posapp.hq.ingest import APPLIED
-from posapp.hq.models import Event, FollowUpDone, Member, MemberStore, Redemption, Sale
+from posapp.hq.models import APPLIED, Event, FollowUpDone, Member, MemberStore, Redemption, Sale
 
 
 def _rate(known: int, total: int) -> float | None:

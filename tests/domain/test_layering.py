@@ -141,3 +141,84 @@ def test_the_walk_reads_every_way_of_importing(source: str, module: str, expecte
 def test_relative_imports_in_a_package_init_resolve_from_the_package() -> None:
     assert "posapp.hq.models" in imports_of("from .models import Member", "posapp.hq", True)
     assert "posapp.store" in imports_of("from ..store import x", "posapp.hq", True)
+
+
+def _runtime_imports(source: str, module: str, is_package: bool) -> list[str]:
+    """``imports_of`` without what is imported only for type checkers (``if TYPE_CHECKING:``),
+    which never runs and so never closes a circle."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", "")
+            if name == "TYPE_CHECKING":
+                node.body = [ast.Pass()]
+    return imports_of(ast.unparse(tree), module, is_package)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Each module of posapp → the posapp modules it imports (anywhere in it, even in a function)."""
+    paths = {_module_name(path): path for path in _sources("")}
+    return {
+        module: {
+            name
+            for name in _runtime_imports(
+                path.read_text(encoding="utf-8"), module, path.name == "__init__.py"
+            )
+            if name in paths and name != module
+        }
+        for module, path in paths.items()
+    }
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import one another, directly or through others (the
+    strongly connected components of more than one module, by Tarjan's walk)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            if target not in order:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], order[target])
+        if low[module] == order[module]:
+            group = [stack.pop()]
+            while group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return sorted(circles)
+
+
+def test_no_import_circle_in_posapp() -> None:
+    # A circle means two modules are one idea split in two, or one reaching up into its caller.
+    graph = module_graph()
+    assert len(graph) > 100 and "posapp.hq.ingest" in graph  # the walk sees the package
+    assert import_circles(graph) == []
+
+
+def test_the_circle_check_finds_circles_direct_and_through_others() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
+    assert import_circles(graph) == [["a", "b", "c"], ["d", "e"]]
+    assert import_circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_imports_for_type_checkers_only_close_no_circle() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from posapp.hq.models import Member\n"
+        "def f():\n    from posapp.hq.feed import emit\n"
+    )
+    found = _runtime_imports(source, "posapp.hq.x", False)
+    assert "posapp.hq.feed" in found and "posapp.hq.models" not in found

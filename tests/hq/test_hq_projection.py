@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hq_harness import Hq, members_in
 from sqlalchemy import text
 
-from posapp.hq import ingest
+from posapp.hq import applier
 from posapp.hq.app import create_app
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
@@ -139,14 +139,14 @@ def test_an_event_hq_cannot_apply_is_set_aside_and_the_rest_go_on(
     till.sale()
     poison = till.sale()["payload"]["purchase_id"]
     till.sale()
-    real_sale = ingest.Applier._sale
+    real_sale = applier.Applier._sale
 
-    def failing(self: ingest.Applier, p: ingest.SaleRecorded) -> None:
+    def failing(self: applier.Applier, p: applier.SaleRecorded) -> None:
         if p.purchase_id == poison:  # a fault HQ's code did not foresee, quoting personal data
             raise ValueError("+8613812345678")
         real_sale(self, p)
 
-    monkeypatch.setattr(ingest.Applier, "_sale", failing)
+    monkeypatch.setattr(applier.Applier, "_sale", failing)
     till.push()
     reasons = till.rejections()
     assert list(reasons) == [2] and "could not apply" in reasons[2]
