@@ -196,7 +196,7 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
 def _serve(settings: HqSettings, host: str, port: int) -> int:
     import uvicorn
 
-    from posapp.hq.app import create_app
+    from posapp.hq.main import create_app
 
     db = HqDatabase(settings.db_url)
     migrate(db)
