@@ -40,6 +40,7 @@ from posapp.hq.models import (
     Staff,
     Store,
 )
+from posapp.hq.schemas import ConsentHistory, ErasureStatus
 from posapp.hq.security import (
     credential_token,
     hash_pin,
@@ -442,7 +443,7 @@ def _scrub_history(
         redemption.response = json.dumps(answer, ensure_ascii=False)
 
 
-def erasure_status(session: Session, member_id: str) -> dict[str, Any]:
+def erasure_status(session: Session, member_id: str) -> ErasureStatus:
     erasure = session.get(Erasure, member_id)
     if erasure is None:
         raise NotFound(f"no erasure for {member_id}")
@@ -460,7 +461,7 @@ def erasure_status(session: Session, member_id: str) -> dict[str, Any]:
     }
 
 
-def consent_history(session: Session, member_id: str) -> dict[str, Any]:
+def consent_history(session: Session, member_id: str) -> ConsentHistory:
     """Every consent decision recorded for a member, oldest first, with where and by whom:
     a grant recorded at another store (after a merge by phone) is visible as that store's."""
     member = session.get(Member, member_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from posapp.domain.errors import InvalidInput
@@ -14,6 +13,7 @@ from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
 from posapp.hq.projector import Projector
+from posapp.timefmt import utcnow
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
@@ -196,7 +196,7 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
 def _serve(settings: HqSettings, host: str, port: int) -> int:
     import uvicorn
 
-    from posapp.hq.app import create_app
+    from posapp.hq.main import create_app
 
     db = HqDatabase(settings.db_url)
     migrate(db)

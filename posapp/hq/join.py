@@ -1,31 +1,23 @@
 """HQ's own join page behind every invite URL (``/j/<token>``, ``/g/<token>``).
 
 Scanned outside WeChat (phone camera, Alipay, any browser) the invite URL lands here. The
-page is plain server-rendered HTML: Chinese first, English by the browser's language, no
-scripts or external resources (some networks block CDNs), a signed double-submit CSRF
-token, strict security headers and per-address rate limits. The token is checked with the
-same ``verify_token`` and the member is made by the same ``redeem`` as the mini-program's
-``POST /v1/invites/redeem``: one code path, one set of rules.
+page is plain server-rendered HTML (``posapp.hq.join_page``) with a signed double-submit
+CSRF token, strict security headers and per-address rate limits. The token is checked with
+the same ``verify_token`` and the member is made by the same ``redeem`` as the
+mini-program's ``POST /v1/invites/redeem``: one code path, one set of rules.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import html
 import json
 import re
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -33,17 +25,29 @@ from posapp.domain import invite as invites
 from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import Channel
-from posapp.domain.phone import parse_mobile
+from posapp.domain.phone import mask_phone, parse_mobile
 from posapp.hq import proxies
 from posapp.hq.admin import DEFAULT_CHANNELS, is_web_url
+from posapp.hq.api.deps import apply_if_quick, write
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
+from posapp.hq.join_page import (
+    NOTICE_LANG,
+    PURPOSES,
+    TEXT,
+    Form,
+    JoinContext,
+    PageRefused,
+    form_page,
+    pick_language,
+    refusal_page,
+    welcome_page,
+)
 from posapp.hq.models import Member, Redemption, RuleSet
-from posapp.hq.ratelimit import bump_window
+from posapp.hq.projector import Projector
+from posapp.hq.ratelimit import wait_for_minute
 from posapp.hq.redeem import redeem, verify_token
 from posapp.hq.sms import (
-    OUTBOX_NAME,
-    FileSmsSender,
     SmsRefused,
     SmsRules,
     SmsSender,
@@ -53,401 +57,236 @@ from posapp.hq.sms import (
     use_code,
 )
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
-from posapp.qr import qr_matrix
-from posapp.resources import current_notice, notice_text
+from posapp.resources import current_notice
+from posapp.timefmt import utcnow
 
 CSRF_COOKIE = "join_csrf"
 CSRF_MAX_AGE = 2 * 3600
-PURPOSES = (Purpose.MEMBERSHIP, Purpose.MARKETING, Purpose.GUIDE_CONTACT)
-NOTICE_LANG = {"zh": "zh-CN", "en": "en"}
-
-CSS = """
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"PingFang SC",
-"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f6f4f0;color:#222}
-main{max-width:30rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.5rem 0}
-.card{background:#fff;border-radius:12px;padding:1rem;margin:.8rem 0;box-shadow:0 1px 3px #0002}
-.muted{color:#666;font-size:.9rem}label.c{display:flex;gap:.6rem;align-items:flex-start;margin:.6rem 0}
-label.c input{width:1.3rem;height:1.3rem;margin-top:.15rem;flex:none}
-input[type=tel],input[type=text]{width:100%;font-size:1.1rem;padding:.6rem;border:1px solid #bbb;
-border-radius:8px}.row{display:flex;gap:.5rem;margin:.6rem 0}.row input{flex:1}
-button,a.btn{font-size:1rem;padding:.65rem 1rem;border-radius:8px;border:0;background:#b8860b;
-color:#fff;text-decoration:none;display:inline-block}button.alt{background:#555}
-button.main{width:100%;font-size:1.15rem;margin-top:.6rem}.err{color:#b00020}.ok{color:#176b2c}
-details .notice{white-space:pre-wrap;font-size:.85rem;max-height:50vh;overflow:auto}
-svg.qr{width:14rem;height:14rem;display:block;margin:.5rem auto}.code{text-align:center;
-font:1.3rem monospace;letter-spacing:.1em}ul.next{padding-left:1.2rem}ul.next li{margin:.5rem 0}.lang{text-align:right}
-"""
-CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "brand.none": "",  # no brand set: 加入会员, never our software's name
-        "title": "加入{brand}会员",
-        "invited": "{store} 邀请您加入会员",
-        "referred": "您的朋友邀请您加入{brand}会员（{store}）",
-        "guide": "加入会员，由 {store} 的专属导购为您服务",
-        "notice_intro": "加入前请阅读《会员隐私政策》（第 {version} 版）：我们只为您同意的用途处理您的手机号码和消费记录。",
-        "notice_full": "阅读隐私政策全文",
-        "purpose.membership": "我同意加入会员，并按隐私政策处理我的信息（必需）",
-        "purpose.marketing": "我愿意接收优惠和新品信息（可选）",
-        "purpose.guide_contact": "我愿意由导购通过企业微信或电话联系我（可选）",
-        "phone": "手机号码",
-        "send": "获取验证码",
-        "code": "短信验证码",
-        "join": "加入会员",
-        "no_purchase": "不加入会员也可以正常购物。",
-        "sent": "验证码已发送至 {phone}，{minutes} 分钟内有效。",
-        "err.membership": "请勾选“同意加入会员”，这是加入的前提。",
-        "err.phone": "请输入正确的手机号码。",
-        "err.code_format": "请输入 6 位数字验证码。",
-        "sms.too_soon": "验证码刚刚发过，请稍候再试。",
-        "sms.phone_limit": "这个号码的验证码发送次数太多，请一小时后再试。",
-        "sms.invite_limit": "这个二维码发送的验证码太多，请向收银员索取新的二维码。",
-        "sms.locked": "验证码错误次数太多，已锁定。请向收银员索取新的二维码。",
-        "sms.no_code": "请先点击“获取验证码”。",
-        "sms.expired": "验证码已过期，请重新获取。",
-        "sms.used": "这个验证码已经用过了，请重新获取。",
-        "sms.wrong": "验证码不正确，还可以再试 {left} 次。",
-        "sms.send_failed": "短信暂时发送失败，请稍后再试。",
-        "welcome": "欢迎加入！",
-        "welcome_back": "欢迎回来！您已是会员。",
-        "member_code": "您的会员码：下次到店时向收银员出示即可识别。",
-        "next": "更多会员服务",
-        "channel.micro_mall": "逛逛微商城，随时复购",
-        "channel.app": "下载品牌 App",
-        "channel.mini_program": "打开会员小程序",
-        "channel.guide_contact": "添加专属导购",
-        "bad.title": "无法使用这个二维码",
-        "bad.invalid": "这个二维码无法识别。",
-        "bad.expired": "这个二维码已过期。",
-        "bad.used": "这个二维码已经使用过了。如果刚才是您本人加入的，您已是会员。",
-        "bad.csrf": "页面已过期，请重新扫描二维码。",
-        "bad.rate": "操作太频繁，请稍候一分钟再试。",
-        "bad.malformed": "无法处理这个请求，请重新扫描二维码。",
-        "bad.ask": "请向收银员索取新的入会二维码。",
-        "lang_switch": "English",
-    },
-    "en": {
-        "brand.none": "us",
-        "title": "Join {brand}",
-        "invited": "{store} invites you to become a member",
-        "referred": "A friend invites you to join {brand} ({store})",
-        "guide": "Join and get a personal guide at {store}",
-        "notice_intro": "Before joining, please read the privacy notice (version {version}): we use your phone number and purchases only for the purposes you agree to.",
-        "notice_full": "Read the full privacy notice",
-        "purpose.membership": "I agree to become a member and to the processing described in the notice (required)",
-        "purpose.marketing": "Send me offers and news (optional)",
-        "purpose.guide_contact": "My guide may contact me by WeCom or phone (optional)",
-        "phone": "Mobile number",
-        "send": "Send code",
-        "code": "SMS code",
-        "join": "Join",
-        "no_purchase": "You can shop without joining.",
-        "sent": "We sent a code to {phone}; it is valid for {minutes} minutes.",
-        "err.membership": "Please tick “agree to become a member”: it is needed to join.",
-        "err.phone": "Please enter a valid mobile number.",
-        "err.code_format": "Please enter the 6-digit code.",
-        "sms.too_soon": "A code was just sent; please wait a moment.",
-        "sms.phone_limit": "Too many codes for this number; please try again in an hour.",
-        "sms.invite_limit": "Too many codes for this QR; please ask the cashier for a new one.",
-        "sms.locked": "Too many wrong codes: locked. Please ask the cashier for a new QR.",
-        "sms.no_code": "Please tap “Send code” first.",
-        "sms.expired": "The code has expired; please get a new one.",
-        "sms.used": "This code has already been used; please get a new one.",
-        "sms.wrong": "That code is not right; {left} tries left.",
-        "sms.send_failed": "The SMS could not be sent just now; please try again.",
-        "welcome": "Welcome!",
-        "welcome_back": "Welcome back! You are already a member.",
-        "member_code": "Your member code: show it at the counter next time.",
-        "next": "More for members",
-        "channel.micro_mall": "Shop again in the micro-mall",
-        "channel.app": "Get the brand app",
-        "channel.mini_program": "Open the member mini-program",
-        "channel.guide_contact": "Add your personal guide",
-        "bad.title": "This QR cannot be used",
-        "bad.invalid": "This QR code is not recognised.",
-        "bad.expired": "This QR code has expired.",
-        "bad.used": "This QR code has already been used. If you just joined with it, you are a member.",
-        "bad.csrf": "This page has expired; please scan the QR code again.",
-        "bad.rate": "Too many attempts; please wait a minute.",
-        "bad.malformed": "This request could not be read; please scan the QR code again.",
-        "bad.ask": "Please ask the cashier for a new join QR code.",
-        "lang_switch": "中文",
-    },
-}
 NEXT_CHANNELS = (Channel.MICRO_MALL, Channel.APP)
 _PHONE_CHARS = re.compile(r"[^0-9+]")
 _NONCE = re.compile(r"[0-9a-f]{40}")
 _CSRF = re.compile(r"([0-9a-f]{40})\.([0-9]{1,12})\.[0-9a-f]{32}", re.ASCII)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+class Csrf:
+    """The double-submit token: a nonce HQ made (in the cookie) and, in the form, the same
+    nonce signed with the invite token and a time."""
 
+    def __init__(self, master_key: bytes) -> None:
+        self.master_key = master_key
 
-def pick_language(accept_language: str | None, override: str | None) -> str:
-    """``zh`` unless asked for ``en`` (``?lang=``) or the browser prefers English to Chinese."""
-    if override in TEXT:
-        return str(override)
-    best, best_q = "zh", -1.0
-    for part in (accept_language or "").split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        lang = tag.strip().lower()[:2]
-        if lang in TEXT and q > best_q:
-            best, best_q = lang, q
-    return best
-
-
-def mask_phone(e164: str) -> str:
-    digits = e164.removeprefix("+86")
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
-
-
-def qr_svg(data: str) -> str:
-    """The member code as an inline SVG QR: drawn server-side, no image request, no script."""
-    matrix = qr_matrix(data)
-    path = "".join(
-        f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark
-    )
-    n = len(matrix)
-    return (
-        f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" '
-        f'shape-rendering="crispEdges" role="img" aria-label="QR"><rect width="{n}" height="{n}" '
-        f'fill="#fff"/><path d="{path}" fill="#000"/></svg>'
-    )
-
-
-class Refusal(Exception):
-    """The page cannot go on: ``invalid``, ``expired``, ``used``, ``csrf``, ``rate`` or
-    ``malformed`` (a form no page of ours sends)."""
-
-    STATUS: ClassVar[dict[str, int]] = {
-        "malformed": 400,
-        "invalid": 404,
-        "expired": 410,
-        "used": 410,
-        "csrf": 403,
-        "rate": 429,
-    }
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
-@dataclass
-class Form:
-    """What the customer has entered so far (kept across the send-code round trip)."""
-
-    phone: str = ""
-    code: str = ""
-    purposes: set[str] = field(default_factory=set)
-    message: str = ""
-    message_kind: str = "err"
-
-
-@dataclass
-class JoinContext:
-    token: str
-    store_name: str
-    region: str
-    invite: invites.Invite
-
-
-def install(
-    app: FastAPI,
-    *,
-    database: HqDatabase,
-    settings: HqSettings,
-    master_key: bytes,
-    writing: Callable[[Callable[[Session], Any]], Any],
-    settle: Callable[[], None] = lambda: None,
-    sender: SmsSender | None = None,
-) -> None:
-    """Add the join page's routes to HQ's app; ``settle`` applies what counters have pushed."""
-    if sender is None:
-        if settings.sms_sender != "file":
-            raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
-        sender = FileSmsSender(settings.data_dir / OUTBOX_NAME)
-    rules = SmsRules(
-        code_minutes=settings.sms_code_minutes,
-        resend_seconds=settings.sms_resend_seconds,
-        per_phone_per_hour=settings.sms_per_phone_per_hour,
-        per_invite=settings.sms_per_invite,
-        max_tries=settings.sms_max_tries,
-        per_referral_per_day=settings.sms_per_referral_per_day,
-    )
-    brand = settings.brand_name
-
-    # --- rendering ---------------------------------------------------------------------
-
-    def page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
-        doc = (
-            f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-            '<meta charset="utf-8"><meta name="viewport" content="width=device-width,'
-            f'initial-scale=1"><meta name="referrer" content="no-referrer"><title>'
-            f"{html.escape(title)}</title><style>{CSS}</style></head><body><main>{body}"
-            "</main></body></html>"
-        )
-        return HTMLResponse(doc, status, headers=SECURITY_HEADERS)
-
-    def refusal_page(lang: str, kind: str) -> HTMLResponse:
-        t = TEXT[lang]
-        extra = (
-            "" if kind in ("csrf", "rate", "malformed") else f"<p>{html.escape(t['bad.ask'])}</p>"
-        )
-        body = (
-            f'<div class="card" id="refused" data-kind="{kind}"><h1>{html.escape(t["bad.title"])}'
-            f"</h1><p>{html.escape(t['bad.' + kind])}</p>{extra}</div>"
-        )
-        return page(lang, t["bad.title"], body, Refusal.STATUS[kind])
-
-    def form_page(lang: str, ctx: JoinContext, form: Form, csrf: str, path: str) -> HTMLResponse:
-        t = TEXT[lang]
-        e = html.escape
-        fill = {"brand": brand or t["brand.none"], "store": ctx.store_name}
-        if ctx.invite.is_referral:
-            lead = t["referred"].format(**fill)
-        elif ctx.invite.channel is Channel.GUIDE_CONTACT:
-            lead = t["guide"].format(**fill)
-        else:
-            lead = t["invited"].format(**fill)
-        notice_lang = NOTICE_LANG[lang]
-        notice = current_notice(notice_lang)
-        boxes = "".join(
-            f'<label class="c"><input type="checkbox" name="consent" value="{p.value}" '
-            f'id="consent-{p.value}"{" checked" if p.value in form.purposes else ""}>'
-            f"<span>{e(t['purpose.' + p.value])}</span></label>"
-            for p in PURPOSES
-        )
-        message = (
-            f'<p id="message" class="{form.message_kind}" role="status">{e(form.message)}</p>'
-            if form.message
-            else ""
-        )
-        other = "en" if lang == "zh" else "zh"
-        body = (
-            f'<p class="muted lang"><a href="{path}?lang={other}">'
-            f"{e(t['lang_switch'])}</a></p>"
-            f"<h1>{e(t['title'].format(**fill))}</h1><p>{e(lead)}</p>"
-            f'<form method="post" action="{path}?lang={lang}" id="join">'
-            f'<input type="hidden" name="csrf" value="{e(csrf)}">'
-            f'<div class="card"><p class="muted">{e(t["notice_intro"].format(version=notice.version))}</p>'
-            f'<details id="notice"><summary>{e(t["notice_full"])}</summary>'
-            f'<div class="notice">{e(notice_text(notice_lang, notice.version))}</div></details>'
-            f"{boxes}</div>"
-            f'<div class="card"><label for="phone">{e(t["phone"])}</label>'
-            f'<div class="row"><input type="tel" id="phone" name="phone" inputmode="tel" '
-            f'autocomplete="tel" maxlength="20" value="{e(form.phone)}">'
-            f'<button class="alt" type="submit" name="action" value="send" id="send">'
-            f"{e(t['send'])}</button></div>"
-            f'<label for="code">{e(t["code"])}</label><input type="text" id="code" name="code" '
-            f'inputmode="numeric" autocomplete="one-time-code" maxlength="6" value="{e(form.code)}">'
-            f"{message}"
-            f'<button class="main" type="submit" name="action" value="join" id="submit">'
-            f"{e(t['join'])}</button></div></form>"
-            f'<p class="muted">{e(t["no_purchase"])}</p>'
-        )
-        return page(lang, t["title"].format(**fill), body)
-
-    def welcome_page(
-        lang: str, answer: RedeemResponse, links: list[tuple[str, str]]
-    ) -> HTMLResponse:
-        t = TEXT[lang]
-        e = html.escape
-        items = "".join(
-            f'<li><a class="btn" href="{e(url)}" rel="noopener">{e(t["channel." + ch])}</a></li>'
-            for ch, url in links
-        )
-        next_block = f'<h2>{e(t["next"])}</h2><ul class="next">{items}</ul>' if items else ""
-        body = (
-            f'<div class="card" id="welcome" data-member-code="{e(answer.member_code)}">'
-            f"<h1>{e(t['welcome'] if answer.created else t['welcome_back'])}</h1>"
-            f"<p>{e(t['member_code'])}</p>{qr_svg(answer.member_code)}"
-            f'<p class="code" id="member-code">{e(answer.member_code)}</p></div>'
-            + (f'<div class="card">{next_block}</div>' if next_block else "")
-        )
-        return page(lang, t["welcome"], body)
-
-    # --- state ---------------------------------------------------------------------------
-
-    trusted = settings.trusted_networks
-
-    def is_https(request: Request) -> bool:
-        return proxies.is_https(request, trusted)
-
-    def limit(request: Request) -> None:
-        client = proxies.client_address(request, trusted)
-        now = utcnow()
-        window = now.replace(second=0, microsecond=0)
-        with database.transaction() as session:
-            count = bump_window(
-                session,
-                f"join:{client}@{window:%Y%m%d%H%M}",
-                expires_at=window + timedelta(minutes=2),
-                now=now,
-            )
-        if count > settings.join_limit_per_minute:
-            raise Refusal("rate")
-
-    def context(session: Session, token: str, *, allow_used: bool = False) -> JoinContext:
-        try:
-            invite, store = verify_token(session, token, master_key=master_key, today=utcnow())
-        except InvalidInput as exc:
-            raise Refusal("expired" if exc.rule == "expired" else "invalid") from exc
-        if not allow_used and session.get(Redemption, token) is not None:
-            raise Refusal("used")
-        return JoinContext(token, store.name, store.region, invite)
-
-    def csrf_value(token: str, nonce: str, stamp: int) -> str:
-        mac = hmac.new(master_key, f"posapp/csrf/{nonce}/{token}/{stamp}".encode(), "sha256")
+    def value(self, token: str, nonce: str, stamp: int) -> str:
+        mac = hmac.new(self.master_key, f"posapp/csrf/{nonce}/{token}/{stamp}".encode(), "sha256")
         return f"{nonce}.{stamp}.{mac.hexdigest()[:32]}"
 
-    def new_nonce() -> str:
+    def new_nonce(self) -> str:
         """A nonce HQ made (random part and its MAC): no cookie set by anyone else is adopted."""
         random_part = secrets.token_hex(12)
-        return random_part + _nonce_mac(random_part)
+        return random_part + self._nonce_mac(random_part)
 
-    def _nonce_mac(random_part: str) -> str:
+    def _nonce_mac(self, random_part: str) -> str:
         return hmac.new(
-            master_key, f"posapp/csrf-nonce/{random_part}".encode(), "sha256"
+            self.master_key, f"posapp/csrf-nonce/{random_part}".encode(), "sha256"
         ).hexdigest()[:16]
 
-    def nonce_ok(nonce: str | None) -> bool:
+    def nonce_ok(self, nonce: str | None) -> bool:
         if nonce is None or _NONCE.fullmatch(nonce) is None:
             return False
-        return hmac.compare_digest(_nonce_mac(nonce[:24]), nonce[24:])
+        return hmac.compare_digest(self._nonce_mac(nonce[:24]), nonce[24:])
 
-    def csrf_ok(token: str, value: str, cookie: str | None) -> bool:
+    def matches(self, token: str, value: str, cookie: str | None) -> bool:
         """The form's token matches HQ's own nonce in the cookie and is fresh; anything else
         (non-ASCII, other digits, missing parts) is simply not a match."""
         found = _CSRF.fullmatch(value)
-        if found is None or not nonce_ok(cookie):
+        if found is None or not self.nonce_ok(cookie):
             return False
         nonce, stamp = found.group(1), int(found.group(2))
         fresh = 0 <= time.time() - stamp <= CSRF_MAX_AGE
         return (
             fresh
-            and hmac.compare_digest(csrf_value(token, nonce, stamp), value)
+            and hmac.compare_digest(self.value(token, nonce, stamp), value)
             and hmac.compare_digest(nonce, str(cookie))
         )
 
-    def next_links(session: Session, token: str) -> list[tuple[str, str]]:
+
+@dataclass
+class Submission:
+    """One posted form, read and checked as far as the page can without the phone."""
+
+    ctx: JoinContext
+    form: Form
+    action: str  # send (a code) or join
+    csrf: str
+    nonce: str
+
+
+class JoinDesk:
+    """What the join page does for one request, over HQ's shared objects."""
+
+    def __init__(
+        self,
+        database: HqDatabase,
+        settings: HqSettings,
+        master_key: bytes,
+        sender: SmsSender,
+        projector: Projector,
+    ) -> None:
+        self.database, self.settings, self.master_key = database, settings, master_key
+        self.sender, self.projector = sender, projector
+        self.rules = SmsRules.of(settings)
+        self.csrf = Csrf(master_key)
+
+    # --- the two routes --------------------------------------------------------------------
+
+    def show(self, request: Request, token: str) -> HTMLResponse:
+        lang = _lang_of(request)
+        try:
+            self._limit(request)
+            with self.database.read() as session:
+                ctx = self._context(session, token)
+        except PageRefused as refused:
+            return refusal_page(lang, refused.kind)
+        nonce = request.cookies.get(CSRF_COOKIE)
+        if nonce is None or not self.csrf.nonce_ok(nonce):
+            nonce = self.csrf.new_nonce()
+        csrf = self.csrf.value(token, nonce, int(time.time()))
+        response = form_page(lang, ctx, Form(), csrf, request.url.path, brand=self.brand)
+        response.set_cookie(CSRF_COOKIE, nonce, max_age=CSRF_MAX_AGE, httponly=True,
+                            samesite="strict", path="/", secure=self._is_https(request))  # fmt: skip
+        return response
+
+    def submit(self, request: Request, token: str, body: bytes) -> HTMLResponse:
+        lang = _lang_of(request)
+        t = TEXT[lang]
+        try:
+            posted = self._read(request, token, body)
+        except PageRefused as refused:
+            return refusal_page(lang, refused.kind)
+        ctx, form = posted.ctx, posted.form
+
+        def again(message: str, kind: str = "err") -> HTMLResponse:
+            form.message, form.message_kind = message, kind
+            return form_page(lang, ctx, form, posted.csrf, request.url.path, brand=self.brand)
+
+        try:
+            phone = parse_mobile(form.phone, ctx.region)
+        except InvalidInput:
+            return again(t["err.phone"])
+        if posted.action == "send":
+            if Purpose.MEMBERSHIP.value not in form.purposes:
+                return again(t["err.membership"])
+            try:
+                self._send_code(token, phone, lang, referral=ctx.invite.is_referral)
+            except SmsRefused as refused:
+                return again(t["sms." + refused.reason].format(left=refused.left))
+            except SmsSendFailed:
+                return again(t["sms.send_failed"])
+            masked = mask_phone(phone, ctx.region)
+            return again(t["sent"].format(phone=masked, minutes=self.rules.code_minutes), "ok")
+        if len(form.code) != 6:
+            return again(t["err.code_format"])
+        try:
+            answer, links = self._join(token, phone, lang, posted)
+        except PageRefused as refused:
+            return refusal_page(lang, refused.kind)
+        except SmsRefused as refused:  # wrong, or spent by another submission a moment ago
+            return again(t["sms." + refused.reason].format(left=refused.left))
+        except InvalidInput as exc:
+            if exc.rule == "membership_required":
+                return again(t["err.membership"])
+            if exc.field == "token":
+                return refusal_page(lang, "expired" if exc.rule == "expired" else "invalid")
+            return again(t["err.phone"])
+        return welcome_page(lang, answer, links)
+
+    # --- steps -----------------------------------------------------------------------------
+
+    @property
+    def brand(self) -> str:
+        return self.settings.brand_name
+
+    def _is_https(self, request: Request) -> bool:
+        return proxies.is_https(request, self.settings.trusted_networks)
+
+    def _limit(self, request: Request) -> None:
+        client = proxies.client_address(request, self.settings.trusted_networks)
+        with self.database.transaction() as session:
+            wait = wait_for_minute(session, f"join:{client}",
+                                   limit=self.settings.join_limit_per_minute, now=utcnow())  # fmt: skip
+        if wait:
+            raise PageRefused("rate")
+
+    def _context(self, session: Session, token: str, *, allow_used: bool = False) -> JoinContext:
+        try:
+            invite, store = verify_token(session, token, master_key=self.master_key, today=utcnow())
+        except InvalidInput as exc:
+            raise PageRefused("expired" if exc.rule == "expired" else "invalid") from exc
+        if not allow_used and session.get(Redemption, token) is not None:
+            raise PageRefused("used")
+        return JoinContext(token, store.name, store.region, invite)
+
+    def _read(self, request: Request, token: str, body: bytes) -> Submission:
+        self._limit(request)  # before the body is even parsed: a flood costs one counter each
+        try:
+            fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+        except ValueError as exc:  # more fields than any page of ours has
+            raise PageRefused("malformed") from exc
+
+        def one(name: str) -> str:
+            return (fields.get(name) or [""])[0][:128]
+
+        csrf = one("csrf")
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not self.csrf.matches(token, csrf, cookie):
+            raise PageRefused("csrf")
+        action = one("action")
+        with self.database.read() as session:
+            ctx = self._context(session, token, allow_used=action == "join")
+        form = Form(
+            phone=_PHONE_CHARS.sub("", one("phone"))[:20],
+            code=re.sub(r"\D", "", one("code"))[:6],
+            purposes={p for p in fields.get("consent", []) if p in {q.value for q in PURPOSES}},
+        )
+        return Submission(ctx, form, action, csrf, cookie or "")
+
+    def _send_code(self, token: str, phone: str, lang: str, *, referral: bool) -> None:
+        with self.database.transaction() as session:
+            code = issue_code(session, token=token, phone_e164=phone, master_key=self.master_key,
+                              now=utcnow(), rules=self.rules, referral=referral)  # fmt: skip
+        self.sender.send_code(phone, code, language=NOTICE_LANG[lang])
+
+    def _join(
+        self, token: str, phone: str, lang: str, posted: Submission
+    ) -> tuple[RedeemResponse, list[tuple[str, str]]]:
+        """Check the SMS code (a wrong guess is counted, committed), then spend it and redeem
+        in one write."""
+        code, nonce, key = posted.form.code, posted.nonce, self.master_key
+        refusal: SmsRefused | None = None
+        with self.database.transaction() as session:
+            try:
+                check_code(session, token=token, phone_e164=phone, code=code, master_key=key,
+                           now=utcnow(), rules=self.rules, nonce=nonce)  # fmt: skip
+            except SmsRefused as refused:
+                refusal = refused  # committed: a wrong guess counts
+        if refusal is not None:
+            raise refusal
+        request_body = _redeem_request(token, phone, posted.form, lang)
+
+        def act(session: Session) -> tuple[RedeemResponse, list[tuple[str, str]]]:
+            use_code(session, token=token, phone_e164=phone, code=code, master_key=key,
+                     now=utcnow(), rules=self.rules, nonce=nonce)  # fmt: skip
+            earlier = session.get(Redemption, token)
+            if earlier is not None:
+                member = session.get(Member, earlier.member_id)
+                if member is None or member.phone_e164 != phone:
+                    raise PageRefused("used")
+            answer = redeem(session, request_body, master_key=self.master_key, now=utcnow())
+            return answer, self._next_links(session, token)
+
+        apply_if_quick(self.projector)  # a counter's enrolment of this phone, pushed a moment ago
+        return write(self.database, act)
+
+    def _next_links(self, session: Session, token: str) -> list[tuple[str, str]]:
         row = session.get(RuleSet, "channels")
         templates = {**DEFAULT_CHANNELS, **(json.loads(row.body) if row else {})}
         links = []
@@ -459,146 +298,30 @@ def install(
                 links.append((channel.value, url))
         return links
 
-    def lang_of(request: Request) -> str:
-        return pick_language(
-            request.headers.get("accept-language"), request.query_params.get("lang")
-        )
 
-    # --- routes --------------------------------------------------------------------------
+def _lang_of(request: Request) -> str:
+    return pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
 
-    def show(request: Request, token: str) -> HTMLResponse:
-        lang = lang_of(request)
-        try:
-            limit(request)
-            with database.read() as session:
-                ctx = context(session, token)
-        except Refusal as refused:
-            return refusal_page(lang, refused.kind)
-        nonce = request.cookies.get(CSRF_COOKIE)
-        if not nonce_ok(nonce):
-            nonce = new_nonce()
-        assert nonce is not None
-        response = form_page(lang, ctx, Form(), csrf_value(token, nonce, int(time.time())),
-                             request.url.path)  # fmt: skip
-        response.set_cookie(CSRF_COOKIE, nonce, max_age=CSRF_MAX_AGE, httponly=True,
-                            samesite="strict", path="/", secure=is_https(request))  # fmt: skip
-        return response
 
-    def submit(request: Request, token: str, body: bytes) -> HTMLResponse:
-        lang = lang_of(request)
-        t = TEXT[lang]
-        try:
-            limit(request)  # before the body is even parsed: a flood costs one counter each
-            try:
-                fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-            except ValueError as exc:  # more fields than any page of ours has
-                raise Refusal("malformed") from exc
-            one = lambda name: (fields.get(name) or [""])[0][:128]  # noqa: E731
-            csrf = one("csrf")
-            nonce = request.cookies.get(CSRF_COOKIE) or ""
-            if not csrf_ok(token, csrf, request.cookies.get(CSRF_COOKIE)):
-                raise Refusal("csrf")
-            action = one("action")
-            with database.read() as session:
-                ctx = context(session, token, allow_used=action == "join")
-        except Refusal as refused:
-            return refusal_page(lang, refused.kind)
-        form = Form(
-            phone=_PHONE_CHARS.sub("", one("phone"))[:20],
-            code=re.sub(r"\D", "", one("code"))[:6],
-            purposes={p for p in fields.get("consent", []) if p in {q.value for q in PURPOSES}},
-        )
-
-        def again(message: str, kind: str = "err") -> HTMLResponse:
-            form.message, form.message_kind = message, kind
-            return form_page(lang, ctx, form, csrf, request.url.path)
-
-        try:
-            phone = parse_mobile(form.phone, ctx.region)
-        except InvalidInput:
-            return again(t["err.phone"])
-        if Purpose.MEMBERSHIP.value not in form.purposes and action == "send":
-            return again(t["err.membership"])
-        if action == "send":
-            try:
-                with database.transaction() as session:
-                    code = issue_code(session, token=token, phone_e164=phone,
-                                      master_key=master_key, now=utcnow(), rules=rules,
-                                      referral=ctx.invite.is_referral)  # fmt: skip
-                sender.send_code(phone, code, language=NOTICE_LANG[lang])
-            except SmsRefused as refused:
-                return again(t["sms." + refused.reason].format(left=refused.left))
-            except SmsSendFailed:
-                return again(t["sms.send_failed"])
-            return again(
-                t["sent"].format(phone=mask_phone(phone), minutes=rules.code_minutes), "ok"
-            )
-        if len(form.code) != 6:
-            return again(t["err.code_format"])
-        refusal: SmsRefused | None = None
-        with database.transaction() as session:
-            try:
-                check_code(session, token=token, phone_e164=phone, code=form.code,
-                           master_key=master_key, now=utcnow(), rules=rules,
-                           nonce=nonce)  # fmt: skip
-            except SmsRefused as refused:
-                refusal = refused  # committed: a wrong guess counts
-        if refusal is not None:
-            return again(t["sms." + refusal.reason].format(left=refusal.left))
-        notice = current_notice(NOTICE_LANG[lang])
-        request_body = RedeemRequest.model_validate(
-            {
-                "token": token,
-                "phone": phone,
-                "consents": [
-                    {
-                        "purpose": p.value,
-                        "granted": p.value in form.purposes,
-                        "notice": {
-                            "notice_id": notice.notice_id,
-                            "version": notice.version,
-                            "language": notice.language,
-                            "text_hash": notice.text_hash,
-                        },
-                    }
-                    for p in PURPOSES
-                ],
-            }
-        )
-
-        def act(session: Session) -> tuple[RedeemResponse, list[tuple[str, str]]]:
-            use_code(session, token=token, phone_e164=phone, code=form.code,
-                     master_key=master_key, now=utcnow(), rules=rules, nonce=nonce)  # fmt: skip
-            earlier = session.get(Redemption, token)
-            if earlier is not None:
-                member = session.get(Member, earlier.member_id)
-                if member is None or member.phone_e164 != phone:
-                    raise Refusal("used")
-            answer = redeem(session, request_body, master_key=master_key, now=utcnow())
-            return answer, next_links(session, token)
-
-        settle()  # a counter's enrolment of this phone, pushed a moment ago, is known first
-        try:
-            answer, links = writing(act)
-        except Refusal as refused:
-            return refusal_page(lang, refused.kind)
-        except SmsRefused as refused:  # spent by another submission a moment ago
-            return again(t["sms." + refused.reason].format(left=refused.left))
-        except InvalidInput as exc:
-            if exc.rule == "membership_required":
-                return again(t["err.membership"])
-            if exc.field == "token":
-                return refusal_page(lang, "expired" if exc.rule == "expired" else "invalid")
-            return again(t["err.phone"])
-        return welcome_page(lang, answer, links)
-
-    for prefix in ("j", "g"):
-
-        @app.get(f"/{prefix}/{{token}}", include_in_schema=False, response_class=HTMLResponse)
-        def _show(request: Request, token: str) -> HTMLResponse:
-            return show(request, token[:64])
-
-        @app.post(f"/{prefix}/{{token}}", include_in_schema=False, response_class=HTMLResponse)
-        async def _submit(request: Request, token: str) -> HTMLResponse:
-            body = await request.body()
-            return await run_in_threadpool(submit, request, token[:64], body)
+def _redeem_request(token: str, phone: str, form: Form, lang: str) -> RedeemRequest:
+    """The same request the mini-program sends: each purpose granted or not, on this notice."""
+    notice = current_notice(NOTICE_LANG[lang])
+    return RedeemRequest.model_validate(
+        {
+            "token": token,
+            "phone": phone,
+            "consents": [
+                {
+                    "purpose": p.value,
+                    "granted": p.value in form.purposes,
+                    "notice": {
+                        "notice_id": notice.notice_id,
+                        "version": notice.version,
+                        "language": notice.language,
+                        "text_hash": notice.text_hash,
+                    },
+                }
+                for p in PURPOSES
+            ],
+        }
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,3 +22,13 @@ def bump_window(session: Session, key: str, *, expires_at: datetime, now: dateti
     if random.random() < 0.01:
         session.execute(delete(RateWindow).where(RateWindow.expires_at < now))
     return int(count)
+
+
+def wait_for_minute(session: Session, key: str, *, limit: int, now: datetime) -> int:
+    """Count one request against ``key`` in this minute's window: ``0`` while within
+    ``limit``, else the seconds until the next window opens."""
+    window = now.replace(second=0, microsecond=0)
+    count = bump_window(
+        session, f"{key}@{window:%Y%m%d%H%M}", expires_at=window + timedelta(minutes=2), now=now
+    )
+    return 60 - now.second if count > limit else 0

@@ -12,6 +12,13 @@ from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from posapp.hq.models import APPLIED, Event, FollowUpDone, Member, MemberStore, Redemption, Sale
+from posapp.hq.schemas import (
+    CaptureReport,
+    EnrolmentReport,
+    FollowUpReport,
+    RepurchaseReport,
+    RungReport,
+)
 
 
 def _rate(known: int, total: int) -> float | None:
@@ -24,7 +31,7 @@ def _day(session: Session, column: Any) -> Any:
 
 def capture_rate(
     session: Session, *, store_id: str | None, since: datetime, until: datetime
-) -> dict[str, Any]:
+) -> CaptureReport:
     """Sales with a known member ÷ all sales, by store, by cashier and by day; sales by the
     guide who served."""
     known = func.sum(case((Sale.member_id.is_not(None), 1), else_=0))
@@ -32,7 +39,7 @@ def capture_rate(
     if store_id is not None:
         where.append(Sale.store_id == store_id)
 
-    def grouped(column: Any, label: str) -> list[dict[str, Any]]:
+    def grouped(column: Any, label: str) -> list[Any]:  # rows of StoreCapture, DayCapture ...
         rows = session.execute(
             select(column.label("k"), func.count().label("n"), known.label("m"))
             .where(*where)
@@ -65,7 +72,7 @@ def capture_rate(
 
 def enrolments(
     session: Session, *, store_id: str | None, since: datetime, until: datetime
-) -> dict[str, Any]:
+) -> EnrolmentReport:
     """New members by channel (counter, or the QR's channel) and by guide."""
     by_channel: Tally[str] = Tally()
     by_guide: Tally[str] = Tally()
@@ -94,7 +101,7 @@ def enrolments(
     }
 
 
-def rungs(session: Session, *, store_id: str | None) -> dict[str, int]:
+def rungs(session: Session, *, store_id: str | None) -> RungReport:
     query = (
         select(Member.rung, func.count()).where(Member.erased_at.is_(None)).group_by(Member.rung)
     )
@@ -111,7 +118,7 @@ def repurchase(
     store_id: str | None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, Any]:
+) -> RepurchaseReport:
     """Members who bought again ÷ members who bought at all (within the range, when given)."""
     per_member = select(Sale.member_id, func.count().label("n")).where(Sale.member_id.is_not(None))
     if store_id is not None:
@@ -133,7 +140,7 @@ def repurchase(
 
 def follow_ups(
     session: Session, *, store_id: str | None, since: datetime, until: datetime
-) -> dict[str, Any]:
+) -> FollowUpReport:
     """Follow-ups completed, by the guide who did them, by channel, outcome and kind."""
     where = [FollowUpDone.done_at >= since, FollowUpDone.done_at < until]
     if store_id is not None:

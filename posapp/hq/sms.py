@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from posapp.hq.config import HqSettings
 from posapp.hq.models import SmsCode
 from posapp.hq.ratelimit import bump_window
 
@@ -39,6 +40,13 @@ def forget_phone(sender: SmsSender, phone_e164: str) -> None:
     forget = getattr(sender, "forget", None)
     if callable(forget):
         forget(phone_e164)
+
+
+def sender_for(settings: HqSettings) -> SmsSender:
+    """The sender ``POSAPP_HQ_SMS_SENDER`` names; only ``file`` ships (a real one is passed in)."""
+    if settings.sms_sender != "file":
+        raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
+    return FileSmsSender(settings.data_dir / OUTBOX_NAME)
 
 
 class SmsSendFailed(Exception):
@@ -108,6 +116,17 @@ class SmsRules:
     per_invite: int = 5
     max_tries: int = 5
     per_referral_per_day: int = 30
+
+    @classmethod
+    def of(cls, settings: HqSettings) -> SmsRules:
+        return cls(
+            code_minutes=settings.sms_code_minutes,
+            resend_seconds=settings.sms_resend_seconds,
+            per_phone_per_hour=settings.sms_per_phone_per_hour,
+            per_invite=settings.sms_per_invite,
+            max_tries=settings.sms_max_tries,
+            per_referral_per_day=settings.sms_per_referral_per_day,
+        )
 
 
 class SmsRefused(Exception):

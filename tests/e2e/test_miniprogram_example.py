@@ -43,7 +43,7 @@ BLOCK = re.compile(
     re.S | re.M,
 )
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# The API's own refusals around redeem (posapp/hq/app.py).
+# The API's own refusals around redeem (posapp/hq/api/routes/invites.py).
 API_ERRORS = {
     "unauthenticated",
     "forbidden",

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from hq_harness import Hq
 
-from posapp.hq.app import create_app
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
+from posapp.hq.main import create_app
 from posapp.hq.migrate import migrate
 
 

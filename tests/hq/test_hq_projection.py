@@ -17,9 +17,9 @@ from hq_harness import Hq, members_in
 from sqlalchemy import text
 
 from posapp.hq import applier
-from posapp.hq.app import create_app
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
+from posapp.hq.main import create_app
 from posapp.hq.migrate import migrate
 
 HqMaker = Callable[..., Hq]

@@ -13,9 +13,9 @@ from hq_harness import Hq
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from posapp.hq.app import create_app
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
+from posapp.hq.main import create_app
 from posapp.hq.migrate import migrate
 
 _home = Path(tempfile.mkdtemp(prefix="posapp-schemathesis-"))

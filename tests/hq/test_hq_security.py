@@ -14,9 +14,9 @@ from hq_harness import NOTICE, Hq, now
 from posapp.domain import invite as invites
 from posapp.domain.ladder import Channel
 from posapp.hq import admin
-from posapp.hq.app import create_app
 from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
+from posapp.hq.main import create_app
 from posapp.hq.migrate import migrate
 from posapp.hq.models import DeviceCode
 

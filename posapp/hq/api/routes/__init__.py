@@ -1,0 +1,11 @@
+"""One router per resource; a new route is one function in one of these files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from posapp.hq.api.routes import devices, invites, join, members, meta, reports, sync
+
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router for module in (meta, devices, sync, invites, members, reports, join)
+)

@@ -1,0 +1,96 @@
+"""An admin erases a member, reads their erasure and consents, gives them to a guide."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from posapp.hq import admin, assignment
+from posapp.hq.api.deps import (
+    AdminCaller,
+    Applied,
+    AppliedSession,
+    DatabaseDep,
+    MasterKey,
+    SmsSenderDep,
+    write,
+)
+from posapp.hq.schemas import ConsentHistory, ErasureDone, ErasureStatus, GuideAssigned
+from posapp.hq.sms import forget_phone
+from posapp.timefmt import utcnow
+
+log = logging.getLogger("posapp.hq")
+router = APIRouter(prefix="/v1/members", tags=["members"])
+MemberId = Annotated[str, Path(max_length=64)]
+
+
+class AssignRequest(BaseModel):
+    guide_id: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/{member_id}/erase", operation_id="eraseMember")
+def erase(
+    member_id: MemberId,
+    caller: AdminCaller,
+    _: Applied,
+    database: DatabaseDep,
+    master_key: MasterKey,
+    sender: SmsSenderDep,
+) -> ErasureDone:
+    def act(session: Session) -> admin.ErasureResult:
+        return admin.erase_member(
+            session, member_id=member_id, requested_by=caller.ident, now=utcnow(),
+            master_key=master_key,
+        )  # fmt: skip
+
+    done = write(database, act)
+    # Answered once no HQ file keeps an old copy of what was erased (docs/hq.md).
+    if not database.purge_old_versions(admin.ERASED_TABLES):
+        log.warning("erasure: the SQLite log could not be truncated yet (busy readers)")
+    if done.phone_e164:
+        forget_phone(sender, done.phone_e164)
+    return ErasureDone(
+        member_id=done.member_id, erased_at=done.erased_at.isoformat(), stores=done.stores
+    )
+
+
+@router.get("/{member_id}/erasure", operation_id="getErasure")
+def erasure(member_id: MemberId, caller: AdminCaller, session: AppliedSession) -> ErasureStatus:
+    return admin.erasure_status(session, member_id)
+
+
+@router.get("/{member_id}/consents", operation_id="getMemberConsents")
+def consents(member_id: MemberId, caller: AdminCaller, session: AppliedSession) -> ConsentHistory:
+    """A member's consent history: each decision with its store, staff, notice and time."""
+    return admin.consent_history(session, member_id)
+
+
+@router.post("/{member}/guide", operation_id="assignGuide")
+def assign_guide(
+    member: Annotated[str, Path(min_length=1, max_length=64)],
+    body: AssignRequest,
+    caller: AdminCaller,
+    _: Applied,
+    database: DatabaseDep,
+) -> GuideAssigned:
+    """Give a customer (id or member code) to a guide; a third transfer in 90 days is 409."""
+
+    def act(session: Session) -> GuideAssigned:
+        found = assignment.find_member(session, member)
+        done = assignment.assign_guide(
+            session, member_id=found.id, guide_id=body.guide_id, now=utcnow(),
+            requested_by=caller.ident,
+        )  # fmt: skip
+        return GuideAssigned(
+            member_id=done.member_id,
+            guide_id=done.to_guide_id,
+            previous_guide_id=done.from_guide_id,
+            changed=done.changed,
+            transfers_in_window=done.transfers_in_window,
+        )
+
+    return write(database, act)
