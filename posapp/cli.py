@@ -422,6 +422,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from posapp.sync.engine import SyncEngine
     from posapp.sync.lock import SyncBusy, take_sync_lock
     from posapp.sync.registration import NotRegistered, client_for
+    from posapp.sync.status import CLOCK_SKEW_WARN_S
 
     db = _open(settings)
     try:
@@ -443,7 +444,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             if state.clock_skew_s is not None:
                 warn = (
                     "  ← more than 5 minutes off: check the till's clock"
-                    if abs(state.clock_skew_s) > 300
+                    if abs(state.clock_skew_s) > CLOCK_SKEW_WARN_S
                     else ""
                 )
                 _say(f"clock vs HQ:   {state.clock_skew_s:+d} s{warn}")

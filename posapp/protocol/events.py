@@ -78,19 +78,11 @@ class SaleLinked(EventPayload):
     member_id: str
 
 
-EVENT_TYPES: dict[str, type[EventPayload]] = {
-    cls.type: cls for cls in (SaleRecorded, MemberEnrolled, ConsentChanged, SaleLinked)
-}
-
-
 class ErasureApplied(EventPayload):
     """A store confirms it deleted an erased member's personal data."""
 
     type: ClassVar[str] = "erasure.applied"
     member_id: str
-
-
-EVENT_TYPES[ErasureApplied.type] = ErasureApplied
 
 
 class InviteIssued(EventPayload):
@@ -104,9 +96,6 @@ class InviteIssued(EventPayload):
     member_id: str | None = None
     purchase_id: str | None = None
     issued_at: datetime
-
-
-EVENT_TYPES[InviteIssued.type] = InviteIssued
 
 
 class FollowUpCompleted(EventPayload):
@@ -139,5 +128,16 @@ class ReassignmentRequested(EventPayload):
     requested_at: datetime
 
 
-EVENT_TYPES[FollowUpCompleted.type] = FollowUpCompleted
-EVENT_TYPES[ReassignmentRequested.type] = ReassignmentRequested
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    cls.type: cls
+    for cls in (
+        SaleRecorded,
+        MemberEnrolled,
+        ConsentChanged,
+        SaleLinked,
+        ErasureApplied,
+        InviteIssued,
+        FollowUpCompleted,
+        ReassignmentRequested,
+    )
+}

@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from posapp import __version__
 from posapp.protocol.sync import ChangesPage, PushResponse, RegisterRequest, RegisterResponse
+from posapp.timefmt import utcnow
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 CONNECT_TIMEOUT_S = 5.0
@@ -36,11 +37,6 @@ REGISTER_READ_TIMEOUT_S = 15.0
 ANSWER_DEADLINE_S = 120.0
 CALL_BUDGET_S = 60.0
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def utcnow() -> datetime:
-    """The device's clock, naive UTC (as the outbox stores it)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
