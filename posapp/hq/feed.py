@@ -32,13 +32,27 @@ from posapp.hq.models import (
     RuleSet,
     Staff,
 )
-from posapp.protocol.sync import Change as WireChange
+from posapp.protocol.changes import (
+    ChangeData,
+    ChangeEnvelope,
+    MemberChange,
+    MemberMerged,
+    MemberView,
+    MergedChange,
+    RulesChange,
+    StaffChange,
+    StaffView,
+    StoreAssigned,
+    StoreChange,
+    change_of,
+)
 
 CHUNK = 500
 
 
 class CursorGone(Exception):
-    """The cursor cannot be continued; the device must take a fresh snapshot (HTTP 410)."""
+    """The cursor cannot be continued; the device must take a fresh snapshot (HTTP 410,
+    which the counter's client raises as ``SnapshotRequired``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +60,7 @@ class Pending:
     store_id: str | None
     kind: str
     key: str
-    data: dict[str, Any]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    data: ChangeData | dict[str, Any]  # a model from posapp.protocol.changes, or its fields
 
 
 T = TypeVar("T")
@@ -81,12 +91,18 @@ def emit(session: Session, pending: list[Pending], *, now: datetime) -> None:
                 "store_id": p.store_id,
                 "kind": p.kind,
                 "key": p.key,
-                "data": json.dumps(p.data, ensure_ascii=False, separators=(",", ":")),
+                "data": _stored(p.data),
                 "created_at": now,
             }
             for seq, p in zip(seqs, pending, strict=True)
         ],
     )
+
+
+def _stored(data: ChangeData | dict[str, Any]) -> str:
+    if isinstance(data, ChangeData):
+        return data.model_dump_json()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 _MEMBER_COLUMNS = (
@@ -106,31 +122,32 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _view(m: Any, consents: dict[str, bool], codes: list[str]) -> dict[str, Any]:
-    return {
-        "member_id": m.id,
-        "member_code": m.member_code,
-        "other_codes": sorted(set(codes) - {m.member_code}) if codes else [],
-        "phone_e164": m.phone_e164,
-        "phone_masked": mask_phone(m.phone_e164) if m.phone_e164 else "",
-        "name": m.name,
-        "birthday": m.birthday.isoformat() if m.birthday else None,
-        "rung": m.rung,
-        "guide_id": m.guide_id,
-        "home_store_id": m.home_store_id,
-        "enrolled_at": _iso(m.enrolled_at),
-        "visit_count": m.visit_count,
-        "lifetime_spend_fen": m.lifetime_spend_fen,
-        "last_visit_at": _iso(m.last_visit_at),
-        "referrals": m.referrals,
-        "consents": consents,
-    }
+def _view(m: Any, consents: dict[str, bool], codes: list[str]) -> MemberView:
+    # Built from HQ's own rows, every field given: no need to validate each one again.
+    return MemberView.model_construct(
+        member_id=m.id,
+        member_code=m.member_code,
+        other_codes=sorted(set(codes) - {m.member_code}) if codes else [],
+        phone_e164=m.phone_e164,
+        phone_masked=mask_phone(m.phone_e164) if m.phone_e164 else "",
+        name=m.name,
+        birthday=m.birthday,
+        rung=m.rung,
+        guide_id=m.guide_id,
+        home_store_id=m.home_store_id,
+        enrolled_at=m.enrolled_at,
+        visit_count=m.visit_count,
+        lifetime_spend_fen=m.lifetime_spend_fen,
+        last_visit_at=m.last_visit_at,
+        referrals=m.referrals,
+        consents=consents,
+    )
 
 
-def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, MemberView]:
     """What a store keeps of each member: enough to recognise them offline, phone included."""
     ids = list(dict.fromkeys(member_ids))
-    views: dict[str, dict[str, Any]] = {}
+    views: dict[str, MemberView] = {}
     for part in chunks(ids):
         consents: dict[str, dict[str, bool]] = defaultdict(dict)
         codes: dict[str, list[str]] = defaultdict(list)
@@ -151,7 +168,7 @@ def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, dict[
     return views
 
 
-def snapshot_views(session: Session, store_id: str, after: str, limit: int) -> list[dict[str, Any]]:
+def snapshot_views(session: Session, store_id: str, after: str, limit: int) -> list[MemberView]:
     """The next ``limit`` members a store holds after ``after``, in id order: three range queries."""
     members = session.execute(
         select(*_MEMBER_COLUMNS)
@@ -254,7 +271,7 @@ def _cursor(
 
 def read_changes(
     session: Session, *, store_id: str, cursor: str | None, limit: int
-) -> tuple[list[WireChange], str, bool]:
+) -> tuple[list[ChangeEnvelope], str, bool]:
     """One page of the store's feed: ``(changes, next_cursor, has_more)``."""
     current_epoch = epoch(session)
     top = current_seq(session)
@@ -271,7 +288,7 @@ def read_changes(
         .order_by(Change.seq)
         .limit(limit)
     ).all()
-    changes = [WireChange(seq=r.seq, kind=r.kind, key=r.key, data=json.loads(r.data)) for r in rows]
+    changes = [change_of(seq=r.seq, kind=r.kind, key=r.key, data=json.loads(r.data)) for r in rows]
     last = changes[-1].seq if changes else seq
     return changes, _cursor(session, "c", current_epoch, last), len(changes) == limit
 
@@ -285,49 +302,37 @@ def _snapshot_page(
     limit: int,
     *,
     first: bool,
-) -> tuple[list[WireChange], str, bool]:
-    changes: list[WireChange] = []
+) -> tuple[list[ChangeEnvelope], str, bool]:
+    changes: list[ChangeEnvelope] = []
     if first:
-        changes.append(WireChange(seq=as_of, kind="store", key=store_id, data={"snapshot": True}))
+        changes.append(StoreChange(seq=as_of, key=store_id, data=StoreAssigned(snapshot=True)))
         for rule in session.scalars(select(RuleSet)):
-            changes.append(
-                WireChange(seq=as_of, kind="rules", key=rule.kind, data=json.loads(rule.body))
-            )
+            changes.append(RulesChange(seq=as_of, key=rule.kind, data=json.loads(rule.body)))
         for s in session.scalars(select(Staff).where(Staff.store_id == store_id)):
-            changes.append(WireChange(seq=as_of, kind="staff", key=s.id, data=staff_view(s)))
+            changes.append(StaffChange(seq=as_of, key=s.id, data=staff_view(s)))
         # This store's own member ids that HQ merged into another store's member.
         for alias in session.execute(
             select(MemberAlias.local_id, MemberAlias.member_id).where(
                 MemberAlias.store_id == store_id, MemberAlias.local_id != MemberAlias.member_id
             )
         ):
-            changes.append(
-                WireChange(
-                    seq=as_of,
-                    kind="member.merged",
-                    key=alias.local_id,
-                    data={"from": alias.local_id, "into": alias.member_id},
-                )
-            )
+            merged = MemberMerged(from_id=alias.local_id, into=alias.member_id)
+            changes.append(MergedChange(seq=as_of, key=alias.local_id, data=merged))
     views = snapshot_views(session, store_id, after, limit)
-    ids = [v["member_id"] for v in views]
-    # Built by HQ from its own rows: no need to validate each one again.
-    changes += [
-        WireChange.model_construct(seq=as_of, kind="member", key=v["member_id"], data=v)
-        for v in views
-    ]
+    ids = [v.member_id for v in views]
+    changes += [MemberChange.model_construct(seq=as_of, key=v.member_id, data=v) for v in views]
     if len(ids) == limit:
         return changes, _cursor(session, "s", current_epoch, as_of, ids[-1]), True
     return changes, _cursor(session, "c", current_epoch, as_of), True
 
 
-def staff_view(s: Staff) -> dict[str, Any]:
-    return {
-        "staff_id": s.id,
-        "staff_no": s.staff_no,
-        "store_id": s.store_id,
-        "name": s.name,
-        "role": s.role,
-        "pin_hash": s.pin_hash,
-        "active": s.active,
-    }
+def staff_view(s: Staff) -> StaffView:
+    return StaffView(
+        staff_id=s.id,
+        staff_no=s.staff_no,
+        store_id=s.store_id,
+        name=s.name,
+        role=s.role,
+        pin_hash=s.pin_hash,
+        active=s.active,
+    )

@@ -7,9 +7,11 @@ truncated or malformed message is refused whole and never half-applied.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from posapp.protocol.changes import Change
 
 MAX_PUSH_EVENTS = 500
 MAX_PAGE = 5_000
@@ -74,25 +76,6 @@ class PushResponse(Strict):
     expected_seq: int | None = None
     flagged: list[Rejection] = Field(default_factory=list)
     hq_time: datetime
-
-
-ChangeKind = Literal[
-    "member",
-    "member.merged",
-    "member.erased",
-    "staff",
-    "rules",
-    "event.rejected",
-    "store",
-    "sale.member",  # a walk-in's sale, credited at HQ to whoever joined through its QR
-]
-
-
-class Change(Strict):
-    seq: int
-    kind: ChangeKind
-    key: str
-    data: dict[str, Any]
 
 
 class ChangesPage(Strict):

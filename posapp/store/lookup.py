@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from posapp.timefmt import from_text as _dt
-from posapp.timefmt import to_text as _ts
+from posapp.timefmt import from_text, to_text
 
 _MEMBER_COLS = (
     "m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count, m.lifetime_spend_fen,"
@@ -63,7 +62,7 @@ def _member(row: Sequence[Any]) -> MemberRow:
         row[4],
         row[5],
         row[6],
-        _dt(row[7]),
+        from_text(row[7]),
         date.fromisoformat(row[8]) if row[8] else None,
         row[9],
         row[10],
@@ -131,11 +130,11 @@ class Lookup:
             " UNION ALL SELECT 1, 0, occurred_at, NULL FROM purchase"
             " WHERE member_id = ?1 AND occurred_at >= ?2"
             " UNION ALL SELECT 2, 0, max(occurred_at), NULL FROM purchase WHERE member_id = ?1",
-            (member_id, _ts(since)),
+            (member_id, to_text(since)),
         ).fetchall()  # no ORDER BY: its temp B-trees would cost more than the whole lookup
         consents = [(r[2], bool(r[3])) for r in sorted(r for r in rows if r[0] == 0)]
         recent = [datetime.fromisoformat(r[2]) for r in rows if r[0] == 1]
-        last = next((_dt(r[2]) for r in rows if r[0] == 2), None)
+        last = next((from_text(r[2]) for r in rows if r[0] == 2), None)
         return MemberHistory(consents, recent, last)
 
     def consent_decisions(self, member_id: str) -> list[tuple[str, bool]]:
@@ -191,7 +190,7 @@ class Ledger(Lookup):
         self._conn.execute(
             "INSERT INTO outbox_event (seq, event_id, device_id, type, occurred_at,"
             " schema_version, payload, acked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            (seq, event_id, device_id, type, _ts(occurred_at), schema_version, payload),
+            (seq, event_id, device_id, type, to_text(occurred_at), schema_version, payload),
         )
 
     def sale_by_receipt(
@@ -232,7 +231,7 @@ class Ledger(Lookup):
             "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
             " guide_id, member_id, source, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (purchase_id, device_id, receipt_no, amount_fen, currency, staff_id, guide_id,
-             member_id, source, _ts(occurred_at)),
+             member_id, source, to_text(occurred_at)),
         )  # fmt: skip
 
     def count_visit(self, member_id: str, amount_fen: int, at: datetime) -> None:
@@ -240,12 +239,13 @@ class Ledger(Lookup):
             "UPDATE member SET visit_count = visit_count + 1,"
             " lifetime_spend_fen = lifetime_spend_fen + ?,"
             " last_visit_at = max(coalesce(last_visit_at, ''), ?), updated_at = ? WHERE id = ?",
-            (amount_fen, _ts(at), _ts(at), member_id),
+            (amount_fen, to_text(at), to_text(at), member_id),
         )
 
     def set_rung(self, member_id: str, rung: str, at: datetime) -> None:
         self._conn.execute(
-            "UPDATE member SET rung = ?, updated_at = ? WHERE id = ?", (rung, _ts(at), member_id)
+            "UPDATE member SET rung = ?, updated_at = ? WHERE id = ?",
+            (rung, to_text(at), member_id),
         )
 
     def sale_by_id(self, purchase_id: str) -> tuple[int, datetime, str | None] | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.ids import new_id
@@ -65,3 +66,59 @@ def pending_summary(session: Session) -> tuple[int, datetime | None]:
         )
     ).one()
     return count, oldest
+
+
+# The batch is read as the text the outbox holds: each payload is already JSON (written by
+# pydantic), so it goes on the wire as it is, not parsed and encoded again per event.
+_NEXT_BATCH = text(
+    "SELECT event_id, device_id, seq, type, occurred_at, schema_version, payload"
+    " FROM outbox_event WHERE seq > :after AND acked_at IS NULL ORDER BY seq LIMIT :n"
+)
+
+
+def unsent_batch(session: Session, *, after: int, limit: int) -> list[Row[Any]]:
+    """The next ``limit`` events HQ has not acknowledged, after seq ``after``, in seq order."""
+    return list(session.execute(_NEXT_BATCH, {"after": after, "n": limit}).all())
+
+
+def mark_acknowledged(
+    session: Session,
+    *,
+    first: int,
+    acked_through: int,
+    expected_seq: int | None,
+    now: datetime,
+    clock_skew_s: int,
+) -> None:
+    """HQ's answer to the batch that began at seq ``first``, and our clock against HQ's."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.seq.between(first, acked_through), OutboxEvent.acked_at.is_(None))
+        .values(acked_at=now)
+    )
+    if expected_seq is not None and expected_seq <= acked_through + 1:
+        # HQ lost events it once acknowledged (restored from a backup): send again.
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.seq >= expected_seq).values(acked_at=None)
+        )
+    session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(last_push_at=now, clock_skew_s=clock_skew_s)
+    )
+
+
+def forget_acknowledged(session: Session, *, before: datetime) -> None:
+    """Acknowledged events kept for a resend to a restored HQ, once they are old enough.
+
+    Nothing indexes ``acked_at``, so this reads the whole outbox: once a round, not a batch."""
+    session.execute(delete(OutboxEvent).where(OutboxEvent.acked_at < before))
+
+
+def note_sync_error(session: Session, error: str | None) -> None:
+    """What stopped the last sync round (shown on the status line), or ``None``: it worked."""
+    session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(last_error=error[:500] if error is not None else None)
+    )

@@ -25,7 +25,7 @@ from posapp.domain.ids import new_id
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.domain.member_code import CODE_LENGTH, CODE_PREFIX
 from posapp.store.db import Database, explain
-from posapp.timefmt import to_text as _ts
+from posapp.timefmt import to_text
 
 # Prefixes libphonenumber classifies as CN mobile for every 8-digit suffix.
 MOBILE_PREFIXES = (
@@ -201,7 +201,7 @@ class _MemberMaker:
         self.rules = LadderRules()
         self.guides = [sid for sid, _, role in STAFF if role == "guide"]
         self.cashiers = [sid for sid, _, role in STAFF if role in ("cashier", "manager")]
-        self.now_ts = _ts(now)
+        self.now_ts = to_text(now)
 
     def _phone(self) -> str:
         while True:
@@ -247,16 +247,16 @@ class _MemberMaker:
                 self.receipts += 1
                 purchases.append(
                     (new_id(), SEED_DEVICE, f"SEED{self.receipts:010d}", fen, "CNY",
-                     rng.choice(self.cashiers), member_id, "typed", _ts(at))
+                     rng.choice(self.cashiers), member_id, "typed", to_text(at))
                 )  # fmt: skip
             referrals = 1 if rng.random() < 0.05 else 0
             standing = CustomerStanding(True, tuple(days), spend, referrals, guide is not None)
             rung = assess(standing, self.rules, now.date()).rung.value
             phone = self._phone()
-            enrolled_ts = _ts(enrolled)
+            enrolled_ts = to_text(enrolled)
             members.append(
                 (member_id, self._member_code(), phone, phone[-4:], name, rung, guide,
-                 DEMO_STORE[0], enrolled_ts, visits, spend, _ts(last) if last else None,
+                 DEMO_STORE[0], enrolled_ts, visits, spend, to_text(last) if last else None,
                  referrals, self.now_ts)
             )  # fmt: skip
             granted = [Purpose.MEMBERSHIP]
@@ -310,7 +310,7 @@ def seed_walk_in_sales(
                 at = now - timedelta(seconds=rng.randrange(730 * 86400))
                 rows.append(
                     (new_id(), WALK_IN_DEVICE, f"W{made:010d}", rng.randrange(900, 99_900, 100),
-                     "CNY", rng.choice(cashiers), None, "pos", _ts(at))
+                     "CNY", rng.choice(cashiers), None, "pos", to_text(at))
                 )  # fmt: skip
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(_INSERT_PURCHASE, rows)

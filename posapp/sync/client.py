@@ -72,8 +72,9 @@ class HqRefused(HqError):
         self.status, self.error = status, error
 
 
-class CursorGone(HqError):
-    """HQ cannot continue from our cursor: start a fresh snapshot."""
+class SnapshotRequired(HqError):
+    """HQ cannot continue from our cursor (its feed's ``CursorGone``, HTTP 410): start a
+    fresh snapshot."""
 
 
 def backoff(
@@ -229,7 +230,7 @@ class HqClient:
                 "HQ does not accept this counter's credential (revoked or reset?)."
             )
         if status == 410:
-            raise CursorGone("HQ asks for a fresh start of the member list.")
+            raise SnapshotRequired("HQ asks for a fresh start of the member list.")
         if status == 429 or status >= 500:
             error = HqUnavailable(f"HQ is busy or failing (HTTP {status}); will retry.")
             error.retry_after = _retry_after(answer)  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -13,6 +12,7 @@ from posapp.store.db import Database
 from posapp.store.models import Device, Store, SyncState
 from posapp.sync import credentials
 from posapp.sync.client import HqClient
+from posapp.timefmt import utcnow
 
 
 class AlreadyRegistered(RuntimeError):
@@ -37,7 +37,7 @@ def register(
         raise AlreadyRegistered(f"This counter is already registered with store {store_id}.")
     answer = HqClient(hq_url).register(code=code, device_id=device_id, name=name)
     where = credentials.save(data_dir, answer.device_id, answer.device_secret, answer.invite_key)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with db.write() as session:
         store = session.get(Store, answer.store_id)
         if store is None:

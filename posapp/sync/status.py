@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
 from posapp.store.db import Database
 from posapp.store.models import SyncState
 from posapp.store.outbox import pending_summary
+from posapp.timefmt import utcnow
+
+CLOCK_SKEW_WARN_S = 300  # five minutes from HQ's clock: flagged, never a reason to stop selling
 
 CLOCK_SKEW_WARN_S = 300
 """More than five minutes from HQ's clock is flagged; the counter keeps trading."""
@@ -34,7 +37,7 @@ class SyncStatus:
     def oldest_pending_age_s(self) -> float | None:
         if self.oldest_pending_at is None:
             return None
-        return (datetime.now(UTC).replace(tzinfo=None) - self.oldest_pending_at).total_seconds()
+        return (utcnow() - self.oldest_pending_at).total_seconds()
 
     @property
     def online(self) -> bool:

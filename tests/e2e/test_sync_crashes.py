@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crashing_sync import CRASH_ENV
 from hq_load import hq_process
 from sqlalchemy import text
 from sync_world import now, registered_counter
@@ -22,7 +23,8 @@ from posapp.resources import current_notice
 from posapp.services.members import enrol_member
 from posapp.services.sales import record_sale
 from posapp.store.migrate import integrity_check, open_database
-from posapp.sync.engine import CRASH_ENV
+
+CRASHING_SYNC = str(Path(__file__).with_name("crashing_sync.py"))
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def _sync(data: Path, crash: str | None = None) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     if crash:
         env[CRASH_ENV] = crash
-    return subprocess.run([sys.executable, "-m", "posapp", "--data-dir", str(data), "sync", "--once"],
+    return subprocess.run([sys.executable, CRASHING_SYNC, "--data-dir", str(data), "sync", "--once"],
                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
 
 

@@ -209,8 +209,8 @@ def test_a_new_counters_first_snapshot_leaves_every_member_index_in_place(
 ) -> None:
     """The snapshot sets secondary indexes aside while it fills an empty table (and builds
     them at its end); a page that ends a snapshot also rebuilds any a crash left missing."""
+    from posapp.store.hq_changes import restore_member_indexes
     from posapp.store.models import Member
-    from posapp.sync.engine import restore_member_indexes
 
     base, hq_db = hq
     first, first_dir = _counter(tmp_path, "first", base, hq_db, "a")
