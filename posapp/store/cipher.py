@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher.Error)
 Connection = sqlcipher.Connection
 SQLITE_HEADER = b"SQLite format 3\x00"
-NEW, PLAINTEXT, ENCRYPTED = "new", "plaintext", "encrypted"
+NEW, PLAINTEXT, ENCRYPTED, DAMAGED = "new", "plaintext", "encrypted", "damaged"
+_SMALLEST_PAGE = 512  # an encrypted file is whole pages, and pages are 512 bytes or more
 _SHRED_CHUNK = 1 << 20
 
 # The crash tests' hook: their child process replaces it to die at a named step.
@@ -50,15 +51,19 @@ class Unreadable(Exception):
 
 
 def file_state(path: Path) -> str:
-    """NEW (missing or empty), PLAINTEXT (SQLite's own header) or ENCRYPTED (anything else)."""
+    """NEW (missing or empty), PLAINTEXT (SQLite's own header), ENCRYPTED (whole pages of
+    anything else) or DAMAGED (neither: no key could open it)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
+            size = os.fstat(fh.fileno()).st_size
     except FileNotFoundError:
         return NEW
     if not head:
         return NEW
-    return PLAINTEXT if head == SQLITE_HEADER else ENCRYPTED
+    if head == SQLITE_HEADER:
+        return PLAINTEXT
+    return ENCRYPTED if size % _SMALLEST_PAGE == 0 else DAMAGED
 
 
 def connect(

@@ -88,6 +88,13 @@ def backups_of(db_path: Path) -> Path:
     return Path(db_path).parent / "backups"
 
 
+def _data_dir(path: Path) -> Path:
+    """The data folder whose key opens ``path``: its own, or for a backup in ``backups/``
+    the one above."""
+    folder = path.parent
+    return folder.parent if folder.name == "backups" else folder
+
+
 def key_for(path: Path, *, create: bool = False) -> DatabaseKey | None:
     """The key that opens ``path`` (None: a plaintext or missing file that stays so).
 
@@ -96,9 +103,11 @@ def key_for(path: Path, *, create: bool = False) -> DatabaseKey | None:
     """
     path = Path(path)
     state = cipher.file_state(path)
+    if state == cipher.DAMAGED:
+        raise StorageError("corrupt", "The database file is damaged: run 'posapp doctor'.")
     if state != cipher.ENCRYPTED:
         return create_key(path.parent) if create else None
-    key = load_key(path.parent)
+    key = load_key(_data_dir(path))
     try:
         cipher.check_key(path, key)
     except cipher.Unreadable as exc:
@@ -106,14 +115,18 @@ def key_for(path: Path, *, create: bool = False) -> DatabaseKey | None:
     return key
 
 
-def connect_raw(path: Path, *, read_only: bool = False, **kwargs: Any) -> sqlite3.Connection:
-    """A sqlite3-style connection to a counter database, with the data folder's key applied.
+def connect_raw(
+    path: Path, *, key: DatabaseKey | None = None, read_only: bool = False, **kwargs: Any
+) -> sqlite3.Connection:
+    """A sqlite3-style connection to a counter database, with its key applied (``key``, else
+    its data folder's).
 
     For scripts, tests and bulk loads that bypass SQLAlchemy; plain ``sqlite3.connect``
     cannot read an encrypted file.
     """
     try:
-        return cipher.connect(path, key_for(path), read_only=read_only, **kwargs)  # type: ignore[return-value]
+        key = key or key_for(path)
+        return cipher.connect(path, key, read_only=read_only, **kwargs)  # type: ignore[return-value]
     except SQLITE_ERRORS as exc:
         raise explain(exc) from exc
 
@@ -240,7 +253,7 @@ class Database:
         try:
             cipher.recover(self.path)
             state = cipher.file_state(self.path)
-            if state == cipher.ENCRYPTED:
+            if state in (cipher.ENCRYPTED, cipher.DAMAGED):
                 return key_for(self.path)
             if not encrypt:
                 return None
