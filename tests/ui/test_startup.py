@@ -7,7 +7,6 @@ the lock and the local socket are between processes.
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 import posapp.store.migrate as migrate_module
-from posapp.store.db import Database
+from posapp.store.db import Database, connect_raw
 from posapp.store.migrate import backup_dir, current_revision, head_revision, upgrade_to
 from posapp.ui import app as app_module
 from posapp.ui import startup
@@ -150,7 +149,7 @@ def test_run_counter_explains_a_database_from_a_newer_posapp(
     db = Database(path)
     upgrade_to(db, head_revision())
     db.close()
-    conn = sqlite3.connect(path)
+    conn = connect_raw(path)
     conn.execute("UPDATE alembic_version SET version_num = 'zz99'")
     conn.commit()
     conn.close()
