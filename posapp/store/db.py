@@ -254,13 +254,15 @@ class Database:
             cipher.recover(self.path)
             state = cipher.file_state(self.path)
             if state in (cipher.ENCRYPTED, cipher.DAMAGED):
-                return key_for(self.path)
-            if not encrypt:
+                key = key_for(self.path)
+            elif not encrypt:
                 return None
-            key = create_key(self.path.parent)
+            else:
+                key = create_key(self.path.parent)
             if state == cipher.PLAINTEXT:
                 cipher.encrypt_in_place(self.path, key, backups=backups_of(self.path))
-            cipher.encrypt_backups(backups_of(self.path), key)
+            if key is not None:  # and what an interrupted conversion or older posapp left
+                cipher.encrypt_backups(backups_of(self.path), key)
         except SQLITE_ERRORS as exc:
             raise explain(exc) from exc
         return key

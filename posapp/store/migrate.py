@@ -77,9 +77,9 @@ def backup_file(source: Path, target: Path, key: DatabaseKey | None = None) -> P
     return target
 
 
-def stored_revision(path: Path) -> str | None:
+def stored_revision(path: Path, key: DatabaseKey | None = None) -> str | None:
     """The schema revision recorded in the file, read without changing a byte of it."""
-    conn = cipher.connect(path, key_for(path), read_only=True)
+    conn = cipher.connect(path, key or key_for(path), read_only=True)
     try:
         if not conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
@@ -212,19 +212,27 @@ def ensure_device(db: Database) -> str:
         return state.device_id
 
 
-def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
-    """Open (creating if need be) and migrate the counter database at ``path``."""
+def open_database(path: Path, *, migrate_schema: bool = True, encrypt: bool = True) -> Database:
+    """Open (creating if need be), encrypt and migrate the counter database at ``path``.
+
+    ``encrypt=False`` leaves a plaintext file plaintext (old-release fixtures, benchmarks'
+    comparison copy); a counter never passes it.
+    """
     path = Path(path)
     try:
         private_dir(path.parent)  # the data folder: 0700
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
+    try:
+        cipher.recover(path)  # an interrupted conversion: one database again, before any check
+    except OSError as exc:
+        raise StorageError("cannot_open", f"Cannot finish encrypting {path}: {exc}") from exc
     if migrate_schema and path.exists() and path.stat().st_size > 0:
         # Checked before a read-write open, which would already switch the file to WAL.
         revision = stored_revision(path)
         if revision is not None and revision not in known_revisions():
             raise SchemaTooNew(revision)
-    db = Database(path)
+    db = Database(path, encrypt=encrypt)
     try:
         if migrate_schema:
             migrate(db)
@@ -233,6 +241,62 @@ def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
         db.close()
         raise
     return db
+
+
+def start_clean(path: Path) -> Path:
+    """Move a database that cannot be read aside, so the next start begins an empty one.
+
+    Refused while the file opens with this machine's key: a readable database is never
+    set aside by this. Returns where the unreadable file now is (it is kept, not deleted).
+    """
+    path = Path(path)
+    cipher.recover(path)
+    try:
+        key_for(path)
+    except StorageError as exc:
+        if exc.rule not in ("unreadable", "corrupt"):
+            raise
+        moved = cipher.move_aside(path)
+        log.warning("moved the unreadable %s aside to %s", path.name, moved.name)
+        return moved
+    raise StorageError(
+        "readable",
+        f"The local data in {path} opens with this machine's key: nothing was moved. "
+        "Start clean is only for a database this machine cannot read.",
+    )
+
+
+def restore_from(db: Database, source: Path) -> str | None:
+    """Put the backup ``source`` into the open database, page by page, after taking a copy
+    of the current data (``pre-restore-*.db``). The backup must open with this data
+    folder's key. Returns its schema revision; the caller reopens to migrate it.
+    """
+    source = Path(source)
+    if cipher.file_state(source) != cipher.file_state(db.path):
+        raise StorageError(
+            "unreadable",
+            f"The backup {source} is not encrypted like this counter's database: nothing was "
+            "restored. Put an older plaintext backup into the backups folder and start posapp "
+            "once: it is encrypted then.",
+        )
+    try:
+        if db.key is not None:
+            cipher.check_key(source, db.key)
+    except cipher.Unreadable as exc:
+        raise StorageError(
+            "unreadable",
+            f"The backup {source} cannot be read with this machine's key: nothing was "
+            "restored. A backup opens only with the key of the counter that made it.",
+        ) from exc
+    revision = stored_revision(source, db.key)
+    if revision is None or revision not in known_revisions():
+        raise StorageError(
+            "restore_refused", f"The backup {source} holds no schema this posapp knows."
+        )
+    stamp = (datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
+    backup_file(db.path, backup_dir(db.path) / f"pre-restore-{stamp}.db", db.key)
+    restore_backup(db, source, expected=revision)
+    return revision
 
 
 def integrity_check(db: Database) -> list[str]:
