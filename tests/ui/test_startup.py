@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 import posapp.store.migrate as migrate_module
 from posapp.store.db import Database, connect_raw
+from posapp.store.keys import FALLBACK
 from posapp.store.migrate import backup_dir, current_revision, head_revision, upgrade_to
 from posapp.ui import app as app_module
 from posapp.ui import startup
@@ -191,3 +192,19 @@ def test_run_counter_explains_a_failed_upgrade_that_was_undone(
         assert current_revision(check) == "0002"
     finally:
         check.close()
+
+
+def test_run_counter_says_plainly_that_the_data_cannot_be_read_with_this_machines_key(
+    qapp: QApplication, tmp_path: Path, shown: list[str]
+) -> None:
+    path = tmp_path / "posapp.db"
+    Database(path).close()
+    (tmp_path / FALLBACK).write_text("ab" * 32)  # another machine's key, or a lost one
+    before = path.read_bytes()
+
+    assert app_module.run_counter(tmp_path) == 3
+    assert len(shown) == 1
+    assert "cannot be read with this machine's key" in shown[0]
+    assert "posapp reset --start-clean" in shown[0]  # how to start clean and re-sync
+    assert path.read_bytes() == before  # untouched, and no second database beside it
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".db" and p != path]
