@@ -93,13 +93,7 @@ def _save_fallback(data_dir: Path, raw: bytes) -> str:
     return str(path)
 
 
-def create_key(data_dir: Path) -> DatabaseKey:
-    """A new key for a data folder that has none (an existing key is returned, never replaced)."""
-    data_dir = Path(data_dir)
-    existing = load_key(data_dir)
-    if existing is not None:
-        return existing
-    raw = secrets.token_bytes(KEY_BYTES)
+def _save(data_dir: Path, raw: bytes) -> DatabaseKey:
     if _usable_keyring():
         try:
             keyring.set_password(SERVICE, _account(data_dir), raw.hex())
@@ -108,3 +102,24 @@ def create_key(data_dir: Path) -> DatabaseKey:
         except (KeyringError, NoKeyringError):
             pass
     return DatabaseKey(raw, _save_fallback(data_dir, raw))
+
+
+def create_key(data_dir: Path) -> DatabaseKey:
+    """A new key for a data folder that has none (an existing key is returned, never replaced)."""
+    data_dir = Path(data_dir)
+    existing = load_key(data_dir)
+    if existing is not None:
+        return existing
+    return _save(data_dir, secrets.token_bytes(KEY_BYTES))
+
+
+def adopt_key(data_dir: Path, key: DatabaseKey) -> DatabaseKey:
+    """Give a data folder without a key this one (its database was copied from another
+    folder); a folder whose own key differs keeps it, and ``ValueError`` says so."""
+    data_dir = Path(data_dir)
+    existing = load_key(data_dir)
+    if existing is None:
+        return _save(data_dir, key.raw)
+    if existing.raw != key.raw:
+        raise ValueError(f"{data_dir} already has a different database key")
+    return existing
