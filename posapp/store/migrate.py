@@ -188,7 +188,7 @@ def restore_backup(db: Database, backup: Path, *, expected: str) -> None:
             f"The update failed and the database could not be put back as it was. Do not use "
             f"this counter: copy {backup} somewhere safe and call support.",
         )
-    log.warning("restored schema %s from %s after a failed migration", expected, backup.name)
+    log.warning("restored schema %s from %s", expected, backup.name)
 
 
 def upgrade_to(db: Database, revision: str) -> None:
