@@ -19,6 +19,8 @@ from pathlib import Path
 
 from posapp.resources import current_notice
 from posapp.services.dashboard import Period, dashboard
+from posapp.store.db import key_for
+from posapp.store.keys import adopt_key
 from posapp.store.migrate import backup_file, open_database
 from posapp.store.seed import STAFF, seed_members, seed_walk_in_sales
 
@@ -34,7 +36,10 @@ def prepare(data: Path, members: int, sales: int, source: Path | None) -> dict[s
     """Bring the data dir to ``members`` members and ``sales`` sales (idempotent)."""
     path = data / "posapp.db"
     if not path.exists() and source is not None and source.exists():
-        backup_file(source, path)  # another benchmark's seeded members: minutes saved
+        key = key_for(source)  # the copy is encrypted with the source's key: it comes along
+        backup_file(source, path, key)  # another benchmark's seeded members: minutes saved
+        if key is not None:
+            adopt_key(data, key)
     db = open_database(path)  # migrates: the dashboard's indexes are built here
     try:
         raw = db.raw()

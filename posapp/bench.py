@@ -19,6 +19,7 @@ from typing import Any
 from posapp.domain.phone import national_digits
 from posapp.services.members import identify
 from posapp.services.sales import record_sale
+from posapp.store.cipher import sqlcipher
 from posapp.store.db import Database
 from posapp.store.lookup import MEMBER_BY_PHONE
 from posapp.store.migrate import open_database
@@ -92,9 +93,14 @@ def ensure_members(data_dir: Path, members: int) -> None:
         )  # fmt: skip
 
 
-def run(data_dir: Path, members: int, samples: int = SAMPLES) -> dict[str, Any]:
-    ensure_members(data_dir, members)
-    db = open_database(data_dir / "posapp.db")
+def run(
+    data_dir: Path, members: int, samples: int = SAMPLES, *, encrypt: bool = True
+) -> dict[str, Any]:
+    """``encrypt=False`` measures a plaintext copy as it is (the comparison for SQLCipher's
+    cost); it is never seeded, since seeding opens it as the counter would: encrypted."""
+    if encrypt:
+        ensure_members(data_dir, members)
+    db = open_database(data_dir / "posapp.db", encrypt=encrypt)
     try:
         return _measure(db, samples)
     finally:
@@ -189,7 +195,8 @@ def _measure(db: Database, samples: int) -> dict[str, Any]:
     result["rss_mb"] = _rss_mb()
     result["machine"] = f"{platform.machine()} {os.cpu_count()} cores, {platform.system()}"
     result["python"] = platform.python_version()
-    result["sqlite"] = sqlite3.sqlite_version
+    result["sqlite"] = sqlcipher.sqlite_version
+    result["encrypted"] = db.encrypted
     result["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
     return result
 

@@ -27,6 +27,8 @@ from posapp.store.migrate import (
     head_revision,
     integrity_check,
     open_database,
+    restore_from,
+    start_clean,
 )
 
 EXIT_NOT_FOUND = 1  # not found, a check failed, or the window's system libraries are missing
@@ -70,6 +72,22 @@ def _parser() -> argparse.ArgumentParser:
 
     backup = sub.add_parser("backup", help="online backup of the counter database")
     backup.add_argument("--to", type=Path, help="target file (default: backups/ in the data dir)")
+
+    restore = sub.add_parser(
+        "restore", help="put a backup back (the current data is backed up first)"
+    )
+    restore.add_argument("file", type=Path, help="a backup made on this counter")
+
+    reset = sub.add_parser(
+        "reset", help="set aside a database this machine cannot read, to start clean"
+    )
+    reset.add_argument(
+        "--start-clean",
+        action="store_true",
+        required=True,
+        help="move the unreadable database aside (kept, not deleted); the next start "
+        "creates an empty one to fill from HQ",
+    )
 
     bench = sub.add_parser("bench", help="measure identify and record_sale beside raw sqlite3")
     bench.add_argument("--members", type=int, default=1_000_000)
@@ -212,10 +230,18 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
             "SELECT count(*) FROM outbox_event WHERE acked_at IS NULL"
         ).fetchone()[0]
         device = raw.execute("SELECT device_id, store_id FROM sync_state WHERE id = 1").fetchone()
+        cipher_version = raw.execute("PRAGMA cipher_version").fetchone()
         raw.close()
         revision = current_revision(db)
+        key = db.key
     finally:
         db.close()
+    if key is None:
+        encryption = "NOT encrypted (plaintext file)"
+    else:
+        where = "the OS keyring" if key.where == "keyring" else f"{key.where} (no OS keyring)"
+        version = cipher_version[0] if cipher_version else "?"
+        encryption = f"encrypted (SQLCipher {version}), key in {where}"
     ok = check == ["ok"]
     _say(f"posapp {__version__}")
     _say(f"data dir:   {settings.data_dir}")
@@ -225,6 +251,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     _say(f"log:        {log_path(settings.data_dir)}")
     _say(f"schema:     {revision} (this version expects {head_revision()})")
     _say(f"device:     {device[0]}  store: {device[1] or 'not registered with HQ'}")
+    _say(f"encryption: {encryption}")
     _say(f"integrity:  {'ok' if ok else '; '.join(check[:5])}")
     for table, count in counts.items():
         _say(f"{table + ':':<16}{count:,}")
@@ -238,7 +265,27 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = args.to or settings.data_dir / "backups" / f"manual-{stamp}.db"
     backup_file(settings.db_path, target)
-    _say(f"backup written to {target}")
+    _say(f"backup written to {target} (encrypted: it opens only with this counter's key)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Close the counter window first: the restore replaces the data under it."""
+    db = _open(settings)
+    try:
+        revision = restore_from(db, args.file)
+    finally:
+        db.close()
+    _open(settings).close()  # migrates a backup from an older schema
+    _say(f"restored {args.file} (schema {revision}); the data before it is in backups/")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    moved = start_clean(settings.db_path)
+    _say(f"the unreadable database was moved to {moved} (kept, not deleted)")
+    _say("posapp starts with an empty database now: register this counter with HQ again")
+    _say("(posapp register) to fetch its members and staff.")
     return 0
 
 
@@ -536,6 +583,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "seed": cmd_seed,
     "doctor": cmd_doctor,
     "backup": cmd_backup,
+    "restore": cmd_restore,
+    "reset": cmd_reset,
     "bench": cmd_bench,
     "identify": cmd_identify,
     "sale": cmd_sale,

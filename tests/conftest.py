@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+# The suite never writes to the developer's own keyring: database keys go to files in each
+# test's data folder (the documented fallback), and so do subprocesses', by inheritance.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
 import pytest
+from dbfiles import copy_database
 from pgcluster import PgCluster
 from roster import CASHIER, GUIDE, MANAGER, STORE_ID
 from sysdeps import postgres_problem, require
@@ -45,7 +50,7 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     """A private copy of the template, so tests never share state."""
     target = tmp_path / "data" / "posapp.db"
     target.parent.mkdir()
-    shutil.copyfile(template_db, target)
+    copy_database(template_db, target)
     return target
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -14,6 +13,8 @@ import pytest
 from sysdeps import require, x_display_problem
 
 from posapp import __version__
+from posapp.store.db import connect_raw
+from posapp.store.keys import load_key
 from posapp.store.migrate import head_revision
 
 
@@ -105,7 +106,7 @@ def test_seed_backup_and_bench_json(tmp_path: Path) -> None:
 
     backup = posapp(data, "backup", "--to", str(tmp_path / "copy.db"))
     assert backup.returncode == 0
-    copy = sqlite3.connect(tmp_path / "copy.db")
+    copy = connect_raw(tmp_path / "copy.db", key=load_key(data))  # encrypted with the data's key
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT count(*) FROM member").fetchone()[0] == 500
 

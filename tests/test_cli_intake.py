@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from posapp.store.db import connect_raw
 
 
 def _free_port() -> int:
@@ -54,7 +55,7 @@ def test_intake_command_records_a_posted_sale_once(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=15)
     assert proc.returncode == 0  # SIGTERM stops the server and closes the database cleanly
-    db = sqlite3.connect(data / "posapp.db")
+    db = connect_raw(data / "posapp.db")
     assert db.execute("SELECT receipt_no, amount_fen, source FROM purchase").fetchall() == [
         ("POS-1", 9900, "pos")
     ]

@@ -70,7 +70,7 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict[str, object]])
 
 def build(path: Path, revision: str) -> None:
     """A database at ``revision`` with a small shop's worth of unsynced work."""
-    db = Database(path)
+    db = Database(path, encrypt=False)  # an old release's file: plaintext, as it shipped
     try:
         upgrade_to(db, revision)
     finally:

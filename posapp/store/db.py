@@ -1,5 +1,7 @@
-"""Opening the counter's SQLite file: durable pragmas, read and write transactions, clear errors.
+"""Opening the counter's SQLite file: encrypted, durable pragmas, read and write transactions, clear errors.
 
+The file is SQLCipher-encrypted with the data folder's key (``posapp.store.cipher``,
+``posapp.store.keys``); a plaintext file from an older posapp is converted when first opened.
 Writers take ``BEGIN IMMEDIATE`` so two writers (the GUI's DB worker, the POS intake,
 a second process) queue on SQLite's lock instead of failing half-way with SQLITE_BUSY.
 """
@@ -20,9 +22,13 @@ from urllib.parse import quote
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from posapp.domain.errors import Refusal
 from posapp.files import private_file, sqlite_files, tighten
+from posapp.store import cipher
+from posapp.store.cipher import ERRORS as SQLITE_ERRORS
+from posapp.store.keys import DatabaseKey, create_key, load_key
 from posapp.store.lookup import Lookup
 from posapp.store.models import AuditEntry
 
@@ -56,6 +62,75 @@ def explain(exc: BaseException) -> StorageError:
     return StorageError("storage", f"The database refused the change: {text[:200]}")
 
 
+class UnreadableDatabase(StorageError):
+    """The file is encrypted with a key this machine does not have: never opened, never replaced."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        why = (
+            "this machine has no key for it"
+            if reason == "no_key"
+            else "the key kept on this machine does not open it"
+        )
+        super().__init__(
+            "unreadable",
+            f"The local data in {path} cannot be read with this machine's key ({why}). "
+            "Nothing was changed. To start clean and fetch members and staff from HQ again, "
+            "run 'posapp reset --start-clean': it moves the unreadable file aside (it is kept, "
+            "not deleted); then register this counter with HQ again. Sales not yet sent to HQ "
+            "stay in the unreadable file.",
+        )
+        self.path = path
+        self.reason = reason
+
+
+def backups_of(db_path: Path) -> Path:
+    """The folder of a database's backups: pre-migration copies and ``posapp backup``."""
+    return Path(db_path).parent / "backups"
+
+
+def _data_dir(path: Path) -> Path:
+    """The data folder whose key opens ``path``: its own, or for a backup in ``backups/``
+    the one above."""
+    folder = path.parent
+    return folder.parent if folder.name == "backups" else folder
+
+
+def key_for(path: Path, *, create: bool = False) -> DatabaseKey | None:
+    """The key that opens ``path`` (None: a plaintext or missing file that stays so).
+
+    With ``create``, a data folder without a key gets one; an encrypted file without a
+    key, or with one that does not fit, raises ``UnreadableDatabase``.
+    """
+    path = Path(path)
+    state = cipher.file_state(path)
+    if state == cipher.DAMAGED:
+        raise StorageError("corrupt", "The database file is damaged: run 'posapp doctor'.")
+    if state != cipher.ENCRYPTED:
+        return create_key(path.parent) if create else None
+    key = load_key(_data_dir(path))
+    try:
+        cipher.check_key(path, key)
+    except cipher.Unreadable as exc:
+        raise UnreadableDatabase(path, exc.reason) from exc
+    return key
+
+
+def connect_raw(
+    path: Path, *, key: DatabaseKey | None = None, read_only: bool = False, **kwargs: Any
+) -> sqlite3.Connection:
+    """A sqlite3-style connection to a counter database, with its key applied (``key``, else
+    its data folder's).
+
+    For scripts, tests and bulk loads that bypass SQLAlchemy; plain ``sqlite3.connect``
+    cannot read an encrypted file.
+    """
+    try:
+        key = key or key_for(path)
+        return cipher.connect(path, key, read_only=read_only, **kwargs)  # type: ignore[return-value]
+    except SQLITE_ERRORS as exc:
+        raise explain(exc) from exc
+
+
 def _on_connect(
     dbapi_conn: sqlite3.Connection, _record: Any, *, autocheckpoint: bool = True
 ) -> None:
@@ -67,13 +142,20 @@ def _on_connect(
     cur.execute("PRAGMA foreign_keys=ON")
     if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         # A read-only file keeps its mode; writes to it will report read_only.
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(*SQLITE_ERRORS):
             cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
 
-def make_engine(path: Path, *, read_only: bool = False, autocheckpoint: bool = True) -> Engine:
+def make_engine(
+    path: Path,
+    key: DatabaseKey | None = None,
+    *,
+    read_only: bool = False,
+    autocheckpoint: bool = True,
+) -> Engine:
+    """An engine on SQLCipher: ``creator`` keys each new connection before SQLAlchemy uses it."""
     mode = "ro" if read_only else "rwc"
     # URL.create, not a URL string: SQLAlchemy un-quotes a parsed string's database part,
     # so a folder named like "Shop #1" would open "Shop " instead of our file.
@@ -82,7 +164,14 @@ def make_engine(path: Path, *, read_only: bool = False, autocheckpoint: bool = T
     )
     # hide_parameters: a failed statement's message (which may reach a log) names no phone.
     engine = create_engine(
-        url, pool_size=4, max_overflow=8, pool_pre_ping=False, hide_parameters=True
+        url,
+        module=cipher.sqlcipher,  # its errors are the ones SQLAlchemy wraps and we explain
+        creator=lambda: cipher.connect(path, key, read_only=read_only),
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=8,
+        pool_pre_ping=False,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -124,7 +213,7 @@ class Checkpointer(threading.Thread):
     def checkpoint(conn: sqlite3.Connection) -> None:
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             log.warning("WAL checkpoint failed: %s", explain(exc).rule)
 
     def stop(self) -> None:
@@ -136,12 +225,14 @@ class Checkpointer(threading.Thread):
 class Database:
     """One SQLite file. ``read()`` and ``write()`` each give a session for one counter action."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, encrypt: bool = True) -> None:
+        """Open ``path``; ``encrypt=False`` only for building old-release fixtures in plaintext."""
         self.path = Path(path)
         self.read_only = read_only
         self._local = threading.local()
         self._raw_conns: list[sqlite3.Connection] = []
         self._checkpointer: Checkpointer | None = None
+        self.key = self._key(encrypt)
         if not read_only:
             # 0600 before SQLite creates it: its WAL and -shm files then get the same mode.
             with contextlib.suppress(OSError):  # a read-only folder: SQLite says so itself
@@ -149,18 +240,43 @@ class Database:
             tighten(*sqlite_files(self.path))
             self._checkpointer = Checkpointer(self.raw)
         self.engine = make_engine(
-            self.path, read_only=read_only, autocheckpoint=self._checkpointer is None
+            self.path, self.key, read_only=read_only, autocheckpoint=self._checkpointer is None
         )
         self.writer_engine = self.engine.execution_options(**{_IMMEDIATE: True})
         if self._checkpointer is not None:
             self._checkpointer.start()
+
+    def _key(self, encrypt: bool) -> DatabaseKey | None:
+        """Finish an interrupted conversion, convert a plaintext file, and find the key."""
+        if self.read_only:
+            return key_for(self.path)
+        try:
+            cipher.recover(self.path)
+            state = cipher.file_state(self.path)
+            if state in (cipher.ENCRYPTED, cipher.DAMAGED):
+                key = key_for(self.path)
+            elif not encrypt:
+                return None
+            else:
+                key = create_key(self.path.parent)
+            if state == cipher.PLAINTEXT:
+                cipher.encrypt_in_place(self.path, key, backups=backups_of(self.path))
+            if key is not None:  # and what an interrupted conversion or older posapp left
+                cipher.encrypt_backups(backups_of(self.path), key)
+        except SQLITE_ERRORS as exc:
+            raise explain(exc) from exc
+        return key
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         session = Session(self.engine, autoflush=False, expire_on_commit=False)
         try:
             yield session
-        except (DBAPIError, sqlite3.Error) as exc:
+        except (DBAPIError, *SQLITE_ERRORS) as exc:
             raise explain(exc) from exc
         finally:
             session.close()
@@ -172,7 +288,7 @@ class Database:
         try:
             yield session
             session.commit()
-        except (DBAPIError, sqlite3.Error) as exc:
+        except (DBAPIError, *SQLITE_ERRORS) as exc:
             session.rollback()
             raise explain(exc) from exc
         except Refusal as refused:
@@ -194,7 +310,7 @@ class Database:
         )  # fmt: skip
         try:
             session.commit()
-        except (DBAPIError, sqlite3.Error) as exc:
+        except (DBAPIError, *SQLITE_ERRORS) as exc:
             session.rollback()
             raise explain(exc) from exc
 
@@ -208,24 +324,19 @@ class Database:
             self._raw_conns.append(conn)
         try:
             conn.execute("BEGIN")
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise explain(exc) from exc
         try:
             yield Lookup(conn)
-        except sqlite3.Error as exc:
+        except SQLITE_ERRORS as exc:
             raise explain(exc) from exc
         finally:
             conn.execute("ROLLBACK")
 
     def raw(self) -> sqlite3.Connection:
-        """A plain sqlite3 connection on the same file, for backups and benchmarks."""
-        mode = "ro" if self.read_only else "rwc"
-        conn = sqlite3.connect(
-            f"file:{quote(str(self.path))}?mode={mode}",
-            uri=True,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        """A DB-API connection (sqlite3's interface) on the same file, keyed, for lookups,
+        bulk loads, backups and benchmarks."""
+        conn = cipher.connect(self.path, self.key, read_only=self.read_only, isolation_level=None)
         _on_connect(conn, None, autocheckpoint=self._checkpointer is None)
         return conn
 

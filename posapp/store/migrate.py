@@ -2,16 +2,15 @@
 
 Before an existing database is migrated it is copied with SQLite's online backup API,
 so a failed or unwanted upgrade can always be undone; a database written by a newer
-posapp is refused rather than touched.
+posapp is refused rather than touched. Backups are encrypted with the database's own key
+(SQLCipher copies page by page only between files with the same key).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +21,10 @@ from sqlalchemy.exc import DBAPIError
 
 from posapp.domain.ids import new_id
 from posapp.files import PRIVATE_DIR, private_dir, private_file
-from posapp.store.db import Database, StorageError, explain
+from posapp.store import cipher
+from posapp.store.cipher import ERRORS as SQLITE_ERRORS
+from posapp.store.db import Database, StorageError, backups_of, explain, key_for
+from posapp.store.keys import DatabaseKey
 from posapp.store.models import SyncState
 
 log = logging.getLogger(__name__)
@@ -53,25 +55,31 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def backup_file(source: Path, target: Path) -> Path:
-    """Copy a live SQLite database page by page (safe while others read or write).
-    The copy is 0600 (it holds every member), created so before a byte is written."""
+def backup_file(source: Path, target: Path, key: DatabaseKey | None = None) -> Path:
+    """Copy a live database page by page (safe while others read or write), encrypted with
+    its key (``key``, else its data folder's). The copy is 0600 (it holds every member),
+    created so before a byte is written."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)  # an existing one stays
+    key = key or key_for(source)
+    if target.exists() and cipher.file_state(target) != cipher.NEW:
+        target.unlink()  # a copy always starts from an empty file, keyed like its source
     private_file(target)
-    src = sqlite3.connect(f"file:{quote(str(source))}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
     try:
-        with dst:
+        src = cipher.connect(source, key, read_only=True)
+        dst = cipher.connect(target, key)
+        try:
             src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+        finally:
+            dst.close()
+            src.close()
+    except SQLITE_ERRORS as exc:
+        raise explain(exc) from exc
     return target
 
 
-def stored_revision(path: Path) -> str | None:
+def stored_revision(path: Path, key: DatabaseKey | None = None) -> str | None:
     """The schema revision recorded in the file, read without changing a byte of it."""
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    conn = cipher.connect(path, key or key_for(path), read_only=True)
     try:
         if not conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
@@ -79,14 +87,13 @@ def stored_revision(path: Path) -> str | None:
             return None
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         return row[0] if row else None
-    except sqlite3.Error as exc:
+    except SQLITE_ERRORS as exc:
         raise explain(exc) from exc
     finally:
         conn.close()
 
 
-def backup_dir(db_path: Path) -> Path:
-    return db_path.parent / "backups"
+backup_dir = backups_of
 
 
 def _prune_backups(folder: Path, *, keep: Path) -> None:
@@ -113,7 +120,7 @@ class MigrationFailed(StorageError):
     def __init__(
         self, current: str | None, head: str, *, restored: Path | None, cause: BaseException
     ) -> None:
-        if isinstance(cause, sqlite3.Error | DBAPIError):
+        if isinstance(cause, (*SQLITE_ERRORS, DBAPIError)):
             cause = explain(cause)
         reason = cause.message if isinstance(cause, StorageError) else type(cause).__name__
         if restored is not None:
@@ -142,7 +149,9 @@ def migrate(db: Database, *, now: datetime | None = None) -> Path | None:
     if current is not None:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
         private_dir(backup_dir(db.path))
-        backup = backup_file(db.path, backup_dir(db.path) / f"pre-migrate-{current}-{stamp}.db")
+        backup = backup_file(
+            db.path, backup_dir(db.path) / f"pre-migrate-{current}-{stamp}.db", db.key
+        )
         _prune_backups(backup_dir(db.path), keep=backup)
         log.info("backed up schema %s before migrating to %s", current, head)
     try:
@@ -163,11 +172,10 @@ def restore_backup(db: Database, backup: Path, *, expected: str) -> None:
     all), so the open engine's next connection sees the old schema, never a mixture.
     """
     db.engine.dispose()  # no pooled connection may hold a page of the failed attempt
-    src = sqlite3.connect(f"file:{quote(str(backup))}?mode=ro", uri=True)
-    dst = sqlite3.connect(db.path)
+    src = cipher.connect(backup, db.key, read_only=True)
+    dst = cipher.connect(db.path, db.key)
     try:
-        with dst:
-            src.backup(dst)
+        src.backup(dst)
         dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         restored = dst.execute("SELECT version_num FROM alembic_version").fetchone()
         check = dst.execute("PRAGMA integrity_check").fetchone()
@@ -180,7 +188,7 @@ def restore_backup(db: Database, backup: Path, *, expected: str) -> None:
             f"The update failed and the database could not be put back as it was. Do not use "
             f"this counter: copy {backup} somewhere safe and call support.",
         )
-    log.warning("restored schema %s from %s after a failed migration", expected, backup.name)
+    log.warning("restored schema %s from %s", expected, backup.name)
 
 
 def upgrade_to(db: Database, revision: str) -> None:
@@ -190,7 +198,7 @@ def upgrade_to(db: Database, revision: str) -> None:
         with db.writer_engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
-    except (sqlite3.Error, DBAPIError) as exc:
+    except (*SQLITE_ERRORS, DBAPIError) as exc:
         raise explain(exc) from exc
 
 
@@ -204,19 +212,27 @@ def ensure_device(db: Database) -> str:
         return state.device_id
 
 
-def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
-    """Open (creating if need be) and migrate the counter database at ``path``."""
+def open_database(path: Path, *, migrate_schema: bool = True, encrypt: bool = True) -> Database:
+    """Open (creating if need be), encrypt and migrate the counter database at ``path``.
+
+    ``encrypt=False`` leaves a plaintext file plaintext (old-release fixtures, benchmarks'
+    comparison copy); a counter never passes it.
+    """
     path = Path(path)
     try:
         private_dir(path.parent)  # the data folder: 0700
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
+    try:
+        cipher.recover(path)  # an interrupted conversion: one database again, before any check
+    except OSError as exc:
+        raise StorageError("cannot_open", f"Cannot finish encrypting {path}: {exc}") from exc
     if migrate_schema and path.exists() and path.stat().st_size > 0:
         # Checked before a read-write open, which would already switch the file to WAL.
         revision = stored_revision(path)
         if revision is not None and revision not in known_revisions():
             raise SchemaTooNew(revision)
-    db = Database(path)
+    db = Database(path, encrypt=encrypt)
     try:
         if migrate_schema:
             migrate(db)
@@ -225,6 +241,62 @@ def open_database(path: Path, *, migrate_schema: bool = True) -> Database:
         db.close()
         raise
     return db
+
+
+def start_clean(path: Path) -> Path:
+    """Move a database that cannot be read aside, so the next start begins an empty one.
+
+    Refused while the file opens with this machine's key: a readable database is never
+    set aside by this. Returns where the unreadable file now is (it is kept, not deleted).
+    """
+    path = Path(path)
+    cipher.recover(path)
+    try:
+        key_for(path)
+    except StorageError as exc:
+        if exc.rule not in ("unreadable", "corrupt"):
+            raise
+        moved = cipher.move_aside(path)
+        log.warning("moved the unreadable %s aside to %s", path.name, moved.name)
+        return moved
+    raise StorageError(
+        "readable",
+        f"The local data in {path} opens with this machine's key: nothing was moved. "
+        "Start clean is only for a database this machine cannot read.",
+    )
+
+
+def restore_from(db: Database, source: Path) -> str | None:
+    """Put the backup ``source`` into the open database, page by page, after taking a copy
+    of the current data (``pre-restore-*.db``). The backup must open with this data
+    folder's key. Returns its schema revision; the caller reopens to migrate it.
+    """
+    source = Path(source)
+    if cipher.file_state(source) != cipher.file_state(db.path):
+        raise StorageError(
+            "unreadable",
+            f"The backup {source} is not encrypted like this counter's database: nothing was "
+            "restored. Put an older plaintext backup into the backups folder and start posapp "
+            "once: it is encrypted then.",
+        )
+    try:
+        if db.key is not None:
+            cipher.check_key(source, db.key)
+    except cipher.Unreadable as exc:
+        raise StorageError(
+            "unreadable",
+            f"The backup {source} cannot be read with this machine's key: nothing was "
+            "restored. A backup opens only with the key of the counter that made it.",
+        ) from exc
+    revision = stored_revision(source, db.key)
+    if revision is None or revision not in known_revisions():
+        raise StorageError(
+            "restore_refused", f"The backup {source} holds no schema this posapp knows."
+        )
+    stamp = (datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
+    backup_file(db.path, backup_dir(db.path) / f"pre-restore-{stamp}.db", db.key)
+    restore_backup(db, source, expected=revision)
+    return revision
 
 
 def integrity_check(db: Database) -> list[str]:

@@ -24,6 +24,7 @@ from posapp.domain.consent import Notice, Purpose
 from posapp.domain.ids import new_id
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.domain.member_code import CODE_LENGTH, CODE_PREFIX
+from posapp.store.cipher import ERRORS as SQLITE_ERRORS
 from posapp.store.db import Database, explain
 from posapp.timefmt import to_text
 
@@ -114,7 +115,7 @@ def _bulk_connection(db: Database) -> Iterator[sqlite3.Connection]:
     conn.execute("PRAGMA synchronous=NORMAL")
     try:
         yield conn
-    except sqlite3.Error as exc:
+    except SQLITE_ERRORS as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise explain(exc) from exc

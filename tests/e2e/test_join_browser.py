@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from sync_world import now
 from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
 
 from posapp.hq import admin
+from posapp.store.db import connect_raw
 
 PHONE = "13812345678"
 BRAND = "悦己生活"  # HQ's brand setting: the page names it, never our software
@@ -143,7 +143,7 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
         driver.quit()
 
     _posapp(till, "sync", "--once")
-    with sqlite3.connect(till / "posapp.db") as db:
+    with connect_raw(till / "posapp.db") as db:
         member = db.execute(
             "SELECT id, member_code, guide_id, visit_count, lifetime_spend_fen FROM member"
             " WHERE phone_e164 = ?",

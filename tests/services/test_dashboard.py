@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from posapp.services.dashboard import (
 from posapp.services.follow_ups import complete_follow_up, due_follow_ups
 from posapp.services.members import enrol_member
 from posapp.services.sales import link_sale, record_sale
-from posapp.store.db import Database
+from posapp.store.db import Database, connect_raw
 from posapp.store.seed import seed_members, seed_walk_in_sales
 
 NOW = datetime(2026, 11, 25, 15, 30)
@@ -36,13 +35,13 @@ NOW = datetime(2026, 11, 25, 15, 30)
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
     """2,000 seeded members, 6,000 walk-in sales, counter enrolments and completed follow-ups."""
-    import shutil
+    from dbfiles import copy_database
 
     from posapp.resources import current_notice
     from posapp.store.migrate import open_database
 
     path = tmp_path_factory.mktemp("dash") / "posapp.db"
-    shutil.copyfile(template_db, path)
+    copy_database(template_db, path)
     db = open_database(path)
     notice = current_notice()
     seed_members(db, 2_000, notice=notice, now=NOW, seed=3)
@@ -73,7 +72,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
 
 
 def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(path)
+    conn = connect_raw(path)
     try:
         return conn.execute(sql).fetchall()
     finally:

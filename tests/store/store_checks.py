@@ -7,14 +7,16 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from posapp.protocol.events import EVENT_TYPES, SCHEMA_VERSION
+from posapp.store.db import connect_raw
+from posapp.store.keys import DatabaseKey
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A plain connection of our own (it recovers the WAL of a killed writer)."""
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, isolation_level=None)
+def connect(path: Path, key: DatabaseKey | None = None) -> sqlite3.Connection:
+    """A connection of our own, keyed but outside SQLAlchemy (it recovers the WAL of a killed
+    writer); ``key`` for a copy outside its data folder."""
+    conn = connect_raw(path, key=key, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from store_checks import connect, dump
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.services.members import change_consent, enrol_member
+from posapp.store.cipher import sqlcipher
 from posapp.store.db import Database, StorageError
 from posapp.store.models import ConsentRecord
 
@@ -38,7 +38,7 @@ def test_consent_record_update_is_refused_delete_is_allowed(
         record = s.scalars(select(ConsentRecord).where(ConsentRecord.purpose == "marketing")).one()
         record.notice_version += 1
     assert "append-only" in refused.value.message
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # and on a bare connection
+    with pytest.raises(sqlcipher.IntegrityError, match="append-only"):  # and on a bare connection
         conn.execute("UPDATE consent_record SET recorded_at = '2000-01-01 00:00:00.000000'")
     assert dump(conn, "consent_record") == before
 

@@ -13,7 +13,7 @@ import pytest
 from store_checks import NEW_TABLES, OLD_TABLES, check_ledger, columns_of, connect, dump
 
 import posapp.store.migrate as migrate_module
-from posapp.store.db import Database, StorageError
+from posapp.store.db import Database, StorageError, connect_raw
 from posapp.store.migrate import (
     MigrationFailed,
     SchemaTooNew,
@@ -36,7 +36,7 @@ def _fixture(revision: str) -> Path:
 
 def _snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table the old schema had, in the columns it had."""
-    conn = sqlite3.connect(path)
+    conn = connect_raw(path)
     try:
         tables = [
             r[0]
@@ -175,7 +175,7 @@ def test_backups_are_pruned_but_the_newest_kept(tmp_path: Path) -> None:
 
 def test_newer_schema_fixture_is_refused_untouched(tmp_path: Path) -> None:
     path = _copy(released()[-1], tmp_path)
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path)  # the fixture is an old release's file: plaintext
     conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
     conn.commit()
     conn.close()

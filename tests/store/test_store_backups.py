@@ -55,7 +55,7 @@ def test_backup_of_a_live_database_is_a_consistent_copy(
         for k in range(6):
             committed = count(db_path, "purchase")
             target = backup_file(db_path, tmp_path / "copies" / f"live-{k}.db")
-            conn = connect(target)
+            conn = connect(target, db.key)  # a copy outside the data folder: its key given
             ledger = check_ledger(conn)  # sound, gapless, every sale with its one event
             conn.close()
             assert ledger.purchases >= committed  # includes what is still only in the WAL

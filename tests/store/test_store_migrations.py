@@ -241,7 +241,7 @@ def test_backup_taken_before_migrating_restores(tmp_path: Path, notice: Notice) 
 
     backups = sorted(backup_dir(path).glob("*.db"))
     assert len(backups) == 1 and backups[0].name.startswith("pre-migrate-0001-")
-    copy = sqlite3.connect(backups[0])
+    copy = connect(backups[0])  # keyed: the backup is encrypted like the database
     assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
     assert {table: dump(copy, table, OLD_COLUMNS[table]) for table in OLD_TABLES} == before

@@ -7,7 +7,6 @@ the lock and the local socket are between processes.
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 import posapp.store.migrate as migrate_module
-from posapp.store.db import Database
+from posapp.store.db import Database, connect_raw
+from posapp.store.keys import FALLBACK
 from posapp.store.migrate import backup_dir, current_revision, head_revision, upgrade_to
 from posapp.ui import app as app_module
 from posapp.ui import startup
@@ -150,7 +150,7 @@ def test_run_counter_explains_a_database_from_a_newer_posapp(
     db = Database(path)
     upgrade_to(db, head_revision())
     db.close()
-    conn = sqlite3.connect(path)
+    conn = connect_raw(path)
     conn.execute("UPDATE alembic_version SET version_num = 'zz99'")
     conn.commit()
     conn.close()
@@ -192,3 +192,19 @@ def test_run_counter_explains_a_failed_upgrade_that_was_undone(
         assert current_revision(check) == "0002"
     finally:
         check.close()
+
+
+def test_run_counter_says_plainly_that_the_data_cannot_be_read_with_this_machines_key(
+    qapp: QApplication, tmp_path: Path, shown: list[str]
+) -> None:
+    path = tmp_path / "posapp.db"
+    Database(path).close()
+    (tmp_path / FALLBACK).write_text("ab" * 32)  # another machine's key, or a lost one
+    before = path.read_bytes()
+
+    assert app_module.run_counter(tmp_path) == 3
+    assert len(shown) == 1
+    assert "cannot be read with this machine's key" in shown[0]
+    assert "posapp reset --start-clean" in shown[0]  # how to start clean and re-sync
+    assert path.read_bytes() == before  # untouched, and no second database beside it
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".db" and p != path]
