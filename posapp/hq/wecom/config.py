@@ -37,6 +37,8 @@ class WeComSettings(BaseSettings):
     # What the customer gets when they add a guide; walk-ins also get their join link.
     welcome_text: str = Field(default="", max_length=1000)
     join_link_title: str = Field(default="Join us / 加入会员", max_length=128)
+    # The join page of an invite, for a walk-in's welcome (HQ's /j/<token>, as the brand serves it).
+    join_url: str = "https://m.example.cn/j/{token}"
 
     @field_validator("api_base_url")
     @classmethod
