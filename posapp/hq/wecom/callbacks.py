@@ -100,8 +100,10 @@ def accept_callback(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stored = session.execute(insert(WeComInbox).values(**row).on_conflict_do_nothing()).rowcount
-    return stored == 1
+    stored = session.execute(
+        insert(WeComInbox).values(**row).on_conflict_do_nothing().returning(WeComInbox.id)
+    ).scalar()
+    return stored is not None
 
 
 Ended = Callable[[links.EndedLink], None]

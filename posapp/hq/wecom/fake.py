@@ -9,6 +9,7 @@ callback exactly as WeCom does (the same WeChatCrypto) and posts it to HQ or ret
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -73,9 +74,9 @@ class FakeWeCom:
         self.corp_id = corp_id
         self.secret = secret
         self.callback_token = callback_token
-        self.encoding_aes_key = encoding_aes_key or secrets.token_urlsafe(32)[:43].replace(
-            "-", "a"
-        ).replace("_", "b")
+        self.encoding_aes_key = (
+            encoding_aes_key or base64.b64encode(secrets.token_bytes(32)).decode()[:43]
+        )
         self.max_contact_ways = max_contact_ways
         self.crypto = WeChatCrypto(callback_token, self.encoding_aes_key, corp_id)
         self.now = time.time()
