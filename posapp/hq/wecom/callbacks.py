@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 import xmltodict
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -27,6 +28,7 @@ from posapp.hq.wecom.contact_ways import release_contact_way, state_origin
 from posapp.hq.wecom.errors import BadSignature, WeComError
 from posapp.hq.wecom.gateway import WeComGateway, WelcomeLink
 from posapp.hq.wecom.models import WeComInbox, WeComLink, WeComTransfer
+from posapp.hq.wecom.tokens import Sessions
 from posapp.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -107,10 +109,21 @@ def accept_callback(
 
 
 Ended = Callable[[links.EndedLink], None]
+RECLAIM_AFTER = timedelta(minutes=5)  # a worker that took an event and died
+
+
+@dataclass
+class _Taken:
+    id: int
+    change_type: str
+    event: str
+    external_userid: str
+    userid: str
+    fields: dict[str, Any]
 
 
 def process_callbacks(
-    session: Session,
+    sessions: Sessions,
     gateway: WeComGateway,
     settings: WeComSettings,
     *,
@@ -120,81 +133,120 @@ def process_callbacks(
 ) -> int:
     """Process the waiting callbacks in arrival order; how many were taken.
 
-    Each runs in a savepoint: one that fails is retried next time (at most five times),
-    the others stand. ``on_link_ended`` hears of every link that ended (for the
-    win-back follow-up when the customer removed the guide).
+    Each event is taken (one UPDATE, so two workers never take the same one), then worked
+    in short transactions with WeCom called between them, never inside one. An event
+    that fails is retried by a later run (five tries); the others stand.
+    ``on_link_ended`` hears of every link that ended (the win-back follow-up starts from
+    a ``removed`` one).
     """
     moment = now or utcnow()
-    query = select(WeComInbox).where(WeComInbox.status == "received").order_by(WeComInbox.id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = session.scalars(query.limit(limit)).all()
-    for row in rows:
+    taken = 0
+    for item in _take(sessions, moment, limit):
+        taken += 1
         ended: list[links.EndedLink] = []
         try:
-            with session.begin_nested():
-                row.status, row.note = _process(session, gateway, settings, row, moment, ended)
+            status, note = _process(sessions, gateway, settings, item, moment, ended)
         except Exception as exc:  # one bad event must not stop the others
-            log.exception("WeCom callback %s could not be processed", row.id)
-            row.attempts += 1
-            row.note = type(exc).__name__
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            continue
-        row.attempts += 1
-        row.processed_at = moment
-        row.body = ""  # what it said is in the links now; the XML is not kept
+            log.exception("WeCom callback %s could not be processed", item.id)
+            status, note = "retry", type(exc).__name__
+        with sessions() as session:
+            row = session.get(WeComInbox, item.id)
+            if row is None:
+                continue  # erased meanwhile
+            if status == "retry":
+                row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
+            else:
+                row.status, row.body = status, ""  # its facts are in the links now
+            row.note, row.processed_at = note, moment
         if on_link_ended is not None:
             for link in ended:
                 on_link_ended(link)
-    links.resolve_pending(session)
-    return len(rows)
+    with sessions() as session:
+        links.resolve_pending(session)
+    return taken
+
+
+def _take(sessions: Sessions, now: datetime, limit: int) -> list[_Taken]:
+    with sessions() as session:
+        session.execute(
+            update(WeComInbox)
+            .where(WeComInbox.status == "working", WeComInbox.processed_at < now - RECLAIM_AFTER)
+            .values(status="received")
+        )
+        ids = list(
+            session.scalars(
+                select(WeComInbox.id)
+                .where(WeComInbox.status == "received")
+                .order_by(WeComInbox.id)
+                .limit(limit)
+            )
+        )
+    items = []
+    for event_id in ids:
+        with sessions() as session:
+            claimed = session.execute(
+                update(WeComInbox)
+                .where(WeComInbox.id == event_id, WeComInbox.status == "received")
+                .values(status="working", attempts=WeComInbox.attempts + 1, processed_at=now)
+            ).rowcount
+            if claimed != 1:
+                continue  # another worker has it
+            row = session.get(WeComInbox, event_id)
+            assert row is not None
+            fields = xmltodict.parse(row.body)["xml"] if row.body else {}
+            items.append(
+                _Taken(row.id, row.change_type, row.event, row.external_userid, row.userid, fields)
+            )
+    return items
 
 
 def _process(
-    session: Session,
+    sessions: Sessions,
     gateway: WeComGateway,
     settings: WeComSettings,
-    row: WeComInbox,
+    item: _Taken,
     now: datetime,
     ended: list[links.EndedLink],
 ) -> tuple[str, str | None]:
-    if row.event != "change_external_contact":
+    if item.event != "change_external_contact":
         return "done", "not a customer-contact event"
-    event = xmltodict.parse(row.body)["xml"]
-    ext, userid = row.external_userid, row.userid
-    if ext and links.is_erased(session, ext):
-        return "dropped", "erased"
-    if row.change_type == "add_external_contact":
-        return _added(session, gateway, settings, event, ext, userid, now)
-    if row.change_type in ("del_follow_user", "del_external_contact"):
-        link = links.open_link(session, ext, userid)
-        if link is None:
-            return "done", "no open link"
-        transfer = event.get("Source") == "DELETE_BY_TRANSFER"
-        reason = links.TRANSFERRED if transfer else (
-            links.REMOVED if row.change_type == "del_follow_user" else links.DELETED
-        )  # fmt: skip
-        ended.append(links.end_link(session, link, reason, now))
-        return "done", None
-    if row.change_type == "transfer_fail":
-        outcome = FAIL_REASONS.get(str(event.get("FailReason", "")), "refused")
-        transfer = session.scalar(
-            select(WeComTransfer)
-            .where(WeComTransfer.external_userid == ext, WeComTransfer.takeover_userid == userid,
-                   WeComTransfer.status == "waiting")
-            .order_by(WeComTransfer.id.desc())
-            .limit(1)
-        )  # fmt: skip
-        if transfer is None:
-            return "done", "no waiting transfer"
-        transfer.status, transfer.checked_at = outcome, now
-        return "done", None
+    ext, userid, event = item.external_userid, item.userid, item.fields
+    with sessions() as session:
+        if ext and links.is_erased(session, ext):
+            return "dropped", "erased"
+    if item.change_type == "add_external_contact":
+        return _added(sessions, gateway, settings, event, ext, userid, now)
+    with sessions() as session:
+        if item.change_type in ("del_follow_user", "del_external_contact"):
+            link = links.open_link(session, ext, userid)
+            if link is None:
+                return "done", "no open link"
+            if event.get("Source") == "DELETE_BY_TRANSFER":
+                reason = links.TRANSFERRED
+            elif item.change_type == "del_follow_user":
+                reason = links.REMOVED
+            else:
+                reason = links.DELETED
+            ended.append(links.end_link(session, link, reason, now))
+            return "done", None
+        if item.change_type == "transfer_fail":
+            transfer = session.scalar(
+                select(WeComTransfer)
+                .where(WeComTransfer.external_userid == ext,
+                       WeComTransfer.takeover_userid == userid,
+                       WeComTransfer.status == "waiting")
+                .order_by(WeComTransfer.id.desc())
+                .limit(1)
+            )  # fmt: skip
+            if transfer is None:
+                return "done", "no waiting transfer"
+            transfer.status = FAIL_REASONS.get(str(event.get("FailReason", "")), "refused")
+            transfer.checked_at = now
     return "done", None
 
 
 def _added(
-    session: Session,
+    sessions: Sessions,
     gateway: WeComGateway,
     settings: WeComSettings,
     event: dict[str, Any],
@@ -203,42 +255,46 @@ def _added(
     now: datetime,
 ) -> tuple[str, str | None]:
     state = str(event.get("State") or "")[:32]
-    origin = state_origin(session, state, userid)
-    member_id = links.member_of_invite(session, origin.token) if origin.token else None
-    note = None
-    if member_id is None:
+    with sessions() as session:
+        origin = state_origin(session, state, userid)
+        member_id = links.member_of_invite(session, origin.token) if origin.token else None
+    notes = []
+    unionid = None
+    if member_id is None:  # perhaps a member HQ knows by their WeChat unionid
         try:
-            contact = gateway.external_contact(ext)
+            unionid = gateway.external_contact(ext).unionid
         except WeComError as exc:
-            contact, note = None, f"contact lookup: {exc}"[:256]
-        if contact is not None and contact.unionid:
-            member_id = links.member_by_unionid(session, contact.unionid)
-    if member_id is not None and links.member_is_erased(session, member_id):
-        return "dropped", "erased"
-    link = links.open_link(session, ext, userid)
-    if link is None:
-        link = WeComLink(
-            external_userid=ext, external_hash=links.external_hash(ext), userid=userid,
-            staff_id=origin.staff_id, member_id=member_id, store_id=origin.store_id,
-            invite_token=origin.token, state=state or None, since=now, welcomed=False,
-        )  # fmt: skip
-        session.add(link)
-    else:
-        link.member_id = link.member_id or member_id
-        link.staff_id = link.staff_id or origin.staff_id
+            notes.append(f"contact lookup: {exc}")
+    with sessions() as session:
+        if member_id is None and unionid:
+            member_id = links.member_by_unionid(session, unionid)
+        if member_id is not None and links.member_is_erased(session, member_id):
+            return "dropped", "erased"
+        link = links.open_link(session, ext, userid)
+        if link is None:
+            link = WeComLink(
+                external_userid=ext, external_hash=links.external_hash(ext), userid=userid,
+                staff_id=origin.staff_id, member_id=member_id, store_id=origin.store_id,
+                invite_token=origin.token, state=state or None, since=now, welcomed=False,
+            )  # fmt: skip
+            session.add(link)
+        else:
+            link.member_id = link.member_id or member_id
+            link.staff_id = link.staff_id or origin.staff_id
+        session.flush()
+        link_id, welcomed = link.id, link.welcomed
     welcome_code = str(event.get("WelcomeCode") or "")
-    if welcome_code and not link.welcomed:
-        join = None
-        if member_id is None and origin.token:  # a walk-in: the same invite joins them
-            join = WelcomeLink(settings.join_link_title, settings.join_url.replace("{token}", origin.token))
-        if settings.welcome_text or join is not None:
-            try:
-                gateway.send_welcome(welcome_code, settings.welcome_text, join)
-                link.welcomed = True
-            except WeComError as exc:
-                note = f"welcome: {exc}"[:256]
+    join = None
+    if member_id is None and origin.token:  # a walk-in: the same invite joins them
+        join = WelcomeLink(settings.join_link_title, settings.join_url.replace("{token}", origin.token))
+    if welcome_code and not welcomed and (settings.welcome_text or join is not None):
+        try:  # WeCom accepts the welcome code for 20 s: sent first, before any clean-up
+            gateway.send_welcome(welcome_code, settings.welcome_text, join)
+        except WeComError as exc:
+            notes.append(f"welcome: {exc}")
+        else:
+            with sessions() as session:
+                session.execute(update(WeComLink).where(WeComLink.id == link_id).values(welcomed=True))
     if origin.token:
-        release_contact_way(session, gateway, origin.token, now=now, added=True)
-    session.flush()
-    return "done", note
-
+        release_contact_way(sessions, gateway, origin.token, added=True, now=now)
+    return "done", "; ".join(notes)[:256] or None

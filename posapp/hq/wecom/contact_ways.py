@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from posapp.hq.models import Staff
 from posapp.hq.wecom.errors import WeComError, WeComRefused
 from posapp.hq.wecom.gateway import WeComGateway
 from posapp.hq.wecom.models import WeComContactWay, WeComGuide
+from posapp.hq.wecom.tokens import Sessions
 from posapp.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def guide_userid(session: Session, staff_id: str) -> str | None:
 
 
 def contact_way_for_invite(
-    session: Session,
+    sessions: Sessions,
     gateway: WeComGateway,
     invite_token: str,
     guide_userid: str,
@@ -69,38 +70,48 @@ def contact_way_for_invite(
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ContactQr:
-    """The guide's WeCom QR for this invite (``state`` = the token), made once and cached."""
+    """The guide's WeCom QR for this invite (``state`` = the token), made once and cached.
+
+    WeCom is called between short transactions, never inside one: a slow WeCom must not
+    hold HQ's writer (on SQLite, the one writer every counter's sync waits for).
+    """
     moment = now or utcnow()
     if len(invite_token) > STATE_LIMIT:
         raise ValueError("an invite token longer than a contact way's state")
-    cached = session.get(WeComContactWay, invite_token)
-    if cached is not None and cached.userid == guide_userid:
-        if cached.deleted_at is None:
-            return ContactQr(cached.qr_code)
-        if cached.added_at is not None:
-            return ContactQr(None, "already_added")
+    with sessions() as session:
+        cached = session.get(WeComContactWay, invite_token)
+        if cached is not None and cached.userid == guide_userid:
+            if cached.deleted_at is None:
+                return ContactQr(cached.qr_code)
+            if cached.added_at is not None:
+                return ContactQr(None, "already_added")
+        stale = cached.config_id if cached is not None and cached.deleted_at is None else None
     try:
         way = gateway.add_contact_way(guide_userid, invite_token, remark="posapp invite")
     except WeComRefused as exc:
         return ContactQr(None, exc.rule)
     except WeComError:
         return ContactQr(None, "unavailable")
-    row = WeComContactWay(
-        token=invite_token, config_id=way.config_id, qr_code=way.qr_code, userid=guide_userid,
-        staff_id=staff_id, store_id=store_id, created_at=moment,
-        expires_at=expires_at or moment + timedelta(days=INVITE_DAYS),
-    )  # fmt: skip
+    if stale is not None:  # made for a guide whose userid has changed since
+        _delete_way(gateway, stale)
     try:
-        with session.begin_nested():
-            if cached is not None:  # a deleted one, or one for a guide whose userid changed
-                _delete_way(gateway, cached.config_id)
-                session.delete(cached)
+        with sessions() as session:
+            old = session.get(WeComContactWay, invite_token)
+            if old is not None and (old.config_id == stale or old.deleted_at is not None):
+                session.delete(old)
                 session.flush()
-            session.add(row)
+            session.add(
+                WeComContactWay(
+                    token=invite_token, config_id=way.config_id, qr_code=way.qr_code,
+                    userid=guide_userid, staff_id=staff_id, store_id=store_id, created_at=moment,
+                    expires_at=expires_at or moment + timedelta(days=INVITE_DAYS),
+                )
+            )  # fmt: skip
     except IntegrityError:  # another request made one for this invite at the same moment
         _delete_way(gateway, way.config_id)
-        other = session.get(WeComContactWay, invite_token)
-        return ContactQr(other.qr_code if other is not None else None)
+        with sessions() as session:
+            other = session.get(WeComContactWay, invite_token)
+            return ContactQr(other.qr_code if other is not None else None)
     return ContactQr(way.qr_code)
 
 
@@ -116,18 +127,31 @@ def _delete_way(gateway: WeComGateway, config_id: str) -> bool:
 
 
 def release_contact_way(
-    session: Session, gateway: WeComGateway, invite_token: str, *, now: datetime, added: bool
+    sessions: Sessions,
+    gateway: WeComGateway,
+    invite_token: str,
+    *,
+    added: bool,
+    now: datetime | None = None,
 ) -> bool:
     """The invite's contact way is done with (the customer added the guide, or it expired)."""
-    way = session.get(WeComContactWay, invite_token)
-    if way is None or way.deleted_at is not None:
-        return False
-    if added and way.added_at is None:
-        way.added_at = now
-    if _delete_way(gateway, way.config_id):
-        way.deleted_at = now
-        return True
-    return False  # the sweep deletes it later
+    moment = now or utcnow()
+    with sessions() as session:
+        way = session.get(WeComContactWay, invite_token)
+        if way is None or way.deleted_at is not None:
+            return False
+        if added and way.added_at is None:
+            way.added_at = moment
+        config_id = way.config_id
+    if not _delete_way(gateway, config_id):
+        return False  # the sweep deletes it later
+    with sessions() as session:
+        session.execute(
+            update(WeComContactWay)
+            .where(WeComContactWay.token == invite_token)
+            .values(deleted_at=moment)
+        )
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,86 +162,108 @@ class Swept:
 
 
 def sweep_contact_ways(
-    session: Session, gateway: WeComGateway, *, now: datetime | None = None
+    sessions: Sessions, gateway: WeComGateway, *, now: datetime | None = None
 ) -> Swept:
     """Delete every contact way whose invite expired or was used, and any WeCom holds that
-    HQ made (within the window) but has no live record of (a commit that never happened)."""
+    HQ made (within the window) but has no live record of (a commit that never happened).
+    Run it periodically (hourly is plenty)."""
     moment = now or utcnow()
-    done = session.scalars(
-        select(WeComContactWay).where(
-            WeComContactWay.deleted_at.is_(None),
-            (WeComContactWay.expires_at < moment) | WeComContactWay.added_at.is_not(None),
+    with sessions() as session:
+        done = list(
+            session.scalars(
+                select(WeComContactWay.config_id).where(
+                    WeComContactWay.deleted_at.is_(None),
+                    (WeComContactWay.expires_at < moment) | WeComContactWay.added_at.is_not(None),
+                )
+            )
         )
-    ).all()
-    deleted = left = 0
-    for way in done:
-        if _delete_way(gateway, way.config_id):
-            way.deleted_at = moment
-            deleted += 1
-        else:
-            left += 1
-    orphans = 0
+    gone = [config_id for config_id in done if _delete_way(gateway, config_id)]
+    if gone:
+        with sessions() as session:
+            session.execute(
+                update(WeComContactWay)
+                .where(WeComContactWay.config_id.in_(gone))
+                .values(deleted_at=moment)
+            )
+    left = len(done) - len(gone)
     try:
         made = gateway.list_contact_ways(
             int((moment - ORPHAN_WINDOW).timestamp()), int(moment.timestamp())
         )
     except WeComError:
-        return Swept(deleted, 0, left + 1)
-    known = set(
-        session.scalars(
-            select(WeComContactWay.config_id).where(WeComContactWay.deleted_at.is_(None))
-        )
-    ) | set(session.scalars(select(WeComGuide.config_id).where(WeComGuide.config_id.is_not(None))))
+        return Swept(len(gone), 0, left + 1)
+    with sessions() as session:
+        live = select(WeComContactWay.config_id).where(WeComContactWay.deleted_at.is_(None))
+        cards = select(WeComGuide.config_id).where(WeComGuide.config_id.is_not(None))
+        known = set(session.scalars(live)) | set(session.scalars(cards))
+    orphans = 0
     for config_id in made:
         if config_id not in known:
             if _delete_way(gateway, config_id):
                 orphans += 1
             else:
                 left += 1
-    return Swept(deleted, orphans, left)
+    return Swept(len(gone), orphans, left)
 
 
 def set_guide_userid(
-    session: Session,
+    sessions: Sessions,
     gateway: WeComGateway,
     staff_id: str,
     userid: str,
     *,
     now: datetime | None = None,
 ) -> ContactQr:
-    """Give a guide a WeCom userid (admin CLI/API); the permanent contact way follows it."""
+    """Give a guide a WeCom userid (admin CLI/API); the permanent contact way follows it.
+
+    The userid is kept whatever WeCom says; a card WeCom could not make is made by the
+    next call (or ``ensure_guide_way``)."""
     moment = now or utcnow()
-    staff = session.get(Staff, staff_id)
-    if staff is None:
-        raise LookupError(f"no staff {staff_id}")
-    guide = session.get(WeComGuide, staff_id)
-    if guide is None:
-        guide = WeComGuide(staff_id=staff_id, guide_code=guide_code(staff.staff_no), userid=userid,
-                           updated_at=moment)  # fmt: skip
-        session.add(guide)
-    guide.userid, guide.departed_at, guide.updated_at = userid, None, moment
-    session.flush()
-    return ensure_guide_way(session, gateway, guide, now=moment)
+    with sessions() as session:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            raise LookupError(f"no staff {staff_id}")
+        guide = session.get(WeComGuide, staff_id)
+        if guide is None:
+            guide = WeComGuide(staff_id=staff_id, guide_code=guide_code(staff.staff_no),
+                               userid=userid, updated_at=moment)  # fmt: skip
+            session.add(guide)
+        guide.userid, guide.departed_at, guide.updated_at = userid, None, moment
+    return ensure_guide_way(sessions, gateway, staff_id, now=moment)
 
 
 def ensure_guide_way(
-    session: Session, gateway: WeComGateway, guide: WeComGuide, *, now: datetime
+    sessions: Sessions, gateway: WeComGateway, staff_id: str, *, now: datetime | None = None
 ) -> ContactQr:
     """The guide's permanent QR, made again when the userid changed (or the last try failed)."""
-    if guide.config_id is not None and guide.way_userid == guide.userid:
-        return ContactQr(guide.qr_code)
-    if guide.config_id is not None:
-        if not _delete_way(gateway, guide.config_id):
-            return ContactQr(guide.qr_code, "unavailable")
-        guide.config_id = guide.qr_code = guide.way_userid = None
+    moment = now or utcnow()
+    with sessions() as session:
+        guide = session.get(WeComGuide, staff_id)
+        if guide is None:
+            return ContactQr(None, "no_userid")
+        if guide.config_id is not None and guide.way_userid == guide.userid:
+            return ContactQr(guide.qr_code)
+        old, userid, code = guide.config_id, guide.userid, guide.guide_code
+    if old is not None:
+        if not _delete_way(gateway, old):
+            return ContactQr(None, "unavailable")
+        with sessions() as session:
+            session.execute(
+                update(WeComGuide).where(WeComGuide.staff_id == staff_id)
+                .values(config_id=None, qr_code=None, way_userid=None)
+            )  # fmt: skip
     try:
-        way = gateway.add_contact_way(guide.userid, guide.guide_code, remark="posapp guide card")
+        way = gateway.add_contact_way(userid, code, remark="posapp guide card")
     except WeComRefused as exc:
         return ContactQr(None, exc.rule)
     except WeComError:
         return ContactQr(None, "unavailable")
-    guide.config_id, guide.qr_code, guide.way_userid = way.config_id, way.qr_code, guide.userid
-    guide.updated_at = now
+    with sessions() as session:
+        session.execute(
+            update(WeComGuide).where(WeComGuide.staff_id == staff_id)
+            .values(config_id=way.config_id, qr_code=way.qr_code, way_userid=userid,
+                    updated_at=moment)
+        )  # fmt: skip
     return ContactQr(way.qr_code)
 
 

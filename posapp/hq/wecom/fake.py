@@ -140,6 +140,10 @@ class FakeWeCom:
     def garbage(self, times: int = 1) -> None:
         self._faults += [("garbage", 0.0)] * times
 
+    def calm(self) -> None:
+        """No more faults: every call is answered normally again."""
+        self._faults.clear()
+
     def expire_tokens(self) -> None:
         with self.lock:
             self.tokens.clear()

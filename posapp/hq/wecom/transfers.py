@@ -16,13 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from posapp.hq.wecom import links
 from posapp.hq.wecom.errors import RULES, WeComError, WeComRefused
 from posapp.hq.wecom.gateway import TRANSFER_BATCH, WeComGateway
 from posapp.hq.wecom.models import WeComGuide, WeComLink, WeComTransfer
+from posapp.hq.wecom.tokens import Sessions
 from posapp.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -75,94 +76,130 @@ def moves_for_members(
 
 
 def transfer_customers(
-    session: Session, gateway: WeComGateway, moves: Sequence[Move], *, now: datetime | None = None
+    sessions: Sessions, gateway: WeComGateway, moves: Sequence[Move], *, now: datetime | None = None
 ) -> list[Outcome]:
-    """Ask WeCom to move these customers; every one gets a recorded outcome, none raises."""
+    """Ask WeCom to move these customers; every one gets a recorded outcome, none raises.
+
+    A bulk reassignment (every customer of a guide who leaves) is one call of this: at
+    most 100 customers a WeCom call, one transaction per call's answers."""
     moment = now or utcnow()
-    rows = [
-        WeComTransfer(
-            external_userid=m.external_userid, handover_userid=m.handover_userid,
-            takeover_userid=m.takeover_userid, member_id=m.member_id,
-            assignment_id=m.assignment_id, resigned=m.resigned, status="unsent",
-            requested_at=moment,
-        )
-        for m in moves
-    ]  # fmt: skip
-    session.add_all(rows)
-    session.flush()
-    _send(gateway, rows, moment)
-    return [_outcome(row) for row in rows]
+    with sessions() as session:
+        rows = [
+            WeComTransfer(
+                external_userid=m.external_userid, handover_userid=m.handover_userid,
+                takeover_userid=m.takeover_userid, member_id=m.member_id,
+                assignment_id=m.assignment_id, resigned=m.resigned, status="unsent",
+                requested_at=moment,
+            )
+            for m in moves
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.flush()
+        pending = [_Pending.of(row) for row in rows]
+    _send(sessions, gateway, pending, moment)
+    return [p.outcome() for p in pending]
 
 
-def _send(gateway: WeComGateway, rows: Sequence[WeComTransfer], now: datetime) -> None:
-    groups: dict[tuple[str, str, bool], list[WeComTransfer]] = defaultdict(list)
-    for row in rows:
-        groups[(row.handover_userid, row.takeover_userid, row.resigned)].append(row)
-    for (handover, takeover, resigned), group in groups.items():
+@dataclass
+class _Pending:
+    """A transfer row's fields, kept between transactions while WeCom is asked."""
+
+    id: int
+    external_userid: str
+    handover_userid: str
+    takeover_userid: str
+    member_id: str | None
+    resigned: bool
+    status: str
+    errcode: int | None = None
+
+    @classmethod
+    def of(cls, row: WeComTransfer) -> _Pending:
+        return cls(row.id, row.external_userid, row.handover_userid, row.takeover_userid,
+                   row.member_id, row.resigned, row.status, row.errcode)  # fmt: skip
+
+    def outcome(self) -> Outcome:
+        rule = RULES.get(self.errcode or 0, "refused") if self.status == "rejected" else None
+        return Outcome(self.external_userid, self.member_id, self.status, rule)
+
+
+def _groups(items: Iterable[_Pending]) -> dict[tuple[str, str, bool], list[_Pending]]:
+    groups: dict[tuple[str, str, bool], list[_Pending]] = defaultdict(list)
+    for item in items:
+        groups[(item.handover_userid, item.takeover_userid, item.resigned)].append(item)
+    return groups
+
+
+def _send(sessions: Sessions, gateway: WeComGateway, items: list[_Pending], now: datetime) -> None:
+    for (handover, takeover, resigned), group in _groups(items).items():
         for start in range(0, len(group), TRANSFER_BATCH):
             batch = group[start : start + TRANSFER_BATCH]
             try:
                 answers = gateway.transfer_customers(
-                    handover, takeover, [r.external_userid for r in batch], resigned=resigned
+                    handover, takeover, [p.external_userid for p in batch], resigned=resigned
                 )
             except WeComRefused as exc:
-                for row in batch:
-                    row.status, row.errcode, row.checked_at = "rejected", exc.code, now
-                continue
+                codes = {p.external_userid: exc.code for p in batch}
             except WeComError as exc:
                 log.warning("WeCom transfer of %d customers not sent: %s", len(batch), exc)
                 continue  # left unsent: poll_transfers sends them again
-            codes = {a.external_userid: a.errcode for a in answers}
-            for row in batch:
-                code = codes.get(row.external_userid)
-                if code is None:
-                    continue
-                row.errcode, row.checked_at = code, now
-                row.status = "waiting" if code == 0 else "rejected"
-
-
-def _outcome(row: WeComTransfer) -> Outcome:
-    rule = RULES.get(row.errcode or 0, "refused") if row.status == "rejected" else None
-    return Outcome(row.external_userid, row.member_id, row.status, rule)
+            else:
+                codes = {a.external_userid: a.errcode for a in answers}
+            with sessions() as session:
+                for item in batch:
+                    code = codes.get(item.external_userid)
+                    if code is None:
+                        continue
+                    item.errcode, item.status = code, "waiting" if code == 0 else "rejected"
+                    session.execute(
+                        update(WeComTransfer).where(WeComTransfer.id == item.id)
+                        .values(status=item.status, errcode=code, checked_at=now)
+                    )  # fmt: skip
 
 
 def poll_transfers(
-    session: Session, gateway: WeComGateway, *, now: datetime | None = None
+    sessions: Sessions, gateway: WeComGateway, *, now: datetime | None = None
 ) -> list[Outcome]:
     """Send what could not be sent, then record what WeCom says of the waiting transfers;
-    the outcomes that changed. An accepted transfer moves the customer's link."""
+    the outcomes that changed. An accepted transfer moves the customer's link. Run it
+    periodically (hourly: WeCom completes a transfer 24 h after it was asked)."""
     moment = now or utcnow()
-    unsent = session.scalars(select(WeComTransfer).where(WeComTransfer.status == "unsent")).all()
-    _send(gateway, unsent, moment)
-    changed = [_outcome(row) for row in unsent if row.status != "unsent"]
-    waiting = session.scalars(select(WeComTransfer).where(WeComTransfer.status == "waiting")).all()
-    groups: dict[tuple[str, str, bool], list[WeComTransfer]] = defaultdict(list)
-    for row in waiting:
-        groups[(row.handover_userid, row.takeover_userid, row.resigned)].append(row)
-    for (handover, takeover, resigned), group in groups.items():
+    with sessions() as session:
+        unsent = [_Pending.of(r) for r in session.scalars(
+            select(WeComTransfer).where(WeComTransfer.status == "unsent"))]  # fmt: skip
+    _send(sessions, gateway, unsent, moment)
+    changed = [p.outcome() for p in unsent if p.status != "unsent"]
+    with sessions() as session:
+        waiting = [_Pending.of(r) for r in session.scalars(
+            select(WeComTransfer).where(WeComTransfer.status == "waiting"))]  # fmt: skip
+    for (handover, takeover, resigned), group in _groups(waiting).items():
         try:
             states = gateway.transfer_results(handover, takeover, resigned=resigned)
         except WeComError as exc:
             log.warning("WeCom transfer results not read: %s", exc)
             continue
         by_customer = {s.external_userid: s for s in states}
-        for row in group:
-            state = by_customer.get(row.external_userid)
-            if state is None:
-                continue
-            row.checked_at = moment
-            status = RESULTS.get(state.status, "none")
-            if status == row.status:
-                continue
-            row.status = status
-            if status == "accepted":
-                row.takeover_at = (
-                    datetime.fromtimestamp(state.takeover_time, UTC).replace(tzinfo=None)
-                    if state.takeover_time
-                    else moment
-                )
-                _move_link(session, row, moment)
-            changed.append(_outcome(row))
+        with sessions() as session:
+            for item in group:
+                state = by_customer.get(item.external_userid)
+                if state is None:
+                    continue
+                row = session.get(WeComTransfer, item.id)
+                if row is None:
+                    continue
+                row.checked_at = moment
+                status = RESULTS.get(state.status, "none")
+                if status == row.status:
+                    continue
+                row.status = item.status = status
+                if status == "accepted":
+                    row.takeover_at = (
+                        datetime.fromtimestamp(state.takeover_time, UTC).replace(tzinfo=None)
+                        if state.takeover_time
+                        else moment
+                    )
+                    _move_link(session, row, moment)
+                changed.append(item.outcome())
     return changed
 
 

@@ -114,11 +114,10 @@ class Wired:
     def qr(self, token: str, userid: str = "guide.a", staff_id: str = GUIDE_A) -> str | None:
         from posapp.hq.wecom.contact_ways import contact_way_for_invite
 
-        with self.db.transaction() as session:
-            return contact_way_for_invite(
-                session, self.gateway, token, userid, staff_id=staff_id, store_id=STORE,
-                expires_at=utcnow() + timedelta(days=7),
-            ).qr_code  # fmt: skip
+        return contact_way_for_invite(
+            self.db.transaction, self.gateway, token, userid, staff_id=staff_id, store_id=STORE,
+            expires_at=utcnow() + timedelta(days=7),
+        ).qr_code  # fmt: skip
 
     def deliver(self, callback: object) -> bool:
         from posapp.hq.wecom.callbacks import accept_callback
@@ -129,8 +128,7 @@ class Wired:
     def process(self, **options: object) -> int:
         from posapp.hq.wecom.callbacks import process_callbacks
 
-        with self.db.transaction() as session:
-            return process_callbacks(session, self.gateway, self.settings, **options)  # type: ignore[arg-type]
+        return process_callbacks(self.db.transaction, self.gateway, self.settings, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
