@@ -58,7 +58,9 @@ def verify_url(
     return plain.decode() if isinstance(plain, bytes) else str(plain)
 
 
-def _decrypt(settings: WeComSettings, query: Mapping[str, str], body: bytes | str) -> dict[str, Any]:
+def _decrypt(
+    settings: WeComSettings, query: Mapping[str, str], body: bytes | str
+) -> dict[str, Any]:
     try:
         plain = _crypto(settings).decrypt_message(
             body, query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", "")
@@ -70,9 +72,7 @@ def _decrypt(settings: WeComSettings, query: Mapping[str, str], body: bytes | st
         raise BadSignature("not a callback of this corp") from None
     if not isinstance(event, dict):
         raise BadSignature("not a callback of this corp")
-    return {key: value for key, value in event.items() if isinstance(value, str)} | {
-        "_xml": plain
-    }
+    return {key: value for key, value in event.items() if isinstance(value, str)} | {"_xml": plain}
 
 
 def accept_callback(
@@ -92,7 +92,9 @@ def accept_callback(
     row = {
         "external_userid": event.get("ExternalUserID", "")[:64],
         "userid": event.get("UserID", "")[:64],
-        "change_type": (event.get("ChangeType") or event.get("Event") or event.get("MsgType", ""))[:48],
+        "change_type": (event.get("ChangeType") or event.get("Event") or event.get("MsgType", ""))[
+            :48
+        ],
         "create_time": create_time,
         "event": event.get("Event", "")[:48],
         "body": event["_xml"],
@@ -286,7 +288,9 @@ def _added(
     welcome_code = str(event.get("WelcomeCode") or "")
     join = None
     if member_id is None and origin.token:  # a walk-in: the same invite joins them
-        join = WelcomeLink(settings.join_link_title, settings.join_url.replace("{token}", origin.token))
+        join = WelcomeLink(
+            settings.join_link_title, settings.join_url.replace("{token}", origin.token)
+        )
     if welcome_code and not welcomed and (settings.welcome_text or join is not None):
         try:  # WeCom accepts the welcome code for 20 s: sent first, before any clean-up
             gateway.send_welcome(welcome_code, settings.welcome_text, join)
@@ -294,7 +298,9 @@ def _added(
             notes.append(f"welcome: {exc}")
         else:
             with sessions() as session:
-                session.execute(update(WeComLink).where(WeComLink.id == link_id).values(welcomed=True))
+                session.execute(
+                    update(WeComLink).where(WeComLink.id == link_id).values(welcomed=True)
+                )
     if origin.token:
         release_contact_way(sessions, gateway, origin.token, added=True, now=now)
     return "done", "; ".join(notes)[:256] or None

@@ -211,7 +211,16 @@ class FakeWeCom:
             url=url,
         )  # fmt: skip
 
-    def customer_removes(self, userid: str, external_userid: str, *, url: str | None = None) -> Callback:
+    def befriend(self, external_userid: str, userid: str, *, unionid: str | None = None) -> None:
+        """The customer is already a contact of ``userid`` (no callback): for bulk set-ups."""
+        with self.lock:
+            customer = self.customers.setdefault(external_userid, _Customer(unionid))
+            customer.follows[userid] = {"userid": userid, "remark": "",
+                                        "createtime": int(self.now), "state": ""}  # fmt: skip
+
+    def customer_removes(
+        self, userid: str, external_userid: str, *, url: str | None = None
+    ) -> Callback:
         with self.lock:
             customer = self.customers.get(external_userid)
             if customer is not None:
@@ -344,7 +353,12 @@ class FakeWeCom:
             return _error(BAD_ARGS, "external_userid exceed max size")
         answers = []
         for ext in customers:
-            answers.append({"external_userid": ext, "errcode": self._transfer_one(ext, handover, takeover, resigned)})
+            answers.append(
+                {
+                    "external_userid": ext,
+                    "errcode": self._transfer_one(ext, handover, takeover, resigned),
+                }
+            )
         return {"errcode": 0, "errmsg": "ok", "customer": answers}
 
     def _transfer_one(self, ext: str, handover: str, takeover: str, resigned: bool) -> int:

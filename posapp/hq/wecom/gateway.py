@@ -252,7 +252,8 @@ class SdkGateway:
         cursor = ""
         while True:
             answer = self._post(
-                endpoint, {"handover_userid": handover, "takeover_userid": takeover, "cursor": cursor}
+                endpoint,
+                {"handover_userid": handover, "takeover_userid": takeover, "cursor": cursor},
             )
             states += [
                 TransferState(

@@ -15,7 +15,10 @@ from posapp.hq.models import Base, BigId
 
 _OPEN = {"sqlite_where": text("ended_at IS NULL"), "postgresql_where": text("ended_at IS NULL")}
 _LIVE = {"sqlite_where": text("deleted_at IS NULL"), "postgresql_where": text("deleted_at IS NULL")}
-_WAITING = {"sqlite_where": text("status = 'received'"), "postgresql_where": text("status = 'received'")}
+_WAITING = {
+    "sqlite_where": text("status = 'received'"),
+    "postgresql_where": text("status = 'received'"),
+}
 
 
 class WeComToken(Base):

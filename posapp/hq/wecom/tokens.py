@@ -61,8 +61,10 @@ class TokenKeeper:
         return self._refresh(stale=token)
 
     def _fresh(self, row: WeComToken, now: datetime) -> bool:
-        return bool(row.access_token) and row.expires_at is not None and (
-            row.expires_at - self._early > now
+        return (
+            bool(row.access_token)
+            and row.expires_at is not None
+            and (row.expires_at - self._early > now)
         )
 
     def _read(self) -> WeComToken | None:
@@ -85,7 +87,9 @@ class TokenKeeper:
         with self._sessions() as session:
             taken = session.execute(
                 update(row)
-                .where(row.key == self._key, or_(row.lease_until.is_(None), row.lease_until < now), due)
+                .where(
+                    row.key == self._key, or_(row.lease_until.is_(None), row.lease_until < now), due
+                )
                 .values(lease_until=now + self._lease)
             ).rowcount
         return taken == 1
@@ -121,4 +125,3 @@ class TokenKeeper:
                         fetched_at=now, lease_until=None)
             )  # fmt: skip
         return token
-

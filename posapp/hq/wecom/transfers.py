@@ -52,7 +52,10 @@ class Outcome:
 
 
 def moves_for_members(
-    session: Session, changes: Iterable[tuple[str, str]], *, assignment_ids: dict[str, int] | None = None
+    session: Session,
+    changes: Iterable[tuple[str, str]],
+    *,
+    assignment_ids: dict[str, int] | None = None,
 ) -> list[Move]:
     """The WeCom moves of HQ reassignments ``(member_id, new guide's staff_id)``: one per
     member who is a contact of a guide with a WeCom account, when the new guide has one."""
@@ -66,7 +69,9 @@ def moves_for_members(
         ):
             if link.userid == taker.userid:
                 continue
-            giver = session.scalar(select(WeComGuide).where(WeComGuide.userid == link.userid).limit(1))
+            giver = session.scalar(
+                select(WeComGuide).where(WeComGuide.userid == link.userid).limit(1)
+            )
             moves.append(
                 Move(link.external_userid, link.userid, taker.userid, member_id,
                      (assignment_ids or {}).get(member_id),

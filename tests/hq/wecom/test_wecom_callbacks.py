@@ -35,7 +35,9 @@ def test_a_member_adds_the_guide_through_the_invite_and_is_welcomed_once(
         "m-1", GUIDE_A, "guide.a", token,
     )  # fmt: skip
     assert len(fake.welcomes) == 1
-    assert fake.welcomes[0]["text"]["content"] == "欢迎光临" and "attachments" not in fake.welcomes[0]
+    assert (
+        fake.welcomes[0]["text"]["content"] == "欢迎光临" and "attachments" not in fake.welcomes[0]
+    )
     assert fake.ways == {}  # the invite's contact way is deleted once used
     with wired.db.read() as session:
         assert session.get(WeComContactWay, token).deleted_at is not None  # type: ignore[union-attr]

@@ -20,7 +20,9 @@ SAMPLE = WeComSettings(
     callback_token="hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
     encoding_aes_key="6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
 )
-SAMPLE_ECHO = "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=="
+SAMPLE_ECHO = (
+    "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=="
+)
 SAMPLE_BODY = (
     "<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName>\n<Encrypt><![CDATA["
     "Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGz"
@@ -54,21 +56,38 @@ def test_wecoms_documented_message_sample_is_accepted_and_stored(wired: Wired) -
 
 
 @pytest.mark.parametrize("part", ["msg_signature", "timestamp", "nonce"])
-def test_a_forged_or_altered_verification_is_refused(fake: FakeWeCom, settings: WeComSettings, part: str) -> None:
+def test_a_forged_or_altered_verification_is_refused(
+    fake: FakeWeCom, settings: WeComSettings, part: str
+) -> None:
     query = fake.verification("42")
-    assert verify_url(settings, query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"]) == "42"
+    assert (
+        verify_url(
+            settings, query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"]
+        )
+        == "42"
+    )
     query[part] = "1" + query[part][1:] if query[part][0] != "1" else "2" + query[part][1:]
     with pytest.raises(BadSignature):
-        verify_url(settings, query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"])
+        verify_url(
+            settings, query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"]
+        )
 
 
 def test_the_sample_signed_for_another_corp_is_refused(settings: WeComSettings) -> None:
     with pytest.raises(BadSignature):
-        verify_url(settings, "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "1476416373", "47744683", SAMPLE_ECHO)
+        verify_url(
+            settings,
+            "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb",
+            "1476416373",
+            "47744683",
+            SAMPLE_ECHO,
+        )
 
 
 def test_a_forged_callback_is_refused_and_nothing_is_stored(wired: Wired, fake: FakeWeCom) -> None:
-    sent = fake.callback({"ChangeType": "add_external_contact", "UserID": "u", "ExternalUserID": "e"})
+    sent = fake.callback(
+        {"ChangeType": "add_external_contact", "UserID": "u", "ExternalUserID": "e"}
+    )
     sent.query["msg_signature"] = "0" * 40
     with pytest.raises(BadSignature):
         wired.deliver(sent)

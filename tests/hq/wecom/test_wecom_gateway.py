@@ -34,7 +34,7 @@ def test_two_hq_processes_fetch_the_token_once(
             try:
                 for _ in range(3):
                     gateway.add_contact_way("guide.a", "s")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 failures.append(exc)
 
         threads = [threading.Thread(target=work, args=(g,)) for g in gateways]
@@ -79,7 +79,9 @@ def test_busy_is_retried_then_given_up_as_unavailable(fake: FakeWeCom, gateway: 
         gateway.add_contact_way("guide.a", "s")
 
 
-def test_a_hang_past_the_timeout_and_garbage_are_retried(fake: FakeWeCom, gateway: SdkGateway) -> None:
+def test_a_hang_past_the_timeout_and_garbage_are_retried(
+    fake: FakeWeCom, gateway: SdkGateway
+) -> None:
     gateway.add_contact_way("guide.a", "warm")
     fake.hang(1.5)
     fake.garbage()
