@@ -126,3 +126,27 @@ def test_neither_the_secret_nor_the_token_is_logged(
     for record in caplog.records:
         text = record.getMessage()
         assert fake.secret not in text and all(t not in text for t in tokens)
+
+
+def test_with_wecom_gone_nothing_raises_into_hq(
+    wired: Wired, fake: FakeWeCom, settings: WeComSettings
+) -> None:
+    from conftest import GUIDE_A, new_invite
+
+    from posapp.hq.wecom.contact_ways import set_guide_userid, sweep_contact_ways
+    from posapp.hq.wecom.transfers import Move, poll_transfers, transfer_customers
+
+    token = new_invite(wired.db, member_id="m-1")
+    sent = fake.customer_adds("G11", "wm-1", userid="guide.a")
+    fake.stop()  # connection refused from now on
+    assert wired.qr(token) is None
+    assert set_guide_userid(wired.db.transaction, wired.gateway, GUIDE_A, "guide.a").rule == (
+        "unavailable"
+    )
+    assert wired.deliver(sent) and wired.process() == 1
+    assert sweep_contact_ways(wired.db.transaction, wired.gateway).left == 1
+    move = Move("wm-1", "guide.a", "guide.b", "m-1")
+    assert [o.status for o in transfer_customers(wired.db.transaction, wired.gateway, [move])] == [
+        "unsent"
+    ]
+    assert poll_transfers(wired.db.transaction, wired.gateway) == []
