@@ -165,7 +165,8 @@ def module_graph() -> dict[str, set[str]]:
             for name in _runtime_imports(
                 path.read_text(encoding="utf-8"), module, path.name == "__init__.py"
             )
-            if name in paths and name != module
+            # A module's own parent packages are initialised before it whatever it imports.
+            if name in paths and name != module and not module.startswith(name + ".")
         }
         for module, path in paths.items()
     }
