@@ -129,13 +129,8 @@ def _fsync_file(path: Path) -> None:
 
 def _fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX; Windows has no directory handle to flush)."""
-    if not POSIX:
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if POSIX:
+        _fsync_file(folder)
 
 
 def _aside(path: Path) -> Path:
