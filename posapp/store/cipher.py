@@ -153,8 +153,8 @@ def recover(path: Path) -> None:
             shred(*sqlite_files(aside))  # killed after the swap: the plaintext goes
         else:
             log.error("%s and %s are both plaintext: both kept", path.name, aside.name)
-    if staged.exists():
-        staged.unlink()  # encrypted but never verified; the plaintext is still in place
+    for unverified in (*sqlite_files(staged), staged.with_name(staged.name + "-journal")):
+        unverified.unlink(missing_ok=True)  # encrypted, never verified: the plaintext is intact
 
 
 def _counts(conn: Connection) -> dict[str, int]:
@@ -252,7 +252,7 @@ def encrypt_backups(folder: Path, key: DatabaseKey) -> None:
     """Encrypt the plaintext backups an older posapp left (an interrupted conversion's copy goes)."""
     if not folder.is_dir():
         return
-    for leftover in folder.glob("pre-encrypt-*.db"):
+    for leftover in folder.glob("pre-encrypt-*"):  # with a journal a kill may have left
         shred(leftover)
     for backup in sorted(folder.glob("*.db")):
         with contextlib.suppress(FileNotFoundError):
