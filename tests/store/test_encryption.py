@@ -252,3 +252,19 @@ def test_with_an_os_keyring_the_key_is_kept_there_not_in_a_file(
     assert key.raw.hex() not in repr(key)
     assert list(backend.secrets.values()) == [key.raw.hex()]
     open_database(path).close()  # the same key opens it again
+
+
+def test_an_export_killed_half_way_leaves_nothing_that_spoils_the_next(tmp_path: Path) -> None:
+    """Killed inside sqlcipher_export: a partial copy and its hot journal stay behind."""
+    path = _old_counter(tmp_path)
+    before = _rows(path)
+    partial = path.with_name(path.name + ".encrypting")
+    partial.write_bytes(secrets.token_bytes(8192))
+    journal = partial.with_name(partial.name + "-journal")
+    journal.write_bytes(secrets.token_bytes(4096))
+    open_database(path).close()
+    assert not partial.exists() and not journal.exists()
+    after = _rows(path)
+    for table, rows in before.items():
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after[table]] == rows, table
