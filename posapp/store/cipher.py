@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from filelock import FileLock
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from posapp.files import POSIX, private_dir, private_file, sqlite_files
@@ -36,6 +37,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 NEW, PLAINTEXT, ENCRYPTED, DAMAGED = "new", "plaintext", "encrypted", "damaged"
 _SMALLEST_PAGE = 512  # an encrypted file is whole pages, and pages are 512 bytes or more
 _SHRED_CHUNK = 1 << 20
+CONVERSION_WAIT_S = 900  # a second posapp waits for a conversion at 1,000,000 members
 
 # The crash tests' hook: their child process replaces it to die at a named step.
 checkpoint: Callable[[str], None] = lambda _step: None  # noqa: E731
@@ -129,13 +131,14 @@ def _fsync_file(path: Path) -> None:
 
 def _fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX; Windows has no directory handle to flush)."""
-    if not POSIX:
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if POSIX:
+        _fsync_file(folder)
+
+
+def exclusive(path: Path) -> FileLock:
+    """Held while a file is checked, recovered or converted: two posapp processes starting
+    at once must not both convert it, nor one clean up what the other is writing."""
+    return FileLock(str(path.with_name(path.name + ".lock")), timeout=CONVERSION_WAIT_S, mode=0o600)
 
 
 def _aside(path: Path) -> Path:
@@ -158,8 +161,8 @@ def recover(path: Path) -> None:
             shred(*sqlite_files(aside))  # killed after the swap: the plaintext goes
         else:
             log.error("%s and %s are both plaintext: both kept", path.name, aside.name)
-    if staged.exists():
-        staged.unlink()  # encrypted but never verified; the plaintext is still in place
+    for unverified in (*sqlite_files(staged), staged.with_name(staged.name + "-journal")):
+        unverified.unlink(missing_ok=True)  # encrypted, never verified: the plaintext is intact
 
 
 def _counts(conn: Connection) -> dict[str, int]:
@@ -167,31 +170,38 @@ def _counts(conn: Connection) -> dict[str, int]:
     return {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
 
 
-def _settle(path: Path) -> None:
-    """Fold the WAL into the file and leave rollback-journal mode, so no -wal is left over."""
+def _change_counter(path: Path) -> bytes:
+    """SQLite's file change counter (header bytes 24-27): every committed write moves it."""
+    with open(path, "rb") as fh:
+        return fh.read(28)[24:]
+
+
+def _hold(path: Path) -> Connection:
+    """Fold the WAL into the file, leave WAL mode, and keep a read lock on it until closed:
+    no program can write to it meanwhile. One that has it open stops the conversion
+    (SQLite leaves WAL mode only when no other connection is open)."""
     conn = connect(path, None, isolation_level=None)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        conn.execute("PRAGMA journal_mode=DELETE").fetchall()
-    finally:
+        if conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] != "delete":
+            raise sqlcipher.OperationalError("database is busy: another program has it open")
+        conn.execute("PRAGMA main.locking_mode=EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the lock
+    except BaseException:
         conn.close()
-    _, wal, shm = sqlite_files(path)
-    shred(wal, shm)
+        raise
+    return conn
 
 
-def _export(path: Path, staged: Path, key: DatabaseKey) -> None:
+def _export(source: Connection, path: Path, staged: Path, key: DatabaseKey) -> None:
     """Write an encrypted copy of the plaintext ``path`` to ``staged`` and verify it."""
     private_file(staged)
-    source = connect(path, None, isolation_level=None)
-    try:
-        expected = _counts(source)
-        user_version = source.execute("PRAGMA user_version").fetchone()[0]
-        source.execute(f"ATTACH DATABASE ? AS encrypted KEY {key.pragma}", (str(staged),))
-        source.execute("SELECT sqlcipher_export('encrypted')").fetchall()
-        source.execute(f"PRAGMA encrypted.user_version = {int(user_version)}")
-        source.execute("DETACH DATABASE encrypted")
-    finally:
-        source.close()
+    expected = _counts(source)
+    user_version = source.execute("PRAGMA user_version").fetchone()[0]
+    source.execute(f"ATTACH DATABASE ? AS encrypted KEY {key.pragma}", (str(staged),))
+    source.execute("SELECT sqlcipher_export('encrypted')").fetchall()
+    source.execute(f"PRAGMA encrypted.user_version = {int(user_version)}")
+    source.execute("DETACH DATABASE encrypted")
     checkpoint("exported")
     copy = connect(staged, key, read_only=True)
     try:
@@ -232,13 +242,23 @@ def encrypt_in_place(path: Path, key: DatabaseKey, *, backups: Path | None = Non
     recover(path)
     if file_state(path) != PLAINTEXT:
         return
-    _settle(path)
-    checkpoint("settled")
-    backup = _plain_backup(path, backups, "pre-encrypt") if backups is not None else None
-    checkpoint("backed_up")
-    staged = _staged(path)
-    _export(path, staged, key)
-    checkpoint("verified")
+    source = _hold(path)
+    try:
+        written = _change_counter(path)
+        checkpoint("settled")
+        backup = _plain_backup(path, backups, "pre-encrypt") if backups is not None else None
+        checkpoint("backed_up")
+        staged = _staged(path)
+        _export(source, path, staged, key)
+        checkpoint("verified")
+    finally:
+        source.close()  # before the renames: Windows renames no open file
+    checkpoint("released")
+    _, wal, shm = sqlite_files(path)
+    if wal.exists() or _change_counter(path) != written:  # written since the lock went
+        staged.unlink()
+        raise sqlcipher.OperationalError("database is busy: another program wrote to it")
+    shred(shm)
     aside = _aside(path)
     os.replace(path, aside)
     _fsync_dir(path.parent)
@@ -257,7 +277,7 @@ def encrypt_backups(folder: Path, key: DatabaseKey) -> None:
     """Encrypt the plaintext backups an older posapp left (an interrupted conversion's copy goes)."""
     if not folder.is_dir():
         return
-    for leftover in folder.glob("pre-encrypt-*.db"):
+    for leftover in folder.glob("pre-encrypt-*"):  # with a journal a kill may have left
         shred(leftover)
     for backup in sorted(folder.glob("*.db")):
         with contextlib.suppress(FileNotFoundError):

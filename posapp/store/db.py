@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from filelock import Timeout
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -247,24 +248,33 @@ class Database:
             self._checkpointer.start()
 
     def _key(self, encrypt: bool) -> DatabaseKey | None:
-        """Finish an interrupted conversion, convert a plaintext file, and find the key."""
+        """The key, after any conversion, which one process at a time does."""
         if self.read_only:
             return key_for(self.path)
         try:
-            cipher.recover(self.path)
-            state = cipher.file_state(self.path)
-            if state in (cipher.ENCRYPTED, cipher.DAMAGED):
-                key = key_for(self.path)
-            elif not encrypt:
-                return None
-            else:
-                key = create_key(self.path.parent)
-            if state == cipher.PLAINTEXT:
-                cipher.encrypt_in_place(self.path, key, backups=backups_of(self.path))
-            if key is not None:  # and what an interrupted conversion or older posapp left
-                cipher.encrypt_backups(backups_of(self.path), key)
+            with cipher.exclusive(self.path):
+                return self._prepare(encrypt)
         except SQLITE_ERRORS as exc:
             raise explain(exc) from exc
+        except Timeout as exc:
+            raise StorageError(
+                "busy", "Another posapp is still encrypting this database: try again later."
+            ) from exc
+
+    def _prepare(self, encrypt: bool) -> DatabaseKey | None:
+        """Finish an interrupted conversion, convert a plaintext file, and find the key."""
+        cipher.recover(self.path)
+        state = cipher.file_state(self.path)
+        if state in (cipher.ENCRYPTED, cipher.DAMAGED):
+            key = key_for(self.path)
+        elif not encrypt:
+            return None
+        else:
+            key = create_key(self.path.parent)
+        if state == cipher.PLAINTEXT:
+            cipher.encrypt_in_place(self.path, key, backups=backups_of(self.path))
+        if key is not None:  # and what an interrupted conversion or older posapp left
+            cipher.encrypt_backups(backups_of(self.path), key)
         return key
 
     @property

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from filelock import Timeout
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
@@ -224,8 +225,9 @@ def open_database(path: Path, *, migrate_schema: bool = True, encrypt: bool = Tr
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
     try:
-        cipher.recover(path)  # an interrupted conversion: one database again, before any check
-    except OSError as exc:
+        with cipher.exclusive(path):
+            cipher.recover(path)  # an interrupted conversion: one database again, before a check
+    except (OSError, Timeout) as exc:
         raise StorageError("cannot_open", f"Cannot finish encrypting {path}: {exc}") from exc
     if migrate_schema and path.exists() and path.stat().st_size > 0:
         # Checked before a read-write open, which would already switch the file to WAL.

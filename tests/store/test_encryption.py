@@ -34,7 +34,7 @@ from posapp.store.migrate import (
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "schemas" / "posapp-0001.db"
 CHILD = Path(__file__).with_name("encrypt_child.py")
 PHONE = b"+8613800000001"  # a member of the 0001 fixture
-STEPS = ["settled", "backed_up", "exported", "verified", "aside", "swapped", "shredded"]
+STEPS = ["settled", "backed_up", "exported", "verified", "released", "aside", "swapped", "shredded"]
 
 
 def _old_counter(tmp_path: Path) -> Path:
@@ -144,7 +144,11 @@ def test_conversion_killed_at_any_step_loses_nothing_and_ends_with_one_database(
     for table, rows in before.items():
         width = len(rows[0]) if rows else 0
         assert [row[:width] for row in after[table]] == rows, (step, table)
-    leftovers = [p.name for p in path.parent.iterdir() if p.name.startswith("posapp.db")]
+    leftovers = [
+        p.name
+        for p in path.parent.iterdir()
+        if p.name.startswith("posapp.db") and p.suffix != ".lock"
+    ]
     assert sorted(leftovers) == ["posapp.db"], leftovers  # no .plaintext, .encrypting
     assert _plaintext_files(path.parent) == []
     assert not list(backup_dir(path).glob("pre-encrypt-*"))
@@ -200,7 +204,7 @@ def test_a_lost_key_is_said_plainly_and_no_second_database_is_made(
     assert "cannot be read with this machine's key" in message
     assert "posapp reset --start-clean" in message and "not deleted" in message
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted(
+    assert sorted(p.name for p in path.parent.iterdir() if p.suffix != ".lock") == sorted(
         ["posapp.db", *([FALLBACK] if loss == "wrong" else [])]
     )
 
@@ -252,3 +256,46 @@ def test_with_an_os_keyring_the_key_is_kept_there_not_in_a_file(
     assert key.raw.hex() not in repr(key)
     assert list(backend.secrets.values()) == [key.raw.hex()]
     open_database(path).close()  # the same key opens it again
+
+
+def test_an_export_killed_half_way_leaves_nothing_that_spoils_the_next(tmp_path: Path) -> None:
+    """Killed inside sqlcipher_export: a partial copy and its hot journal stay behind."""
+    path = _old_counter(tmp_path)
+    before = _rows(path)
+    partial = path.with_name(path.name + ".encrypting")
+    partial.write_bytes(secrets.token_bytes(8192))
+    journal = partial.with_name(partial.name + "-journal")
+    journal.write_bytes(secrets.token_bytes(4096))
+    open_database(path).close()
+    assert not partial.exists() and not journal.exists()
+    after = _rows(path)
+    for table, rows in before.items():
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after[table]] == rows, table
+
+
+def test_a_write_by_another_program_during_the_conversion_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite cannot tell that an older posapp has the file open; a write it makes while the
+    conversion runs is seen (the change counter moved), and the plaintext stays in charge."""
+    path = _old_counter(tmp_path)
+
+    def another_program_writes(step: str) -> None:
+        if step == "released":
+            other = sqlite3.connect(path)
+            other.execute("DELETE FROM outbox_event WHERE seq = 1")
+            other.commit()
+            other.close()
+
+    monkeypatch.setattr(cipher, "checkpoint", another_program_writes)
+    with pytest.raises(StorageError) as refused:
+        open_database(path)
+    assert refused.value.rule == "busy"
+    assert cipher.file_state(path) == cipher.PLAINTEXT  # with that write, and no copy beside it
+    assert not path.with_name(path.name + ".encrypting").exists()
+    monkeypatch.undo()
+    before = _rows(path)
+    open_database(path).close()  # the next start converts
+    assert cipher.file_state(path) == cipher.ENCRYPTED
+    assert len(_rows(path)["outbox_event"]) == len(before["outbox_event"])
