@@ -9,6 +9,7 @@ database thread; this tab only draws them.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,9 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
-    QAbstractTableModel,
     QCoreApplication,
     QDate,
     QDateTime,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTime,
     Signal,
@@ -49,10 +47,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posapp.domain.roles import Permission
 from posapp.services.dashboard import Dashboard, Table, tables, write_csv
+from posapp.ui.models import Column, RowsModel
+from posapp.ui.panels.till import Till
 from posapp.ui.words import rung_name
-
-Index = QModelIndex | QPersistentModelIndex
 
 # What a store manager reads for each exported table, column and summary figure; the CSV
 # files keep the stable identifiers (a spreadsheet or script reads them back).
@@ -142,42 +141,16 @@ def shown_table(table: Table) -> Table:
     return Table(_t(_TABLES.get(table.name, table.name)), columns, rows)
 
 
-class TableModel(QAbstractTableModel):
+def _cell(index: int, row: tuple[Any, ...]) -> str:
+    return "–" if row[index] is None else str(row[index])
+
+
+class TableModel(RowsModel[tuple[Any, ...]]):
     """Any of the dashboard's tables, as it will be exported."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._table = Table("", (), [])
-
     def set_table(self, table: Table) -> None:
-        self.beginResetModel()
-        self._table = table
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._table.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._table.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if not 0 <= index.row() < len(self._table.rows):
-            return None
-        value = self._table.rows[index.row()][index.column()]
-        return "–" if value is None else str(value)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._table.columns):
-            return self._table.columns[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._table.rows):
-            return str(section + 1)
-        return None
+        columns = [Column(name, partial(_cell, i)) for i, name in enumerate(table.columns)]
+        self.set_rows(table.rows, columns)
 
 
 def _percent(value: float | None) -> str:
@@ -185,13 +158,14 @@ def _percent(value: float | None) -> str:
 
 
 class DashboardTab(QWidget):
-    """Emits ``sig_period(first, last)`` when the manager asks for other days."""
+    """Counts the days the manager asks for (``sig_period(first, last)``) and draws them."""
 
     sig_period = Signal(object, object)  # date, date
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, till: Till, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dashboardTab")
+        self.till = till
         self.dashboard: Dashboard | None = None
         self.range = QComboBox(objectName="dashboardRange")
         self.range.addItem(self.tr("Today"), "today")
@@ -262,6 +236,7 @@ class DashboardTab(QWidget):
         layout.addLayout(below)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
+        self.sig_period.connect(self.refresh)
 
     # ---- period ------------------------------------------------------------------------
 
@@ -284,6 +259,21 @@ class DashboardTab(QWidget):
             self.sig_period.emit(first, today)
         else:
             self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
+
+    def shown(self) -> None:
+        self.ask()
+
+    def refresh(self, first: date, last: date) -> None:
+        staff = self.till.staff
+        if staff is None or not staff.may(Permission.VIEW_DASHBOARD):
+            return
+        self.message.setText(self.tr("Counting…"))
+
+        def shown(dashboard: Dashboard) -> None:
+            self.show_dashboard(dashboard)
+            self.message.clear()
+
+        self.till.tasks.run_db(lambda: self.till.counter.dashboard(first=first, last=last), shown)
 
     # ---- drawing -----------------------------------------------------------------------
 

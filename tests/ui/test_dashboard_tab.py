@@ -42,7 +42,7 @@ def _open_custom(qtbot: QtBot, app: CounterApp, first: date, last: date) -> Dash
     window = app.window
     press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     tab = window.dashboard_tab
-    qtbot.waitUntil(lambda: window.counter_page.currentWidget() is tab)
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is tab)
     tab.range.setCurrentIndex(tab.range.findData("custom"))
     tab.last_day.setDate(last)
     tab.first_day.setDate(first)
@@ -99,10 +99,10 @@ def test_a_cashier_cannot_open_the_dashboard_and_is_recorded_trying(
     with counter_app(qtbot, store, db_path.parent) as made:
         window = made.window
         sign_in(qtbot, window, CASHIER)
-        assert not window.counter_page.isTabVisible(2)
+        assert not window.tabs.isTabVisible(2)
         press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: "manager" in window.message.text())
-        assert window.counter_page.currentWidget() is window.counter_tab
+        qtbot.waitUntil(lambda: "manager" in window.scan_panel.message.text())
+        assert window.tabs.currentWidget() is window.counter_tab
         assert window.dashboard_tab.dashboard is None
         audit = store.raw().execute("SELECT action, staff_id FROM audit_log").fetchall()
         assert ("refused:view_dashboard", CASHIER) in audit
