@@ -116,12 +116,14 @@ def key_answers(app: QApplication, window: CounterWindow, codes: list[str]) -> d
     manager = SignedIn("demo-mgr", "周店长", "manager", "demo-store")
     window.signed_in(manager)
 
+    scan, sale, invite = window.scan_panel, window.sale_panel, window.invite_panel
+
     def seen() -> tuple[object, ...]:
         dialogs = tuple(d.isVisible() for d in window.findChildren(QDialog))
-        return (window.scan_panel.message.text(), window.sale_panel.error.text(), window.sale_panel.done.text(),
-                window.invite_panel.print_message.text(), window.card_panel.phone.text(), window.invite_panel.qr.pixmap().cacheKey(),
-                window.pages.currentIndex(), dialogs, window.sale_panel.guide_choice.view().isVisible(),
-                window.focusWidget())  # fmt: skip
+        return (scan.message.text(), sale.error.text(), sale.done.text(),
+                invite.print_message.text(), window.card_panel.phone.text(),
+                invite.qr.pixmap().cacheKey(), window.pages.currentIndex(), dialogs,
+                sale.guide_choice.view().isVisible(), window.focusWidget())  # fmt: skip
 
     times: dict[str, list[float]] = {name: [] for name, _ in KEYS}
     first: dict[str, float] = {}  # the day's first press of each key: imports, compiled SQL

@@ -249,6 +249,7 @@ class Shooter:
             raise ScreenFailed("every made-up phone belongs to a seeded member")
         win.counter_tab.open_enrol()
         dialog = win.enrol_panel.dialog
+        assert dialog is not None
         wait("the enrol dialog", dialog.isVisible)
         type_into(dialog.name, NEW_NAME[self.lang])
         dialog.consents[Purpose.MEMBERSHIP].setChecked(True)

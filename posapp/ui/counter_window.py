@@ -30,7 +30,7 @@ from posapp.settings import Settings
 from posapp.ui.customer_display import CustomerDisplay
 from posapp.ui.customers_tab import CustomersTab
 from posapp.ui.dashboard_tab import DashboardTab
-from posapp.ui.keys import IdleFilter, add_keys, key_help
+from posapp.ui.keys import Entry, IdleFilter, add_keys, key_help
 from posapp.ui.panels.card import CardPanel
 from posapp.ui.panels.counter_tab import CounterTab
 from posapp.ui.panels.enrol import EnrolPanel
@@ -50,6 +50,8 @@ IDLE_LOCK_MS = 5 * 60_000
 
 
 class CounterWindow(QMainWindow):
+    """Two pages: signing in, and the tabs (the counter, My customers, the dashboard)."""
+
     sig_pos_sale = Signal(object)  # SaleResult, emitted from the POS intake's thread
     sig_settings_saved = Signal(object)  # Settings, already written to settings.json
 
@@ -80,8 +82,10 @@ class CounterWindow(QMainWindow):
         self.enrol_panel = EnrolPanel(self.till, self)
         self.sync_panel = SyncPanel(sync_now, self)
         self.settings_panel = SettingsPanel(self.till, settings, self)
-        self.counter_tab = CounterTab(self.till, self.scan_panel, self.card_panel,
-                                      self.sale_panel, self.invite_panel, self.enrol_panel)  # fmt: skip
+        self.counter_tab = CounterTab(
+            self.till, self.scan_panel, self.card_panel, self.sale_panel, self.invite_panel,
+            self.enrol_panel,
+        )  # fmt: skip
         self.customers_tab = CustomersTab(self.till)
         self.dashboard_tab = DashboardTab(self.till)
         self.tabs = QTabWidget(objectName="counterTabs")  # the signed-in page of the stack
@@ -136,7 +140,7 @@ class CounterWindow(QMainWindow):
     def _add_keys(self) -> None:
         icons = QStyle.StandardPixmap
         on_counter = self._when_on_counter
-        entries: list[tuple[str, str, Callable[[], None], QStyle.StandardPixmap | None]] = [
+        entries: list[Entry] = [
             (self.tr("Keyboard help"), "F1", self.show_help, icons.SP_DialogHelpButton),
             (self.tr("Go to the sale"), "F2", on_counter(self.sale_panel.focus), None),
             (self.tr("Enrol a member"), "F3", on_counter(self.counter_tab.open_enrol), icons.SP_FileDialogNewFolder),
