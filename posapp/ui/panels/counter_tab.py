@@ -7,6 +7,7 @@ and Esc returns the counter to nobody served.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from posapp.services.counter import SaleDone
@@ -33,6 +34,7 @@ class CounterTab(QWidget):
         enrol: EnrolPanel,
     ) -> None:
         super().__init__(objectName="counterPage")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # the stylesheet's background
         self.till, self.scan, self.card, self.sale = till, scan, card, sale
         self.invite, self.enrol = invite, enrol
         left = QVBoxLayout()
