@@ -51,6 +51,7 @@ class TaskManager(QObject):
 
     @property
     def busy(self) -> bool:
+        """Something queued has not answered yet (what the tests and benchmarks wait on)."""
         return self._in_flight > 0
 
     def _submit(

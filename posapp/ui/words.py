@@ -10,6 +10,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ladder import Channel, Rung
+from posapp.domain.roles import Role
 from posapp.printing import PrintFailed
 from posapp.store.db import StorageError
 
@@ -39,10 +40,10 @@ _PURPOSES = {
     "marketing": QT_TRANSLATE_NOOP("words", "Marketing messages"),
     "guide_contact": QT_TRANSLATE_NOOP("words", "Contact by my guide"),
 }
-_ROLES = {
-    "cashier": QT_TRANSLATE_NOOP("words", "cashier"),
-    "guide": QT_TRANSLATE_NOOP("words", "guide"),
-    "manager": QT_TRANSLATE_NOOP("words", "store manager"),
+_ROLES: dict[str, str] = {
+    Role.CASHIER: QT_TRANSLATE_NOOP("words", "cashier"),
+    Role.GUIDE: QT_TRANSLATE_NOOP("words", "guide"),
+    Role.MANAGER: QT_TRANSLATE_NOOP("words", "store manager"),
 }
 _ERRORS = {
     ("phone", "empty"): QT_TRANSLATE_NOOP("errors", "Enter a phone number."),

@@ -104,7 +104,7 @@
 <context>
     <name>CounterTab</name>
     <message>
-        <location filename="../../posapp/ui/panels/counter_tab.py" line="+76"/>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
         <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -112,7 +112,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+118"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -939,7 +939,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Type the printer&apos;s address.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1081,7 +1081,7 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <location filename="../../posapp/ui/words.py" line="+17"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation type="unfinished"></translation>
     </message>

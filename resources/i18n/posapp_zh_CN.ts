@@ -104,7 +104,7 @@
 <context>
     <name>CounterTab</name>
     <message>
-        <location filename="../../posapp/ui/panels/counter_tab.py" line="+76"/>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
     </message>
@@ -112,7 +112,7 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+118"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
@@ -938,7 +938,7 @@
         <translation>打印机地址</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Type the printer&apos;s address.</source>
         <translation>请输入打印机地址。</translation>
     </message>
@@ -1079,7 +1079,7 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <location filename="../../posapp/ui/words.py" line="+17"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation>出了点问题，数据没有丢失。详情：%1</translation>
     </message>
