@@ -290,19 +290,16 @@ def self_test() -> int:
     """``posapp --self-test``: one identify → sale → invite cycle through the real window
     and services, off-screen, in a throwaway data dir. Exit 0 when it all worked."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from datetime import UTC, datetime
-
     from posapp.resources import current_notice
     from posapp.services.staff import SignedIn
     from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+    from posapp.timefmt import utcnow
 
     with tempfile.TemporaryDirectory(prefix="posapp-self-test-") as tmp:
         settings = load_settings(Path(tmp))
         db = open_database(settings.db_path)
         try:
-            seed_members(
-                db, 20, notice=current_notice(), now=datetime.now(UTC).replace(tzinfo=None), seed=1
-            )
+            seed_members(db, 20, notice=current_notice(), now=utcnow(), seed=1)
             raw = db.raw()
             code = raw.execute(
                 "SELECT member_code FROM member ORDER BY member_code LIMIT 1"

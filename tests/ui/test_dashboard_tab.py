@@ -20,13 +20,14 @@ from posapp.services.dashboard import read_csv, tables
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.seed import seed_members
+from posapp.timefmt import utcnow
 from posapp.ui.app import CounterApp, install_language
 from posapp.ui.dashboard_tab import DashboardTab, TableModel
 
 
 @pytest.fixture
 def store(db: Database, notice: Notice) -> Database:
-    seed_members(db, 10_000, notice=notice, now=datetime.now(UTC).replace(tzinfo=None), seed=5)
+    seed_members(db, 10_000, notice=notice, now=utcnow(), seed=5)
     give_pins(db)
     return db
 
@@ -131,7 +132,7 @@ def test_the_dashboard_reads_as_a_manager_reads_in_both_languages(
     qtbot: QtBot, db: Database, db_path: Path, language: str
 ) -> None:
     give_pins(db)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with db.write() as s:  # sales rung up by a cashier and by the manager, today
         for n, who in enumerate([CASHIER, CASHIER, MANAGER]):
             record_sale(s, receipt_no=f"D-{n}", amount="10", staff_id=who, now=now)

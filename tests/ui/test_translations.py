@@ -13,7 +13,6 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.store.models import Staff
 from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+from posapp.timefmt import utcnow
 from posapp.ui.app import CounterApp, install_language
 from posapp.ui.counter_window import CounterWindow
 
@@ -154,7 +154,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Database, Path]]:
     data_dir = tmp_path / "data"
     settings = load_settings(data_dir)
     db = open_database(settings.db_path)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     seed_members(db, 20, notice=current_notice(), now=now, seed=7)  # with the demo roster
     hasher = PasswordHasher(time_cost=1, memory_cost=8192)
     with db.write() as session:
