@@ -210,7 +210,7 @@ class CounterWindow(QMainWindow):
         self.sign_in_page.reset()
         self.counter_tab.clear_customer()  # whatever the last person left is not the next one's
         self.customers_tab.signed_in()
-        self.dashboard_tab.message.clear()
+        self.dashboard_tab.signed_in()
         self.pages.setCurrentWidget(self.tabs)
         self.tabs.setCurrentIndex(0)
         self.tabs.setTabVisible(2, staff.may(Permission.VIEW_DASHBOARD))

@@ -260,6 +260,9 @@ class DashboardTab(QWidget):
         else:
             self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
 
+    def signed_in(self) -> None:
+        self.message.clear()
+
     def shown(self) -> None:
         self.ask()
 
