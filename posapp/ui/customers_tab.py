@@ -11,10 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
-    QCoreApplication,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -33,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posapp.domain.follow_up import ContactChannel, Kind, Outcome
+from posapp.domain.follow_up import ContactChannel, Outcome
 from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
-from posapp.ui.models import SORT_ROLE, Column, RowsModel, day
+from posapp.ui.models import SORT_ROLE, CustomersModel
 from posapp.ui.panels.till import Till
-from posapp.ui.words import explain, rung_name
+from posapp.ui.words import explain, kind_name
 
 Index = QModelIndex | QPersistentModelIndex
 CHANNEL_KEYS = {
@@ -52,64 +49,6 @@ OUTCOME_KEYS = {
     Qt.Key.Key_V: Outcome.VISIT_PLANNED,
     Qt.Key.Key_X: Outcome.NOT_INTERESTED,
 }
-
-
-_KINDS = {
-    Kind.THANK_YOU: QT_TRANSLATE_NOOP("words", "thank-you"),
-    Kind.CARE_CHECK: QT_TRANSLATE_NOOP("words", "care check"),
-    Kind.REPURCHASE: QT_TRANSLATE_NOOP("words", "repurchase reminder"),
-    Kind.BIRTHDAY: QT_TRANSLATE_NOOP("words", "birthday"),
-    Kind.WIN_BACK: QT_TRANSLATE_NOOP("words", "win-back"),
-}
-
-
-def kind_name(kind: Kind) -> str:
-    return QCoreApplication.translate("words", _KINDS[kind])
-
-
-def _due(c: CustomerRow) -> str:
-    if not c.due:
-        return ""
-    return str(len(c.due)) + (f" ({c.overdue_count}!)" if c.overdue_count else "")
-
-
-def _next_follow_up(c: CustomerRow) -> str:
-    nxt = (c.due or c.upcoming or (None,))[0]
-    return f"{kind_name(nxt.kind)} {nxt.due_on:%m-%d}" if nxt is not None else ""
-
-
-class CustomersModel(RowsModel[CustomerRow]):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        no_contact = self.tr("No consent to contact by a guide: no follow-ups.")
-        columns: list[Column[CustomerRow]] = [
-            Column(self.tr("Name"), lambda c: c.name or "", sort=lambda c: c.name or ""),
-            Column(self.tr("Member code"), lambda c: c.member_code, sort=lambda c: c.member_code),
-            Column(self.tr("Phone"), lambda c: c.phone_masked, sort=lambda c: c.phone_masked),
-            Column(
-                self.tr("Rung"), lambda c: rung_name(c.rung), sort=lambda c: c.rung,
-                tip=lambda c: None if c.guide_contact else no_contact,
-            ),
-            Column(
-                self.tr("Last visit"), lambda c: day(c.last_visit_at),
-                sort=lambda c: c.last_visit_at.isoformat() if c.last_visit_at else "",
-            ),
-            Column(
-                self.tr("Spent"), lambda c: format_fen(c.lifetime_spend_fen), right=True,
-                sort=lambda c: c.lifetime_spend_fen,
-            ),
-            Column(self.tr("Repurchases"), lambda c: str(c.repurchases), right=True,
-                   sort=lambda c: c.repurchases),
-            Column(self.tr("Referrals"), lambda c: str(c.referrals), right=True,
-                   sort=lambda c: c.referrals),
-            Column(self.tr("Due"), _due, right=True,
-                   sort=lambda c: c.overdue_count * 1000 + len(c.due)),
-            Column(
-                self.tr("Next follow-up"), _next_follow_up,
-                sort=lambda c: c.next_due_on.isoformat() if c.next_due_on else "9999",
-            ),
-        ]  # fmt: skip
-        self.set_rows([], columns)
 
 
 class _CustomerFilter(QSortFilterProxyModel):

@@ -4,7 +4,7 @@
 <context>
     <name>CandidateModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+118"/>
+        <location filename="../../posapp/ui/models.py" line="+119"/>
         <source>Member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -264,7 +264,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+86"/>
+        <location filename="../../posapp/ui/models.py" line="+21"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -322,7 +322,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location line="+71"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
         <source>Filter by name or member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -380,7 +380,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+171"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+68"/>
         <source>Today</source>
         <translation type="unfinished"></translation>
     </message>
@@ -400,54 +400,54 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="+9"/>
+        <location line="+143"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+35"/>
         <location line="+16"/>
-        <location line="+98"/>
-        <location line="+140"/>
         <source>Capture rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-256"/>
+        <location line="-142"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-18"/>
         <location line="+16"/>
-        <location line="+101"/>
         <source>Sales</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-113"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-12"/>
         <location line="+15"/>
-        <location line="+99"/>
         <source>New members</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-96"/>
-        <location line="+97"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+3"/>
         <source>Repurchase rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-112"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-15"/>
         <location line="+16"/>
-        <location line="+97"/>
         <source>Follow-ups done</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-96"/>
-        <location line="+97"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+1"/>
         <source>Waiting to sync</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-134"/>
-        <location line="+144"/>
+        <location line="+10"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-37"/>
         <source>Capture rate by day</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-145"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-1"/>
         <source>Summary</source>
         <translation type="unfinished"></translation>
     </message>
@@ -577,7 +577,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+3"/>
         <source>Capture rate by cashier</source>
         <translation type="unfinished"></translation>
     </message>
@@ -587,7 +587,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+43"/>
         <source>Counting…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1081,12 +1081,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+17"/>
+        <location filename="../../posapp/ui/words.py" line="+18"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+39"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1300,7 +1300,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-116"/>
+        <location filename="../../posapp/ui/words.py" line="-123"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1395,7 +1395,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-249"/>
+        <location line="+3"/>
         <source>thank-you</source>
         <translation type="unfinished"></translation>
     </message>

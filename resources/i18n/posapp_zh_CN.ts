@@ -4,7 +4,7 @@
 <context>
     <name>CandidateModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+118"/>
+        <location filename="../../posapp/ui/models.py" line="+119"/>
         <source>Member code</source>
         <translation>会员码</translation>
     </message>
@@ -264,7 +264,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+86"/>
+        <location filename="../../posapp/ui/models.py" line="+21"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
@@ -322,7 +322,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location line="+71"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
         <source>Filter by name or member code</source>
         <translation>按姓名或会员码筛选</translation>
     </message>
@@ -380,7 +380,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+171"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+68"/>
         <source>Today</source>
         <translation>今天</translation>
     </message>
@@ -400,54 +400,54 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="+9"/>
+        <location line="+143"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+35"/>
         <location line="+16"/>
-        <location line="+98"/>
-        <location line="+140"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
     </message>
     <message>
-        <location line="-256"/>
+        <location line="-142"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-18"/>
         <location line="+16"/>
-        <location line="+101"/>
         <source>Sales</source>
         <translation>销售笔数</translation>
     </message>
     <message>
-        <location line="-113"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-12"/>
         <location line="+15"/>
-        <location line="+99"/>
         <source>New members</source>
         <translation>新增会员</translation>
     </message>
     <message>
-        <location line="-96"/>
-        <location line="+97"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+3"/>
         <source>Repurchase rate</source>
         <translation>复购率</translation>
     </message>
     <message>
-        <location line="-112"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-15"/>
         <location line="+16"/>
-        <location line="+97"/>
         <source>Follow-ups done</source>
         <translation>完成回访</translation>
     </message>
     <message>
-        <location line="-96"/>
-        <location line="+97"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+1"/>
         <source>Waiting to sync</source>
         <translation>待同步</translation>
     </message>
     <message>
-        <location line="-134"/>
-        <location line="+144"/>
+        <location line="+10"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-37"/>
         <source>Capture rate by day</source>
         <translation>每日会员识别率</translation>
     </message>
     <message>
-        <location line="-145"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-1"/>
         <source>Summary</source>
         <translation>汇总</translation>
     </message>
@@ -577,7 +577,7 @@
         <translation>无</translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+3"/>
         <source>Capture rate by cashier</source>
         <translation>各收银员会员识别率</translation>
     </message>
@@ -587,7 +587,7 @@
         <translation>明细表</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+43"/>
         <source>Counting…</source>
         <translation>正在统计…</translation>
     </message>
@@ -1079,12 +1079,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+17"/>
+        <location filename="../../posapp/ui/words.py" line="+18"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation>出了点问题，数据没有丢失。详情：%1</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+39"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
@@ -1298,7 +1298,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-116"/>
+        <location filename="../../posapp/ui/words.py" line="-123"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>
@@ -1393,7 +1393,7 @@
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-249"/>
+        <location line="+3"/>
         <source>thank-you</source>
         <translation>感谢回访</translation>
     </message>
