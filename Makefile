@@ -13,7 +13,7 @@ BENCH_DIR ?= $(HOME)/.cache/posapp-bench
 BENCH_MEMBERS ?= 1000000
 
 I18N := resources/i18n
-UI_SOURCES := $(wildcard posapp/ui/*.py)
+UI_SOURCES := $(wildcard posapp/ui/*.py posapp/ui/panels/*.py)
 TS := $(I18N)/posapp_zh_CN.ts $(I18N)/posapp_en.ts
 QM := $(TS:.ts=.qm)
 

@@ -92,14 +92,14 @@ def scan_to_card(data_dir: Path, members: int, samples: int) -> dict[str, float]
     window.activateWindow()
     times: list[float] = []
     for n, code in enumerate(codes):
-        window.query.selectAll()
+        window.scan_panel.query.selectAll()
         started = time.perf_counter()
-        QTest.keyClicks(window.query, code)
-        QTest.keyClick(window.query, Qt.Key.Key_Return)
+        QTest.keyClicks(window.scan_panel.query, code)
+        QTest.keyClick(window.scan_panel.query, Qt.Key.Key_Return)
         _spin_until(
             app, lambda c=code: window.card is not None and window.card.summary.member_code == c
         )
-        window.card_box.repaint()  # drawn, not just decided
+        window.card_panel.repaint()  # drawn, not just decided
         if n >= 20:  # warm-up: first pages of the index into the cache
             times.append((time.perf_counter() - started) * 1000)
     answers = key_answers(app, window, codes[:10])
@@ -116,24 +116,26 @@ def key_answers(app: QApplication, window: CounterWindow, codes: list[str]) -> d
     manager = SignedIn("demo-mgr", "周店长", "manager", "demo-store")
     window.signed_in(manager)
 
+    scan, sale, invite = window.scan_panel, window.sale_panel, window.invite_panel
+
     def seen() -> tuple[object, ...]:
         dialogs = tuple(d.isVisible() for d in window.findChildren(QDialog))
-        return (window.message.text(), window.sale_error.text(), window.sale_done.text(),
-                window.print_message.text(), window.card_phone.text(), window.qr.pixmap().cacheKey(),
-                window.pages.currentIndex(), dialogs, window.guide_choice.view().isVisible(),
-                window.focusWidget())  # fmt: skip
+        return (scan.message.text(), sale.error.text(), sale.done.text(),
+                invite.print_message.text(), window.card_panel.phone.text(),
+                invite.qr.pixmap().cacheKey(), window.pages.currentIndex(), dialogs,
+                sale.guide_choice.view().isVisible(), window.focusWidget())  # fmt: skip
 
     times: dict[str, list[float]] = {name: [] for name, _ in KEYS}
     first: dict[str, float] = {}  # the day's first press of each key: imports, compiled SQL
     for n, code in enumerate([codes[0], *codes]):
         for name, key in KEYS:
-            window.query.setText(code)
-            window.identify()
+            window.scan_panel.query.setText(code)
+            window.scan_panel.identify()
             _spin_until(
                 app, lambda c=code: window.card is not None and window.card.summary.member_code == c
             )
             _spin_until(app, lambda: not window.tasks.busy)
-            window.query.setFocus()
+            window.scan_panel.query.setFocus()
             window.say("")
             app.processEvents()
             before = seen()
@@ -148,7 +150,7 @@ def key_answers(app: QApplication, window: CounterWindow, codes: list[str]) -> d
             _spin_until(app, lambda: not window.tasks.busy)
             for dialog in window.findChildren(QDialog):  # put back what the key opened
                 dialog.close()
-            window.guide_choice.hidePopup()
+            window.sale_panel.guide_choice.hidePopup()
             if window.pages.currentWidget() is window.sign_in_page:
                 window.signed_in(manager)
             window.activateWindow()

@@ -35,7 +35,7 @@ from posapp.store.migrate import open_database
 from posapp.store.seed import seed_members
 
 TARGET_P99_MS = 15.0
-COUNTER_QR_PX = 260  # the counter window's QR (posapp.ui.counter_window.QR_PX)
+COUNTER_QR_PX = 260  # the counter window's QR (posapp.ui.panels.invite.QR_PX)
 CASHIER = "demo-c1"  # from the seeded demo roster
 WALK_IN = Offer(Channel.MINI_PROGRAM)  # what the ladder offers a walk-in
 WARM_UP = 20

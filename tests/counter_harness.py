@@ -107,17 +107,17 @@ def choose_guide(qtbot: QtBot, window: CounterWindow, name: str) -> None:
     # The list is asked for afresh each time: PySide may swap the Python wrapper of the
     # combo's list while a key event filter handles it (the list itself lives on).
     def view() -> QAbstractItemView:
-        return window.guide_choice.view()
+        return window.sale_panel.guide_choice.view()
 
     press(qtbot, window, Qt.Key.Key_F5)
     qtbot.waitUntil(lambda: view().isVisible())
-    target = window.guide_choice.findText(name)
+    target = window.sale_panel.guide_choice.findText(name)
     assert target >= 0, f"{name} is not offered"
-    for _ in range(window.guide_choice.count()):
+    for _ in range(window.sale_panel.guide_choice.count()):
         if view().currentIndex().row() == target:
             break
         key = Qt.Key.Key_Down if view().currentIndex().row() < target else Qt.Key.Key_Up
         qtbot.keyClick(QApplication.focusWidget() or view(), key)
     qtbot.keyClick(QApplication.focusWidget() or view(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not view().isVisible())
-    assert window.guide_choice.currentText() == name
+    assert window.sale_panel.guide_choice.currentText() == name

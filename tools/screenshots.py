@@ -179,28 +179,28 @@ class Shooter:
 
         type_into(page.pin, DEMO_PINS["manager"], enter=True)
         wait("sign-in", lambda: win.staff is not None)
-        wait("the first sync status", lambda: win.sync_label.property("online") is not None)
-        win.clear_customer()
+        wait("the first sync status", lambda: win.sync_panel.state.property("online") is not None)
+        win.counter_tab.clear_customer()
         self.grab("counter_empty", win)
 
-        type_into(win.query, pick_member_code(self.world), enter=True)
+        type_into(win.scan_panel.query, pick_member_code(self.world), enter=True)
         wait("the member card", lambda: win.card is not None)
         self.grab("member_identified", win)
 
-        win.clear_customer()
-        type_into(win.query, pick_last_four(self.world), enter=True)
-        wait("the candidate list", lambda: win.candidates.isVisible())
+        win.counter_tab.clear_customer()
+        type_into(win.scan_panel.query, pick_last_four(self.world), enter=True)
+        wait("the candidate list", lambda: win.scan_panel.candidates.isVisible())
         self.grab("candidates", win)
 
-        win.clear_customer()
+        win.counter_tab.clear_customer()
         # The guide who served this walk-in, chosen as the cashier does (F5, then the list).
-        win.guide_choice.setCurrentIndex(win.guide_choice.findData(GUIDE))
-        win.guide_choice.activated.emit(win.guide_choice.currentIndex())
+        win.sale_panel.guide_choice.setCurrentIndex(win.sale_panel.guide_choice.findData(GUIDE))
+        win.sale_panel.guide_choice.activated.emit(win.sale_panel.guide_choice.currentIndex())
         receipt = f"A{LANGUAGES.index(self.lang) + 1:02d}-20260518-0042"
-        type_into(win.receipt, receipt, enter=True)
-        type_into(win.amount, "128.00", enter=True)
-        wait("the walk-in sale", lambda: win.last_sale is not None)
-        wait("the invite QR", lambda: not win.qr.pixmap().isNull())
+        type_into(win.sale_panel.receipt, receipt, enter=True)
+        type_into(win.sale_panel.amount, "128.00", enter=True)
+        wait("the walk-in sale", lambda: win.sale_panel.last_sale is not None)
+        wait("the invite QR", lambda: not win.invite_panel.qr.pixmap().isNull())
         self.grab("invite_walk_in", win)
         assert counter_app.display is not None
         self.grab("customer_display_invite", counter_app.display)
@@ -216,7 +216,7 @@ class Shooter:
 
         win.show_tab(2)  # the manager's dashboard, over the seeded months
         dash = win.dashboard_tab
-        wait("the dashboard tab", lambda: win.counter_page.currentWidget() is dash)
+        wait("the dashboard tab", lambda: win.tabs.currentWidget() is dash)
         dash.range.setCurrentIndex(dash.range.findData("custom"))
         dash.first_day.setDate(dash.last_day.date().addDays(-29))
         wait(
@@ -240,15 +240,16 @@ class Shooter:
 
     def _enrol_dialog(self, win: CounterWindow) -> None:
         for phone in NEW_PHONES:
-            before = win.message.text()
-            type_into(win.query, phone, enter=True)
-            wait("the phone lookup", lambda: win.message.text() != before)  # noqa: B023
-            if win.card is None and not win.candidates.isVisible():
+            before = win.scan_panel.message.text()
+            type_into(win.scan_panel.query, phone, enter=True)
+            wait("the phone lookup", lambda: win.scan_panel.message.text() != before)  # noqa: B023
+            if win.card is None and not win.scan_panel.candidates.isVisible():
                 break
         else:
             raise ScreenFailed("every made-up phone belongs to a seeded member")
-        win.open_enrol()
-        dialog = win.enrol_dialog
+        win.counter_tab.open_enrol()
+        dialog = win.enrol_panel.dialog
+        assert dialog is not None
         wait("the enrol dialog", dialog.isVisible)
         type_into(dialog.name, NEW_NAME[self.lang])
         dialog.consents[Purpose.MEMBERSHIP].setChecked(True)

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from posapp.printing import print_invite_slip
 from posapp.resources import resources_dir
 from posapp.services.counter import Counter
 from posapp.services.invites import IssuedInvite
@@ -32,8 +33,9 @@ from posapp.sync.engine import GUI_PAGE, SyncEngine
 from posapp.sync.lock import take_sync_lock
 from posapp.sync.registration import NotRegistered, client_for, invite_signer
 from posapp.sync.status import sync_status
-from posapp.ui.counter_window import CounterWindow, PrintInvite
+from posapp.ui.counter_window import CounterWindow
 from posapp.ui.customer_display import CustomerDisplay
+from posapp.ui.panels.invite import PrintInvite
 from posapp.ui.sync_worker import SyncWorker
 from posapp.ui.tasks import TaskManager
 
@@ -88,12 +90,8 @@ def install_language(app: QApplication, language: str) -> bool:
 
 def printer_for(settings: Settings) -> PrintInvite | None:
     """The receipt printer from settings, as a function of an invite (None: none set up)."""
-    try:
-        from posapp.printing import print_invite_slip  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    config = getattr(settings, "printer", None)
-    if not config or config.get("kind", "none") == "none":
+    config = settings.printer
+    if config.get("kind", "none") == "none":
         return None
 
     def print_invite(invite: IssuedInvite) -> None:
@@ -153,10 +151,10 @@ class CounterApp:
         )
         self.window.sig_settings_saved.connect(self._settings_saved)
         if self.sync is not None:
-            self.sync.sig_status.connect(self.window.show_sync_status)
-            self.sync.sig_failed.connect(self.window.show_sync_error)
-            self.sync.sig_synced.connect(self.window.synced)
-        self.window.show_sync_status(sync_status(db))
+            self.sync.sig_status.connect(self.window.sync_panel.show_status)
+            self.sync.sig_failed.connect(self.window.sync_panel.show_error)
+            self.sync.sig_synced.connect(self.window.sync_panel.synced)
+        self.window.sync_panel.show_status(sync_status(db))
         self.intake = None
         if with_intake:
             from posapp.intake.server import IntakeServer
@@ -167,7 +165,7 @@ class CounterApp:
 
     def _settings_saved(self, settings: Settings) -> None:
         self.settings = settings
-        self.window.print_with(printer_for(settings))
+        self.window.invite_panel.print_with(printer_for(settings))
 
     def _make_engine(self) -> SyncEngine:
         """On the sync thread: hold the one-sync-per-counter lock for this app's life."""
@@ -292,19 +290,16 @@ def self_test() -> int:
     """``posapp --self-test``: one identify → sale → invite cycle through the real window
     and services, off-screen, in a throwaway data dir. Exit 0 when it all worked."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from datetime import UTC, datetime
-
     from posapp.resources import current_notice
     from posapp.services.staff import SignedIn
     from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+    from posapp.timefmt import utcnow
 
     with tempfile.TemporaryDirectory(prefix="posapp-self-test-") as tmp:
         settings = load_settings(Path(tmp))
         db = open_database(settings.db_path)
         try:
-            seed_members(
-                db, 20, notice=current_notice(), now=datetime.now(UTC).replace(tzinfo=None), seed=1
-            )
+            seed_members(db, 20, notice=current_notice(), now=utcnow(), seed=1)
             raw = db.raw()
             code = raw.execute(
                 "SELECT member_code FROM member ORDER BY member_code LIMIT 1"
@@ -317,14 +312,16 @@ def self_test() -> int:
             window.signed_in(SignedIn(staff_id, name, role, DEMO_STORE[0]))
             window.show()
             steps = []
-            window.query.setText(code)
-            window.identify()
+            scan, sale = window.scan_panel, window.sale_panel
+            scan.query.setText(code)
+            scan.identify()
             steps.append(("identify", _wait(app, lambda: window.card is not None)))
-            window.receipt.setText("SELF-TEST-1")
-            window.amount.setText("1.00")
-            window.record_sale()
-            steps.append(("sale", _wait(app, lambda: window.last_sale is not None)))
-            steps.append(("invite", _wait(app, lambda: not window.qr.pixmap().isNull())))
+            sale.receipt.setText("SELF-TEST-1")
+            sale.amount.setText("1.00")
+            sale.record()
+            steps.append(("sale", _wait(app, lambda: sale.last_sale is not None)))
+            qr = window.invite_panel.qr
+            steps.append(("invite", _wait(app, lambda: not qr.pixmap().isNull())))
             counter_app.stop()
         finally:
             db.close()

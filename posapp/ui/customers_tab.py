@@ -11,9 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
-    QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -33,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posapp.domain.follow_up import ContactChannel, Kind, Outcome
+from posapp.domain.follow_up import ContactChannel, Outcome
 from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
-from posapp.ui.words import rung_name
+from posapp.ui.models import SORT_ROLE, CustomersModel
+from posapp.ui.panels.till import Till
+from posapp.ui.words import explain, kind_name
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 CHANNEL_KEYS = {
     Qt.Key.Key_1: ContactChannel.WECOM,
     Qt.Key.Key_2: ContactChannel.PHONE,
@@ -51,101 +49,6 @@ OUTCOME_KEYS = {
     Qt.Key.Key_V: Outcome.VISIT_PLANNED,
     Qt.Key.Key_X: Outcome.NOT_INTERESTED,
 }
-
-
-_KINDS = {
-    Kind.THANK_YOU: QT_TRANSLATE_NOOP("words", "thank-you"),
-    Kind.CARE_CHECK: QT_TRANSLATE_NOOP("words", "care check"),
-    Kind.REPURCHASE: QT_TRANSLATE_NOOP("words", "repurchase reminder"),
-    Kind.BIRTHDAY: QT_TRANSLATE_NOOP("words", "birthday"),
-    Kind.WIN_BACK: QT_TRANSLATE_NOOP("words", "win-back"),
-}
-
-
-def kind_name(kind: Kind) -> str:
-    return QCoreApplication.translate("words", _KINDS[kind])
-
-
-class CustomersModel(QAbstractTableModel):
-    COLUMNS = 10
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CustomerRow] = []
-        self._headers = [
-            self.tr("Name"),
-            self.tr("Member code"),
-            self.tr("Phone"),
-            self.tr("Rung"),
-            self.tr("Last visit"),
-            self.tr("Spent"),
-            self.tr("Repurchases"),
-            self.tr("Referrals"),
-            self.tr("Due"),
-            self.tr("Next follow-up"),
-        ]
-
-    def set_customers(self, rows: list[CustomerRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def customer(self, row: int) -> CustomerRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.COLUMNS
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        c = self._rows[index.row()]
-        column = index.column()
-        if role == SORT_ROLE:
-            keys: list[Any] = [
-                c.name or "", c.member_code, c.phone_masked, c.rung,
-                c.last_visit_at.isoformat() if c.last_visit_at else "", c.lifetime_spend_fen,
-                c.repurchases, c.referrals, (c.overdue_count, len(c.due)),
-                c.next_due_on.isoformat() if c.next_due_on else "9999",
-            ]  # fmt: skip
-            key = keys[column]
-            return key if not isinstance(key, tuple) else key[0] * 1000 + key[1]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (5, 6, 7, 8):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 3 and not c.guide_contact:
-            return self.tr("No consent to contact by a guide: no follow-ups.")
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        nxt = (c.due or c.upcoming or (None,))[0]
-        due = ""
-        if c.due:
-            due = str(len(c.due)) + (f" ({c.overdue_count}!)" if c.overdue_count else "")
-        return [
-            c.name or "",
-            c.member_code,
-            c.phone_masked,
-            rung_name(c.rung),
-            f"{c.last_visit_at:%Y-%m-%d}" if c.last_visit_at else "",
-            format_fen(c.lifetime_spend_fen),
-            str(c.repurchases),
-            str(c.referrals),
-            due,
-            f"{kind_name(nxt.kind)} {nxt.due_on:%m-%d}" if nxt is not None else "",
-        ][column]
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < self.COLUMNS:
-            return self._headers[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
 
 
 class _CustomerFilter(QSortFilterProxyModel):
@@ -160,7 +63,7 @@ class _CustomerFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, CustomersModel)
-        c = model.customer(source_row)
+        c = model.at(source_row)
         if self.due_only and not c.due:
             return False
         text = self.text.strip().lower()
@@ -178,13 +81,15 @@ class _KeyTable(QTableView):
 
 
 class CustomersTab(QWidget):
-    """Emits ``sig_complete(follow_up_id, channel, outcome)``; the window records it."""
+    """The signed-in guide's customers, loaded when the tab is shown; ``sig_complete``
+    (follow_up_id, channel, outcome) is a follow-up done, recorded by the tab itself."""
 
     sig_complete = Signal(str, str, str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, till: Till, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("customersTab")
+        self.till = till
         self.filter_text = QLineEdit(objectName="customersFilter")
         self.filter_text.setPlaceholderText(self.tr("Filter by name or member code"))
         self.filter_text.setMaxLength(64)
@@ -226,12 +131,49 @@ class CustomersTab(QWidget):
         self.filter_text.textChanged.connect(self._refilter)
         self.due_only.toggled.connect(self._refilter)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_detail())
+        self.sig_complete.connect(self._complete)
+
+    # ---- loading -------------------------------------------------------------------------
+
+    def signed_in(self) -> None:
+        """Someone else's list is not shown: theirs loads when they open the tab."""
+        self.message.clear()
+        self.set_customers([])
+
+    def shown(self) -> None:
+        self.refresh()
+        self.table.setFocus()
+
+    def refresh(self) -> None:
+        if self.till.staff is None:
+            return
+        guide_id = self.till.staff.staff_id
+        self.till.tasks.run_db(
+            lambda: self.till.counter.my_customers(guide_id=guide_id), self.set_customers
+        )
+
+    def _complete(self, follow_up_id: str, channel: str, outcome: str) -> None:
+        if self.till.staff is None:
+            return
+        staff_id = self.till.staff.staff_id
+
+        def done(_: object) -> None:
+            self.recorded()
+            self.refresh()
+
+        self.till.tasks.run_db(
+            lambda: self.till.counter.complete_follow_up(
+                follow_up_id=follow_up_id, staff_id=staff_id, channel=channel, outcome=outcome
+            ),
+            done,
+            lambda error: self.message.setText(explain(error)),
+        )
 
     def set_customers(self, rows: list[CustomerRow]) -> None:
         """The list again (after a follow-up, say): the guide keeps their place in it."""
         before = self.current()
         row = self.table.currentIndex().row()
-        self.model.set_customers(rows)
+        self.model.set_rows(rows)
         self.proxy.invalidate()
         self._keep_place(before.member_id if before else None, row)
 
@@ -239,7 +181,7 @@ class CustomersTab(QWidget):
         """Select the same customer if still listed, else whoever took their row."""
         for r in range(self.proxy.rowCount()):
             source = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
-            if member_id is not None and self.model.customer(source).member_id == member_id:
+            if member_id is not None and self.model.at(source).member_id == member_id:
                 self.table.selectRow(r)
                 break
         else:
@@ -251,7 +193,7 @@ class CustomersTab(QWidget):
         self._show_detail()
 
     def recorded(self) -> None:
-        """The window wrote the follow-up: say for whom."""
+        """The follow-up is written: say for whom."""
         self.message.setText(
             self.tr("Follow-up recorded for %1.").replace("%1", self._completing or "")
         )
@@ -260,7 +202,7 @@ class CustomersTab(QWidget):
         index = self.table.currentIndex()
         if not index.isValid():
             return None
-        return self.model.customer(self.proxy.mapToSource(index).row())
+        return self.model.at(self.proxy.mapToSource(index).row())
 
     def _refilter(self) -> None:
         """The detail below always belongs to a customer the filter still shows."""

@@ -8,9 +8,8 @@ database thread; this tab only draws them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -23,13 +22,9 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
-    QAbstractTableModel,
     QCoreApplication,
     QDate,
     QDateTime,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTime,
     Signal,
@@ -49,135 +44,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posapp.services.dashboard import Dashboard, Table, tables, write_csv
-from posapp.ui.words import rung_name
-
-Index = QModelIndex | QPersistentModelIndex
-
-# What a store manager reads for each exported table, column and summary figure; the CSV
-# files keep the stable identifiers (a spreadsheet or script reads them back).
-_TABLES = {
-    "summary": QT_TRANSLATE_NOOP("DashboardTab", "Summary"),
-    "capture_by_day": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate by day"),
-    "capture_by_staff": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate by person at the till"),
-    "enrolments_by_channel": QT_TRANSLATE_NOOP("DashboardTab", "New members by how they joined"),
-    "enrolments_by_guide": QT_TRANSLATE_NOOP("DashboardTab", "New members by guide"),
-    "rungs": QT_TRANSLATE_NOOP("DashboardTab", "Members by rung"),
-    "follow_ups_by_guide": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups by guide"),
-}
-_COLUMNS = {
-    "figure": QT_TRANSLATE_NOOP("DashboardTab", "Figure"),
-    "value": QT_TRANSLATE_NOOP("DashboardTab", "Value"),
-    "day": QT_TRANSLATE_NOOP("DashboardTab", "Day"),
-    "staff_name": QT_TRANSLATE_NOOP("DashboardTab", "Name"),
-    "guide_name": QT_TRANSLATE_NOOP("DashboardTab", "Guide"),
-    "sales": QT_TRANSLATE_NOOP("DashboardTab", "Sales"),
-    "known": QT_TRANSLATE_NOOP("DashboardTab", "With a known member"),
-    "capture_rate": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate"),
-    "channel": QT_TRANSLATE_NOOP("DashboardTab", "How they joined"),
-    "enrolments": QT_TRANSLATE_NOOP("DashboardTab", "New members"),
-    "rung": QT_TRANSLATE_NOOP("DashboardTab", "Rung"),
-    "members": QT_TRANSLATE_NOOP("DashboardTab", "Members"),
-    "completed": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups done"),
-    "wecom": QT_TRANSLATE_NOOP("DashboardTab", "WeCom"),
-    "phone": QT_TRANSLATE_NOOP("DashboardTab", "Phone"),
-    "in_store": QT_TRANSLATE_NOOP("DashboardTab", "In store"),
-}
-_HIDDEN = frozenset({"staff_id", "guide_id", "label"})  # identifiers and repeats
-_FIGURES = {
-    "since": QT_TRANSLATE_NOOP("DashboardTab", "First day"),
-    "until": QT_TRANSLATE_NOOP("DashboardTab", "Last day"),
-    "sales": QT_TRANSLATE_NOOP("DashboardTab", "Sales"),
-    "known": QT_TRANSLATE_NOOP("DashboardTab", "Sales with a known member"),
-    "capture_rate": QT_TRANSLATE_NOOP("DashboardTab", "Capture rate"),
-    "enrolments": QT_TRANSLATE_NOOP("DashboardTab", "New members"),
-    "buyers": QT_TRANSLATE_NOOP("DashboardTab", "Members who bought"),
-    "repeat_buyers": QT_TRANSLATE_NOOP("DashboardTab", "Members who bought again"),
-    "repurchase_rate": QT_TRANSLATE_NOOP("DashboardTab", "Repurchase rate"),
-    "follow_ups_completed": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups done"),
-    "pending_events": QT_TRANSLATE_NOOP("DashboardTab", "Waiting to sync"),
-}
-_CHANNELS = {
-    "counter": QT_TRANSLATE_NOOP("DashboardTab", "at the counter"),
-    "qr": QT_TRANSLATE_NOOP("DashboardTab", "by scanning the QR"),
-}
-_NO_ONE = QT_TRANSLATE_NOOP("DashboardTab", "no one")
-
-
-def _t(text: str) -> str:
-    return QCoreApplication.translate("DashboardTab", text)
-
-
-def _as_read(value: Any, column: str) -> Any:
-    """A value as a manager reads it: rates as percentages, rungs and channels in words."""
-    if column.endswith("rate") and isinstance(value, float):
-        return f"{value:.1%}"
-    if column == "rung" and isinstance(value, str):
-        return rung_name(value)
-    if column == "channel" and isinstance(value, str):
-        return _t(_CHANNELS.get(value, value))
-    if column in ("staff_name", "guide_name") and value in (None, "-", ""):
-        return _t(_NO_ONE)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return value
-
-
-def _summary_value(figure: str, value: Any) -> Any:
-    if isinstance(value, str) and figure in ("since", "until"):
-        moment = datetime.fromisoformat(value)
-        # The range ends at midnight after its last day: a manager reads that day.
-        return (moment - timedelta(days=1) if figure == "until" else moment).date().isoformat()
-    return _as_read(value, figure)
-
-
-def shown_table(table: Table) -> Table:
-    """The exported table as the screen shows it: translated names, no identifiers."""
-    if table.name == "summary":
-        rows = [(_t(_FIGURES.get(f, f)), _summary_value(f, v)) for f, v in table.rows]
-        return Table(_t(_TABLES["summary"]), (_t("Figure"), _t("Value")), rows)
-    keep = [i for i, column in enumerate(table.columns) if column not in _HIDDEN]
-    columns = tuple(_t(_COLUMNS.get(table.columns[i], table.columns[i])) for i in keep)
-    rows = [tuple(_as_read(row[i], table.columns[i]) for i in keep) for row in table.rows]
-    return Table(_t(_TABLES.get(table.name, table.name)), columns, rows)
-
-
-class TableModel(QAbstractTableModel):
-    """Any of the dashboard's tables, as it will be exported."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._table = Table("", (), [])
-
-    def set_table(self, table: Table) -> None:
-        self.beginResetModel()
-        self._table = table
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._table.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._table.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if not 0 <= index.row() < len(self._table.rows):
-            return None
-        value = self._table.rows[index.row()][index.column()]
-        return "–" if value is None else str(value)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._table.columns):
-            return self._table.columns[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._table.rows):
-            return str(section + 1)
-        return None
+from posapp.domain.roles import Permission
+from posapp.services.dashboard import Dashboard, tables, write_csv
+from posapp.ui.dashboard_tables import TableModel, shown_table, table_title
+from posapp.ui.panels.till import Till
 
 
 def _percent(value: float | None) -> str:
@@ -185,13 +55,14 @@ def _percent(value: float | None) -> str:
 
 
 class DashboardTab(QWidget):
-    """Emits ``sig_period(first, last)`` when the manager asks for other days."""
+    """Counts the days the manager asks for (``sig_period(first, last)``) and draws them."""
 
     sig_period = Signal(object, object)  # date, date
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, till: Till, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dashboardTab")
+        self.till = till
         self.dashboard: Dashboard | None = None
         self.range = QComboBox(objectName="dashboardRange")
         self.range.addItem(self.tr("Today"), "today")
@@ -262,6 +133,7 @@ class DashboardTab(QWidget):
         layout.addLayout(below)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
+        self.sig_period.connect(self.refresh)
 
     # ---- period ------------------------------------------------------------------------
 
@@ -285,6 +157,24 @@ class DashboardTab(QWidget):
         else:
             self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
 
+    def signed_in(self) -> None:
+        self.message.clear()
+
+    def shown(self) -> None:
+        self.ask()
+
+    def refresh(self, first: date, last: date) -> None:
+        staff = self.till.staff
+        if staff is None or not staff.may(Permission.VIEW_DASHBOARD):
+            return
+        self.message.setText(self.tr("Counting…"))
+
+        def shown(dashboard: Dashboard) -> None:
+            self.show_dashboard(dashboard)
+            self.message.clear()
+
+        self.till.tasks.run_db(lambda: self.till.counter.dashboard(first=first, last=last), shown)
+
     # ---- drawing -----------------------------------------------------------------------
 
     def show_dashboard(self, d: Dashboard) -> None:
@@ -302,7 +192,7 @@ class DashboardTab(QWidget):
         self.table_choice.blockSignals(True)
         self.table_choice.clear()
         for table in self._tables:
-            self.table_choice.addItem(_t(_TABLES.get(table.name, table.name)), table.name)
+            self.table_choice.addItem(table_title(table.name), table.name)
         self.table_choice.setCurrentIndex(max(0, self.table_choice.findData(chosen)))
         self.table_choice.blockSignals(False)
         self._show_table()

@@ -92,9 +92,8 @@ class SettingsDialog(QDialog):
             self._settings,
             ui_language=self.language.currentData(),
             idle_lock_minutes=self.idle.value(),
+            printer=printer,
         )
-        if hasattr(changed, "printer"):
-            changed.printer = printer  # type: ignore[attr-defined]
         self.result_settings = changed
         self.accept()
 

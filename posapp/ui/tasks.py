@@ -1,8 +1,9 @@
 """Work off the GUI thread, answers back on it (Anki's taskman, Picard's run_task).
 
 Database operations go through one single-thread executor, so counter actions never
-race each other on the store; printing and other slow I/O go through another. The
-callback runs on the GUI thread with either the result or the error, never both.
+race each other on the store; printing and other slow I/O go through another. On the GUI
+thread either ``done(result)`` or ``failed(error)`` runs, never both; with no ``failed``
+the error goes to ``sig_failed`` (the window says it on its message line).
 """
 
 from __future__ import annotations
@@ -10,25 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import partial
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 T = TypeVar("T")
-Done = Callable[[Any, BaseException | None], None]
+Failed = Callable[[BaseException], None]
 
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
-    done: Done
-    result: Any
-    error: BaseException | None
+    deliver: Callable[[], None]
 
 
 class TaskManager(QObject):
     # One object per answer: PySide6 mis-counts references to a bare ``None`` passed as an
     # ``object`` argument across threads, which crashed the app after a few hundred answers.
     _sig_done = Signal(object)
+    sig_failed = Signal(object)  # BaseException: an operation failed that gave no ``failed``
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,27 +38,39 @@ class TaskManager(QObject):
         self._sig_done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._in_flight = 0
 
-    def run_db(self, work: Callable[[], T], done: Done) -> Future[T]:
-        """Run ``work`` on the database thread; ``done(result, error)`` on the GUI thread."""
-        return self._submit(self._db, work, done)
+    def run_db(
+        self, work: Callable[[], T], done: Callable[[T], None], failed: Failed | None = None
+    ) -> Future[T]:
+        """Run ``work`` on the database thread; its answer comes back on the GUI thread."""
+        return self._submit(self._db, work, done, failed)
 
-    def run_io(self, work: Callable[[], T], done: Done) -> Future[T]:
-        return self._submit(self._io, work, done)
+    def run_io(
+        self, work: Callable[[], T], done: Callable[[T], None], failed: Failed | None = None
+    ) -> Future[T]:
+        return self._submit(self._io, work, done, failed)
 
     @property
     def busy(self) -> bool:
+        """Something queued has not answered yet (what the tests and benchmarks wait on)."""
         return self._in_flight > 0
 
-    def _submit(self, pool: ThreadPoolExecutor, work: Callable[[], T], done: Done) -> Future[T]:
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        work: Callable[[], T],
+        done: Callable[[T], None],
+        failed: Failed | None,
+    ) -> Future[T]:
         self._in_flight += 1
+        refused = failed or self.sig_failed.emit
 
         def call() -> T:
             try:
                 result = work()
             except BaseException as exc:
-                self._sig_done.emit(_Answer(done, None, exc))
+                self._sig_done.emit(_Answer(partial(refused, exc)))
                 raise
-            self._sig_done.emit(_Answer(done, result, None))
+            self._sig_done.emit(_Answer(partial(done, result)))
             return result
 
         return pool.submit(call)
@@ -65,7 +78,7 @@ class TaskManager(QObject):
     @Slot(object)
     def _deliver(self, answer: _Answer) -> None:
         self._in_flight -= 1
-        answer.done(answer.result, answer.error)
+        answer.deliver()
 
     def shutdown(self) -> None:
         """Finish queued work (a sale being written must land), then stop the threads."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from posapp.domain.errors import InvalidInput
+from posapp.domain.follow_up import Kind
 from posapp.domain.ladder import Channel, Rung
+from posapp.domain.roles import Role
 from posapp.printing import PrintFailed
 from posapp.store.db import StorageError
 
@@ -39,10 +41,17 @@ _PURPOSES = {
     "marketing": QT_TRANSLATE_NOOP("words", "Marketing messages"),
     "guide_contact": QT_TRANSLATE_NOOP("words", "Contact by my guide"),
 }
-_ROLES = {
-    "cashier": QT_TRANSLATE_NOOP("words", "cashier"),
-    "guide": QT_TRANSLATE_NOOP("words", "guide"),
-    "manager": QT_TRANSLATE_NOOP("words", "store manager"),
+_ROLES: dict[str, str] = {
+    Role.CASHIER: QT_TRANSLATE_NOOP("words", "cashier"),
+    Role.GUIDE: QT_TRANSLATE_NOOP("words", "guide"),
+    Role.MANAGER: QT_TRANSLATE_NOOP("words", "store manager"),
+}
+_KINDS = {
+    Kind.THANK_YOU: QT_TRANSLATE_NOOP("words", "thank-you"),
+    Kind.CARE_CHECK: QT_TRANSLATE_NOOP("words", "care check"),
+    Kind.REPURCHASE: QT_TRANSLATE_NOOP("words", "repurchase reminder"),
+    Kind.BIRTHDAY: QT_TRANSLATE_NOOP("words", "birthday"),
+    Kind.WIN_BACK: QT_TRANSLATE_NOOP("words", "win-back"),
 }
 _ERRORS = {
     ("phone", "empty"): QT_TRANSLATE_NOOP("errors", "Enter a phone number."),
@@ -158,6 +167,10 @@ def call_to_action(channel: Channel, *, referral: bool = False) -> str:
 
 def purpose_name(purpose: str) -> str:
     return _t("words", _PURPOSES.get(purpose, purpose))
+
+
+def kind_name(kind: Kind) -> str:
+    return _t("words", _KINDS[kind])
 
 
 def role_name(role: str) -> str:

@@ -4,7 +4,7 @@
 <context>
     <name>CandidateModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+31"/>
+        <location filename="../../posapp/ui/models.py" line="+119"/>
         <source>Member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -40,73 +40,84 @@
     </message>
 </context>
 <context>
+    <name>CardPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/card.py" line="+95"/>
+        <source>Member</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+11"/>
+        <source>Next step: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Walk-in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>invite to join</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Scan the member first: this is for a member on screen.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Asked HQ for the new guide; it shows after the next sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+193"/>
+        <location filename="../../posapp/ui/app.py" line="+191"/>
         <source>The POS intake could not start: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CounterTab</name>
+    <message>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
+        <source>Member recognised.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+226"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
-        <source>Scan a member code, or type a phone, its last four digits or a name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <location line="+348"/>
-        <source>Customer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-330"/>
-        <source>Sale</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Receipt number</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Amount, e.g. 128.00</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Record sale (F4)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Receipt</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Amount</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Served by (F5)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Invite</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+41"/>
+        <location line="+22"/>
         <source>Keyboard help</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,7 +202,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+115"/>
+        <location line="+73"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -200,97 +211,8 @@
         <source>Signed out.</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location line="+57"/>
-        <source>%n match(es): arrows, then Enter</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+5"/>
-        <source>Not a member yet. F3 enrols this phone.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>No member found.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+33"/>
-        <source>Member</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>(no name)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <location line="+10"/>
-        <source>Next step: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+184"/>
-        <source>No invite QR to print yet: F6 shows one.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+213"/>
-        <source>Scan the member first: this is for a member on screen.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-461"/>
-        <source>Member recognised.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+46"/>
-        <source>Walk-in</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>invite to join</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+80"/>
-        <source>Sale %1 of %2 recorded for a walk-in</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Sale %1 of %2 recorded for %3</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>the member</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-8"/>
-        <source>Sale %1 of %2 was already recorded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-500"/>
+        <location line="-153"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -300,152 +222,8 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Dashboard</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+507"/>
-        <source>(a free gift)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>From the POS: sale %1 of %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+27"/>
-        <source>This is the only QR for this customer.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+46"/>
-        <source>No receipt printer is set up (settings).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Printing…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Printed.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Not printed: %1 The invite stays on screen; F7 tries again.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>no guide</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Served by %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+57"/>
-        <source>Enrolled: member code %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Already a member.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Sale %1 of %2 is now theirs.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+62"/>
-        <source>Counting…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+72"/>
-        <source>Settings saved.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>Asked HQ for the new guide; it shows after the next sync.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>This counter is not registered with HQ: there is nothing to sync.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Syncing…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location line="+1"/>
-        <source>Syncing with HQ…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Not registered with HQ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Online</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+30"/>
-        <source>Offline</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="-28"/>
-        <source>%n pending</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>oldest %1 min</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>last sync %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>check the clock: %1 s off HQ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Synced with HQ: %1 sent, %2 received.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Keyboard</source>
+        <source>Dashboard</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -486,7 +264,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+76"/>
+        <location filename="../../posapp/ui/models.py" line="+21"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -501,42 +279,42 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Rung</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Last visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Spent</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Repurchases</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Referrals</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Due</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Next follow-up</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="-24"/>
         <source>No consent to contact by a guide: no follow-ups.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -544,7 +322,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location line="+70"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
         <source>Filter by name or member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -559,7 +337,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+85"/>
         <source>Follow-up recorded for %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -602,7 +380,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+197"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+68"/>
         <source>Today</source>
         <translation type="unfinished"></translation>
     </message>
@@ -622,55 +400,54 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="+9"/>
+        <location line="+143"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+35"/>
         <location line="+16"/>
-        <location line="+123"/>
-        <location line="+104"/>
-        <location line="+27"/>
         <source>Capture rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-272"/>
+        <location line="-142"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-18"/>
         <location line="+16"/>
-        <location line="+126"/>
         <source>Sales</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-138"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-12"/>
         <location line="+15"/>
-        <location line="+124"/>
         <source>New members</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-121"/>
-        <location line="+122"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+3"/>
         <source>Repurchase rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-137"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-15"/>
         <location line="+16"/>
-        <location line="+122"/>
         <source>Follow-ups done</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-121"/>
-        <location line="+122"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+1"/>
         <source>Waiting to sync</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-159"/>
-        <location line="+169"/>
+        <location line="+10"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-37"/>
         <source>Capture rate by day</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-1"/>
         <source>Summary</source>
         <translation type="unfinished"></translation>
     </message>
@@ -800,7 +577,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+3"/>
         <source>Capture rate by cashier</source>
         <translation type="unfinished"></translation>
     </message>
@@ -810,7 +587,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+113"/>
+        <location line="+43"/>
+        <source>Counting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+79"/>
         <source>Export the dashboard to</source>
         <translation type="unfinished"></translation>
     </message>
@@ -914,18 +696,178 @@
     </message>
 </context>
 <context>
+    <name>EnrolPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/enrol.py" line="+75"/>
+        <source>Enrolled: member code %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already a member.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sale %1 of %2 is now theirs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-1022"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-136"/>
         <source>Another guide</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>InvitePanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/invite.py" line="+30"/>
+        <source>Invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>This is the only QR for this customer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>No invite QR to print yet: F6 shows one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No receipt printer is set up (settings).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Printing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Not printed: %1 The invite stays on screen; F7 tries again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Printed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>ManagerConfirm</name>
     <message>
-        <location line="-26"/>
+        <location filename="../../posapp/ui/panels/session.py" line="+22"/>
         <source>Manager confirmation</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SalePanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/sale.py" line="+37"/>
+        <source>Sale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Receipt number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Amount, e.g. 128.00</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Record sale (F4)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Receipt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Served by (F5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>no guide</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Served by %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>Sale %1 of %2 was already recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for a walk-in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the member</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(a free gift)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>From the POS: sale %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ScanPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/scan.py" line="+31"/>
+        <source>Scan a member code, or type a phone, its last four digits or a name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+67"/>
+        <source>%n match(es): arrows, then Enter</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Not a member yet. F3 enrols this phone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No member found.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -997,7 +939,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Type the printer&apos;s address.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1009,6 +951,14 @@
     <message>
         <location line="+1"/>
         <source>Write the USB ids as vendor:product in hex, e.g. 0416:5011.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/settings.py" line="+43"/>
+        <source>Settings saved.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1054,6 +1004,73 @@
     </message>
 </context>
 <context>
+    <name>SyncPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/sync_status.py" line="+34"/>
+        <source>This counter is not registered with HQ: there is nothing to sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Syncing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Syncing with HQ…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Not registered with HQ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Online</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+30"/>
+        <source>Offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="-28"/>
+        <source>%n pending</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>oldest %1 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>last sync %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>check the clock: %1 s off HQ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Synced with HQ: %1 sent, %2 received.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>demo</name>
     <message>
         <location filename="../../posapp/ui/app.py" line="+59"/>
@@ -1064,12 +1081,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <location filename="../../posapp/ui/words.py" line="+18"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+39"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1265,6 +1282,14 @@
     </message>
 </context>
 <context>
+    <name>keys</name>
+    <message>
+        <location filename="../../posapp/ui/keys.py" line="+44"/>
+        <source>Keyboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>limits</name>
     <message>
         <location filename="../../posapp/ui/limits.py" line="+17"/>
@@ -1275,7 +1300,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-116"/>
+        <location filename="../../posapp/ui/words.py" line="-123"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1370,7 +1395,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-247"/>
+        <location line="+3"/>
         <source>thank-you</source>
         <translation type="unfinished"></translation>
     </message>

@@ -4,7 +4,7 @@
 <context>
     <name>CandidateModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+31"/>
+        <location filename="../../posapp/ui/models.py" line="+119"/>
         <source>Member code</source>
         <translation>会员码</translation>
     </message>
@@ -40,73 +40,84 @@
     </message>
 </context>
 <context>
+    <name>CardPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/card.py" line="+95"/>
+        <source>Member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(no name)</source>
+        <translation>（未留姓名）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
+        <translation>到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+11"/>
+        <source>Next step: %1</source>
+        <translation>下一步：%1</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>Customer</source>
+        <translation>顾客</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Walk-in</source>
+        <translation>散客</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>invite to join</source>
+        <translation>邀请入会</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Scan the member first: this is for a member on screen.</source>
+        <translation>请先识别会员：此操作只对屏幕上的会员有效。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
+        <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Asked HQ for the new guide; it shows after the next sync.</source>
+        <translation>已向总部申请更换导购，下次同步后生效。</translation>
+    </message>
+</context>
+<context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+193"/>
+        <location filename="../../posapp/ui/app.py" line="+191"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
 </context>
 <context>
+    <name>CounterTab</name>
+    <message>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
+        <source>Member recognised.</source>
+        <translation>已识别会员。</translation>
+    </message>
+</context>
+<context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+226"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
     <message>
-        <location line="+18"/>
-        <source>Scan a member code, or type a phone, its last four digits or a name</source>
-        <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <location line="+348"/>
-        <source>Customer</source>
-        <translation>顾客</translation>
-    </message>
-    <message>
-        <location line="-330"/>
-        <source>Sale</source>
-        <translation>销售</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Receipt number</source>
-        <translation>小票号</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Amount, e.g. 128.00</source>
-        <translation>金额，如 128.00</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Record sale (F4)</source>
-        <translation>记录销售 (F4)</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Receipt</source>
-        <translation>小票号</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Amount</source>
-        <translation>金额</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Served by (F5)</source>
-        <translation>服务导购（F5）</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Invite</source>
-        <translation>邀请二维码</translation>
-    </message>
-    <message>
-        <location line="+41"/>
+        <location line="+22"/>
         <source>Keyboard help</source>
         <translation>快捷键帮助</translation>
     </message>
@@ -191,7 +202,7 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+115"/>
+        <location line="+73"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -200,96 +211,8 @@
         <source>Signed out.</source>
         <translation>已退出登录。</translation>
     </message>
-    <message numerus="yes">
-        <location line="+57"/>
-        <source>%n match(es): arrows, then Enter</source>
-        <translation>
-            <numerusform>找到 %n 位：方向键选择，回车确认</numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+5"/>
-        <source>Not a member yet. F3 enrols this phone.</source>
-        <translation>还不是会员。按 F3 用这个手机号入会。</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>No member found.</source>
-        <translation>未找到会员。</translation>
-    </message>
-    <message>
-        <location line="+33"/>
-        <source>Member</source>
-        <translation>会员</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>(no name)</source>
-        <translation>（未留姓名）</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Visits %1 · spent %2 · last visit %3 · guide %4</source>
-        <translation>到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4</translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <location line="+10"/>
-        <source>Next step: %1</source>
-        <translation>下一步：%1</translation>
-    </message>
-    <message>
-        <location line="+184"/>
-        <source>No invite QR to print yet: F6 shows one.</source>
-        <translation>还没有可打印的邀请二维码：按 F6 显示。</translation>
-    </message>
-    <message>
-        <location line="+213"/>
-        <source>Scan the member first: this is for a member on screen.</source>
-        <translation>请先识别会员：此操作只对屏幕上的会员有效。</translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>The full phone shows for 30 seconds and was recorded as revealed.</source>
-        <translation>完整手机号将显示 30 秒，本次查看已记录。</translation>
-    </message>
-    <message>
-        <location line="-461"/>
-        <source>Member recognised.</source>
-        <translation>已识别会员。</translation>
-    </message>
-    <message>
-        <location line="+46"/>
-        <source>Walk-in</source>
-        <translation>散客</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>invite to join</source>
-        <translation>邀请入会</translation>
-    </message>
-    <message>
-        <location line="+80"/>
-        <source>Sale %1 of %2 recorded for a walk-in</source>
-        <translation>已记录散客销售：小票 %1，金额 %2</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Sale %1 of %2 recorded for %3</source>
-        <translation>已记录%3的销售：小票 %1，金额 %2</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>the member</source>
-        <translation>会员</translation>
-    </message>
-    <message>
-        <location line="-8"/>
-        <source>Sale %1 of %2 was already recorded</source>
-        <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
-    </message>
-    <message>
-        <location line="-500"/>
+        <location line="-153"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -299,152 +222,9 @@
         <translation>我的顾客</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Dashboard</source>
         <translation>店长看板</translation>
-    </message>
-    <message>
-        <location line="+507"/>
-        <source>(a free gift)</source>
-        <translation>（赠品）</translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>From the POS: sale %1 of %2</source>
-        <translation>来自 POS：小票 %1，金额 %2</translation>
-    </message>
-    <message>
-        <location line="+27"/>
-        <source>This is the only QR for this customer.</source>
-        <translation>这位顾客只有这一个二维码。</translation>
-    </message>
-    <message>
-        <location line="+46"/>
-        <source>No receipt printer is set up (settings).</source>
-        <translation>未设置小票打印机（请在设置中配置）。</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Printing…</source>
-        <translation>正在打印…</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Printed.</source>
-        <translation>已打印。</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Not printed: %1 The invite stays on screen; F7 tries again.</source>
-        <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>no guide</source>
-        <translation>无导购</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Served by %1.</source>
-        <translation>服务导购：%1。</translation>
-    </message>
-    <message>
-        <location line="+57"/>
-        <source>Enrolled: member code %1</source>
-        <translation>入会成功，会员码 %1</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Already a member.</source>
-        <translation>已经是会员。</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Sale %1 of %2 is now theirs.</source>
-        <translation>小票 %1（%2）已计入该会员。</translation>
-    </message>
-    <message>
-        <location line="+62"/>
-        <source>Counting…</source>
-        <translation>正在统计…</translation>
-    </message>
-    <message>
-        <location line="+72"/>
-        <source>Settings saved.</source>
-        <translation>设置已保存。</translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>Asked HQ for the new guide; it shows after the next sync.</source>
-        <translation>已向总部申请更换导购，下次同步后生效。</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>This counter is not registered with HQ: there is nothing to sync.</source>
-        <translation>本收银台尚未在总部注册，无需同步。</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Syncing…</source>
-        <translation>正在同步…</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Syncing with HQ…</source>
-        <translation>正在与总部同步…</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Not registered with HQ</source>
-        <translation>未在总部注册</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Online</source>
-        <translation>在线</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+30"/>
-        <source>Offline</source>
-        <translation>离线</translation>
-    </message>
-    <message numerus="yes">
-        <location line="-28"/>
-        <source>%n pending</source>
-        <translation>
-            <numerusform>%n 条待同步</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>oldest %1 min</source>
-        <translation>最早一条已等 %1 分钟</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>last sync %1</source>
-        <translation>上次同步 %1</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>check the clock: %1 s off HQ</source>
-        <translation>请检查时钟：与总部相差 %1 秒</translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Synced with HQ: %1 sent, %2 received.</source>
-        <translation>已与总部同步：上传 %1 条，接收 %2 条。</translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
-        <translation>无法连接总部；数据不会丢失，稍后会自动重试。</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Keyboard</source>
-        <translation>快捷键</translation>
     </message>
 </context>
 <context>
@@ -484,7 +264,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+76"/>
+        <location filename="../../posapp/ui/models.py" line="+21"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
@@ -499,42 +279,42 @@
         <translation>手机号</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Rung</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Last visit</source>
         <translation>最近到店</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Spent</source>
         <translation>累计消费</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Repurchases</source>
         <translation>复购次数</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Referrals</source>
         <translation>推荐人数</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Due</source>
         <translation>待回访</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Next follow-up</source>
         <translation>下次回访</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="-24"/>
         <source>No consent to contact by a guide: no follow-ups.</source>
         <translation>顾客未同意导购联系：不安排回访。</translation>
     </message>
@@ -542,7 +322,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location line="+70"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
         <source>Filter by name or member code</source>
         <translation>按姓名或会员码筛选</translation>
     </message>
@@ -557,7 +337,7 @@
         <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+85"/>
         <source>Follow-up recorded for %1.</source>
         <translation>已记录对 %1 的回访。</translation>
     </message>
@@ -600,7 +380,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+197"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+68"/>
         <source>Today</source>
         <translation>今天</translation>
     </message>
@@ -620,55 +400,54 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="+9"/>
+        <location line="+143"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+35"/>
         <location line="+16"/>
-        <location line="+123"/>
-        <location line="+104"/>
-        <location line="+27"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
     </message>
     <message>
-        <location line="-272"/>
+        <location line="-142"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-18"/>
         <location line="+16"/>
-        <location line="+126"/>
         <source>Sales</source>
         <translation>销售笔数</translation>
     </message>
     <message>
-        <location line="-138"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-12"/>
         <location line="+15"/>
-        <location line="+124"/>
         <source>New members</source>
         <translation>新增会员</translation>
     </message>
     <message>
-        <location line="-121"/>
-        <location line="+122"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+3"/>
         <source>Repurchase rate</source>
         <translation>复购率</translation>
     </message>
     <message>
-        <location line="-137"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-15"/>
         <location line="+16"/>
-        <location line="+122"/>
         <source>Follow-ups done</source>
         <translation>完成回访</translation>
     </message>
     <message>
-        <location line="-121"/>
-        <location line="+122"/>
+        <location line="+1"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+1"/>
         <source>Waiting to sync</source>
         <translation>待同步</translation>
     </message>
     <message>
-        <location line="-159"/>
-        <location line="+169"/>
+        <location line="+10"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-37"/>
         <source>Capture rate by day</source>
         <translation>每日会员识别率</translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="-1"/>
         <source>Summary</source>
         <translation>汇总</translation>
     </message>
@@ -798,7 +577,7 @@
         <translation>无</translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+3"/>
         <source>Capture rate by cashier</source>
         <translation>各收银员会员识别率</translation>
     </message>
@@ -808,7 +587,12 @@
         <translation>明细表</translation>
     </message>
     <message>
-        <location line="+113"/>
+        <location line="+43"/>
+        <source>Counting…</source>
+        <translation>正在统计…</translation>
+    </message>
+    <message>
+        <location line="+79"/>
         <source>Export the dashboard to</source>
         <translation>导出看板到</translation>
     </message>
@@ -912,19 +696,178 @@
     </message>
 </context>
 <context>
+    <name>EnrolPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/enrol.py" line="+75"/>
+        <source>Enrolled: member code %1</source>
+        <translation>入会成功，会员码 %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already a member.</source>
+        <translation>已经是会员。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sale %1 of %2 is now theirs.</source>
+        <translation>小票 %1（%2）已计入该会员。</translation>
+    </message>
+</context>
+<context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="-1022"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-136"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
 </context>
 <context>
+    <name>InvitePanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/invite.py" line="+30"/>
+        <source>Invite</source>
+        <translation>邀请二维码</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>This is the only QR for this customer.</source>
+        <translation>这位顾客只有这一个二维码。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>No invite QR to print yet: F6 shows one.</source>
+        <translation>还没有可打印的邀请二维码：按 F6 显示。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No receipt printer is set up (settings).</source>
+        <translation>未设置小票打印机（请在设置中配置）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Printing…</source>
+        <translation>正在打印…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Not printed: %1 The invite stays on screen; F7 tries again.</source>
+        <translation>未打印：%1 邀请二维码仍在屏幕上，按 F7 重试。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Printed.</source>
+        <translation>已打印。</translation>
+    </message>
+</context>
+<context>
     <name>ManagerConfirm</name>
     <message>
-        <location line="-26"/>
+        <location filename="../../posapp/ui/panels/session.py" line="+22"/>
         <source>Manager confirmation</source>
         <translation>店长确认</translation>
+    </message>
+</context>
+<context>
+    <name>SalePanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/sale.py" line="+37"/>
+        <source>Sale</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Receipt number</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Amount, e.g. 128.00</source>
+        <translation>金额，如 128.00</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Record sale (F4)</source>
+        <translation>记录销售 (F4)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Receipt</source>
+        <translation>小票号</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Served by (F5)</source>
+        <translation>服务导购（F5）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>no guide</source>
+        <translation>无导购</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Served by %1.</source>
+        <translation>服务导购：%1。</translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>Sale %1 of %2 was already recorded</source>
+        <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for a walk-in</source>
+        <translation>已记录散客销售：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for %3</source>
+        <translation>已记录%3的销售：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>the member</source>
+        <translation>会员</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(a free gift)</source>
+        <translation>（赠品）</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>From the POS: sale %1 of %2</source>
+        <translation>来自 POS：小票 %1，金额 %2</translation>
+    </message>
+</context>
+<context>
+    <name>ScanPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/scan.py" line="+31"/>
+        <source>Scan a member code, or type a phone, its last four digits or a name</source>
+        <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+67"/>
+        <source>%n match(es): arrows, then Enter</source>
+        <translation>
+            <numerusform>找到 %n 位：方向键选择，回车确认</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Not a member yet. F3 enrols this phone.</source>
+        <translation>还不是会员。按 F3 用这个手机号入会。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No member found.</source>
+        <translation>未找到会员。</translation>
     </message>
 </context>
 <context>
@@ -995,7 +938,7 @@
         <translation>打印机地址</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Type the printer&apos;s address.</source>
         <translation>请输入打印机地址。</translation>
     </message>
@@ -1008,6 +951,14 @@
         <location line="+1"/>
         <source>Write the USB ids as vendor:product in hex, e.g. 0416:5011.</source>
         <translation>USB 编号请写成 厂商:产品（十六进制），如 0416:5011。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/settings.py" line="+43"/>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
     </message>
 </context>
 <context>
@@ -1052,6 +1003,72 @@
     </message>
 </context>
 <context>
+    <name>SyncPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/sync_status.py" line="+34"/>
+        <source>This counter is not registered with HQ: there is nothing to sync.</source>
+        <translation>本收银台尚未在总部注册，无需同步。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Syncing…</source>
+        <translation>正在同步…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Syncing with HQ…</source>
+        <translation>正在与总部同步…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Not registered with HQ</source>
+        <translation>未在总部注册</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+30"/>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message numerus="yes">
+        <location line="-28"/>
+        <source>%n pending</source>
+        <translation>
+            <numerusform>%n 条待同步</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>oldest %1 min</source>
+        <translation>最早一条已等 %1 分钟</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>last sync %1</source>
+        <translation>上次同步 %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>check the clock: %1 s off HQ</source>
+        <translation>请检查时钟：与总部相差 %1 秒</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Synced with HQ: %1 sent, %2 received.</source>
+        <translation>已与总部同步：上传 %1 条，接收 %2 条。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>HQ could not be reached; nothing is lost and it tries again by itself.</source>
+        <translation>无法连接总部；数据不会丢失，稍后会自动重试。</translation>
+    </message>
+</context>
+<context>
     <name>demo</name>
     <message>
         <location filename="../../posapp/ui/app.py" line="+59"/>
@@ -1062,12 +1079,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+16"/>
+        <location filename="../../posapp/ui/words.py" line="+18"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation>出了点问题，数据没有丢失。详情：%1</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+39"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
@@ -1263,6 +1280,14 @@
     </message>
 </context>
 <context>
+    <name>keys</name>
+    <message>
+        <location filename="../../posapp/ui/keys.py" line="+44"/>
+        <source>Keyboard</source>
+        <translation>快捷键</translation>
+    </message>
+</context>
+<context>
     <name>limits</name>
     <message>
         <location filename="../../posapp/ui/limits.py" line="+17"/>
@@ -1273,7 +1298,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-116"/>
+        <location filename="../../posapp/ui/words.py" line="-123"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>
@@ -1368,7 +1393,7 @@
         <translation>店长</translation>
     </message>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="-247"/>
+        <location line="+3"/>
         <source>thank-you</source>
         <translation>感谢回访</translation>
     </message>

@@ -67,10 +67,10 @@ def store(tmp_path: Path) -> Iterator[tuple[Database, Path, HqDatabase]]:
 
 def _sell(qtbot: QtBot, window: CounterWindow, receipt: str, amount: str) -> None:
     press(qtbot, window, Qt.Key.Key_F2)
-    qtbot.keyClicks(window.receipt, receipt)
-    qtbot.keyClick(window.receipt, Qt.Key.Key_Return)
-    type_enter(qtbot, window.amount, amount)
-    qtbot.waitUntil(lambda: receipt in window.sale_done.text(), timeout=5000)
+    qtbot.keyClicks(window.sale_panel.receipt, receipt)
+    qtbot.keyClick(window.sale_panel.receipt, Qt.Key.Key_Return)
+    type_enter(qtbot, window.sale_panel.amount, amount)
+    qtbot.waitUntil(lambda: receipt in window.sale_panel.done.text(), timeout=5000)
 
 
 def test_a_store_day_by_keys_then_hq_equals_the_store(
@@ -104,44 +104,48 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
                 phone = rng.choice(sorted(members))
                 if len(members) > 2 and rng.random() < 0.3:
                     # A name search first: the list has the keyboard, then the scanner fires.
-                    type_enter(qtbot, window.query, "顾客")
-                    qtbot.waitUntil(window.candidates.isVisible, timeout=5000)
-                    assert window.candidates.hasFocus()
+                    type_enter(qtbot, window.scan_panel.query, "顾客")
+                    qtbot.waitUntil(window.scan_panel.candidates.isVisible, timeout=5000)
+                    assert window.scan_panel.candidates.hasFocus()
                     qtbot.wait(60)  # the search was typed; the scan comes a moment later
                     wedge(qtbot, members[phone])
                     list_scans += 1
                 else:
-                    type_enter(qtbot, window.query, members[phone])
+                    type_enter(qtbot, window.scan_panel.query, members[phone])
                 qtbot.waitUntil(lambda p=phone: window.card is not None and
                                 window.card.summary.phone_masked.endswith(p[-4:]), timeout=5000)  # fmt: skip
                 assert window.card.summary.member_code == members[phone]  # type: ignore[union-attr]
                 guide = own_guide[phone]  # the member's own; with none, the last chosen
-                assert window.serving_guide == (guide if guide is not None else last_chosen)
+                assert window.sale_panel.serving_guide == (
+                    guide if guide is not None else last_chosen
+                )
                 if rng.random() < 0.25:  # served by someone else today: the cashier says who
                     name = rng.choice(sorted(GUIDES))
                     choose_guide(qtbot, window, name)
                     last_chosen = GUIDES[name]
-                served_by[receipt] = window.serving_guide
+                served_by[receipt] = window.sale_panel.serving_guide
                 _sell(qtbot, window, receipt, amount)
                 expected_sales[receipt] = (fen, phone)
-                assert window.invite is not None  # the ladder's next rung, shown by itself
+                assert (
+                    window.invite_panel.invite is not None
+                )  # the ladder's next rung, shown by itself
             else:
                 if rng.random() < 0.3:
                     name = rng.choice(sorted(GUIDES))
                     choose_guide(qtbot, window, name)
                     last_chosen = GUIDES[name]
-                assert window.serving_guide == last_chosen
-                served_by[receipt] = window.serving_guide
-                before = window.invite.token if window.invite else None
+                assert window.sale_panel.serving_guide == last_chosen
+                served_by[receipt] = window.sale_panel.serving_guide
+                before = window.invite_panel.invite.token if window.invite_panel.invite else None
                 _sell(qtbot, window, receipt, amount)
-                qtbot.waitUntil(lambda b=before: window.invite is not None and
-                                window.invite.token != b, timeout=5000)  # fmt: skip
-                assert window.invite.channel.value == "mini_program"  # type: ignore[union-attr]
+                qtbot.waitUntil(lambda b=before: window.invite_panel.invite is not None and
+                                window.invite_panel.invite.token != b, timeout=5000)  # fmt: skip
+                assert window.invite_panel.invite.channel.value == "mini_program"  # type: ignore[union-attr]
                 phone = None
                 if roll > 0.75:  # the walk-in joins on the spot
                     phone = f"139{n:08d}"
                     press(qtbot, window, Qt.Key.Key_F3)
-                    dialog = window.enrol_dialog
+                    dialog = window.enrol_panel.dialog
                     qtbot.waitUntil(dialog.phone.hasFocus)
                     type_text(qtbot, dialog.phone, phone)
                     qtbot.keyClick(dialog.phone, Qt.Key.Key_Tab)
@@ -158,7 +162,7 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
                 expected_sales[receipt] = (fen, phone)
             press(qtbot, window, Qt.Key.Key_Escape)
             settle(qtbot, window)
-            assert window.card is None and window.query.hasFocus()
+            assert window.card is None and window.scan_panel.query.hasFocus()
 
         raw = db.raw()
         at_store = {
@@ -179,10 +183,12 @@ def test_a_store_day_by_keys_then_hq_equals_the_store(
         assert list_scans > 5
 
         press(qtbot, window, Qt.Key.Key_F9)
-        assert "Syncing" in window.message.text()
+        assert "Syncing" in window.scan_panel.message.text()
         qtbot.waitUntil(lambda: sync_status(db).pending == 0, timeout=60_000)
-        qtbot.waitUntil(lambda: window.sync_label.text() == "Online", timeout=10_000)
-        qtbot.waitUntil(lambda: "Synced with HQ" in window.message.text(), timeout=10_000)
+        qtbot.waitUntil(lambda: window.sync_panel.state.text() == "Online", timeout=10_000)
+        qtbot.waitUntil(
+            lambda: "Synced with HQ" in window.scan_panel.message.text(), timeout=10_000
+        )
 
     since, until = now() - timedelta(days=1), now() + timedelta(days=1)
     with hq_db.read() as session:

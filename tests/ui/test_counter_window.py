@@ -23,8 +23,10 @@ from posapp.settings import load_settings
 from posapp.store.db import Database
 from posapp.sync.engine import RoundResult
 from posapp.ui.app import CounterApp
-from posapp.ui.counter_window import CounterWindow, GuidePicker, ManagerConfirm
+from posapp.ui.counter_window import CounterWindow
 from posapp.ui.models import CandidateModel, StaffModel
+from posapp.ui.panels.card import GuidePicker
+from posapp.ui.panels.session import ManagerConfirm
 
 PHONE = "13812345678"
 PHONE_2 = "13912345678"  # same last four digits
@@ -44,7 +46,7 @@ def _audit(db: Database) -> list[tuple[str, str | None, str | None]]:
 
 
 def _decode(window: CounterWindow) -> str:
-    image = window.qr.pixmap().toImage()
+    image = window.invite_panel.qr.pixmap().toImage()
     found = zxingcpp.read_barcodes(image)
     assert found, "the QR on screen does not decode"
     return found[0].text
@@ -75,14 +77,16 @@ def test_one_scan_and_enter_shows_the_card_with_a_masked_phone(
     qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
 ) -> None:
     code = _enrol(db, notice, PHONE, "王芳")
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.card_name.text() == "王芳"
-    assert window.card_phone.text() == "138****5678"
-    assert window.card_code.text() == code
-    assert window.card_rung.text() == "member"
-    assert "Membership" in window.card_consents.text()
-    assert window.query.hasFocus() and window.query.selectedText() == code  # next scan replaces
+    assert window.card_panel.name.text() == "王芳"
+    assert window.card_panel.phone.text() == "138****5678"
+    assert window.card_panel.code.text() == code
+    assert window.card_panel.rung.text() == "member"
+    assert "Membership" in window.card_panel.consents.text()
+    assert (
+        window.scan_panel.query.hasFocus() and window.scan_panel.query.selectedText() == code
+    )  # next scan replaces
 
 
 def test_last_four_digits_list_candidates_chosen_with_arrows_and_enter(
@@ -90,31 +94,34 @@ def test_last_four_digits_list_candidates_chosen_with_arrows_and_enter(
 ) -> None:
     _enrol(db, notice, PHONE, "王芳")
     _enrol(db, notice, PHONE_2, "李娜")
-    type_enter(qtbot, window.query, "5678")
-    qtbot.waitUntil(lambda: window.candidates.isVisible())
-    assert window.candidate_model.rowCount() == 2
-    names = {window.candidate_model.candidate(r).name for r in range(2)}
+    type_enter(qtbot, window.scan_panel.query, "5678")
+    qtbot.waitUntil(lambda: window.scan_panel.candidates.isVisible())
+    assert window.scan_panel.candidate_model.rowCount() == 2
+    names = {window.scan_panel.candidate_model.at(r).name for r in range(2)}
     assert names == {"王芳", "李娜"}
-    second = window.candidate_model.candidate(1).name
-    qtbot.keyClick(window.candidates, Qt.Key.Key_Down)
-    qtbot.keyClick(window.candidates, Qt.Key.Key_Return)
+    second = window.scan_panel.candidate_model.at(1).name
+    qtbot.keyClick(window.scan_panel.candidates, Qt.Key.Key_Down)
+    qtbot.keyClick(window.scan_panel.candidates, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.card_name.text() == second
-    assert not window.candidates.isVisible()
+    assert window.card_panel.name.text() == second
+    assert not window.scan_panel.candidates.isVisible()
 
 
 def test_a_walk_ins_sale_shows_the_join_qr_with_no_extra_key(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
-    type_enter(qtbot, window.receipt, "R-1001")
-    assert window.amount.hasFocus()
-    type_enter(qtbot, window.amount, "128.00")
-    qtbot.waitUntil(lambda: window.invite is not None)
-    invite = window.invite
+    type_enter(qtbot, window.sale_panel.receipt, "R-1001")
+    assert window.sale_panel.amount.hasFocus()
+    type_enter(qtbot, window.sale_panel.amount, "128.00")
+    qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
+    invite = window.invite_panel.invite
     assert invite is not None and invite.channel.value == "mini_program"
     assert _decode(window) == invite.url and invite.token in invite.url
-    assert window.invite_code.text() == invite.token
-    assert "R-1001" in window.sale_done.text() and "for a walk-in" in window.sale_done.text()
+    assert window.invite_panel.code.text() == invite.token
+    assert (
+        "R-1001" in window.sale_panel.done.text()
+        and "for a walk-in" in window.sale_panel.done.text()
+    )
     row = db.raw().execute("SELECT member_id, amount_fen FROM purchase WHERE receipt_no='R-1001'")
     assert row.fetchone() == (None, 12800)
     assert window.display is not None and not window.display.qr.pixmap().isNull()
@@ -126,29 +133,31 @@ def test_a_members_sale_is_theirs_and_offers_the_next_rung(
     qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
 ) -> None:
     code = _enrol(db, notice, PHONE, "王芳")
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_F2)
-    assert window.receipt.hasFocus()
-    qtbot.keyClicks(window.receipt, "R-2")
-    qtbot.keyClick(window.receipt, Qt.Key.Key_Tab)
-    qtbot.keyClicks(window.amount, "59.9")
+    assert window.sale_panel.receipt.hasFocus()
+    qtbot.keyClicks(window.sale_panel.receipt, "R-2")
+    qtbot.keyClick(window.sale_panel.receipt, Qt.Key.Key_Tab)
+    qtbot.keyClicks(window.sale_panel.amount, "59.9")
     press(qtbot, window, Qt.Key.Key_F4)
-    qtbot.waitUntil(lambda: window.invite is not None)
+    qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
     member = db.raw().execute("SELECT member_id FROM purchase WHERE receipt_no='R-2'").fetchone()
     assert member[0] == window.card.id  # type: ignore[union-attr]
-    assert "Visits 1" in window.card_facts.text() and "¥59.90" in window.card_facts.text()
-    assert window.invite.channel.value == "micro_mall"  # type: ignore[union-attr]
+    assert (
+        "Visits 1" in window.card_panel.facts.text() and "¥59.90" in window.card_panel.facts.text()
+    )
+    assert window.invite_panel.invite.channel.value == "micro_mall"  # type: ignore[union-attr]
 
 
 def test_enrol_by_keyboard_only_makes_the_walk_in_sale_the_new_members(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
-    type_enter(qtbot, window.receipt, "R-3")
-    type_enter(qtbot, window.amount, "88")
-    qtbot.waitUntil(lambda: window.invite is not None)
+    type_enter(qtbot, window.sale_panel.receipt, "R-3")
+    type_enter(qtbot, window.sale_panel.amount, "88")
+    qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.waitUntil(dialog.phone.hasFocus)
     qtbot.keyClicks(dialog.phone, PHONE)
     qtbot.keyClick(dialog.phone, Qt.Key.Key_Tab)
@@ -159,7 +168,7 @@ def test_enrol_by_keyboard_only_makes_the_walk_in_sale_the_new_members(
     qtbot.keyClick(dialog.consents[Purpose.MEMBERSHIP], Qt.Key.Key_Space)
     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.card is not None and not dialog.isVisible())
-    assert window.card_name.text() == "张伟"
+    assert window.card_panel.name.text() == "张伟"
     row = (
         db.raw()
         .execute(
@@ -188,7 +197,7 @@ def test_a_bad_phone_is_explained_live_and_nothing_typed_is_lost(
     qtbot: QtBot, window: CounterWindow, db: Database, phone: str, expect: str
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     type_text(qtbot, dialog.phone, phone)
     assert expect in dialog.phone_error.text()
     dialog.name.setText("王" * 50)
@@ -206,7 +215,7 @@ def test_refusals_from_the_service_show_beside_their_field(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.keyClicks(dialog.phone, PHONE)
     dialog.name.setText("A\u0007B")  # a control character from a bad paste
     dialog.birthday.setText("2099-01-01")
@@ -222,7 +231,7 @@ def test_pressing_enter_twice_enrols_one_member(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.keyClicks(dialog.phone, PHONE)
     dialog.consents[Purpose.MEMBERSHIP].setChecked(True)
     qtbot.keyClick(dialog.phone, Qt.Key.Key_Return)
@@ -249,13 +258,13 @@ def test_a_bad_sale_is_explained_inline_and_the_form_keeps_what_was_typed(
     qtbot: QtBot, window: CounterWindow, db: Database, receipt: str, amount: str, field: str,
     expect: str,
 ) -> None:  # fmt: skip
-    window.receipt.setText(receipt)
-    window.amount.setText(amount)
+    window.sale_panel.receipt.setText(receipt)
+    window.sale_panel.amount.setText(amount)
     press(qtbot, window, Qt.Key.Key_F4)
-    qtbot.waitUntil(lambda: window.sale_error.text() != "")
-    assert expect in window.sale_error.text()
-    assert window.receipt.text() == receipt and window.amount.text() == amount
-    assert (window.amount if field == "amount" else window.receipt).hasFocus()
+    qtbot.waitUntil(lambda: window.sale_panel.error.text() != "")
+    assert expect in window.sale_panel.error.text()
+    assert window.sale_panel.receipt.text() == receipt and window.sale_panel.amount.text() == amount
+    assert (window.sale_panel.amount if field == "amount" else window.sale_panel.receipt).hasFocus()
     assert db.raw().execute("SELECT count(*) FROM purchase").fetchone()[0] == 0
 
 
@@ -272,10 +281,10 @@ def test_a_bad_sale_is_explained_inline_and_the_form_keeps_what_was_typed(
 def test_garbage_from_the_scanner_gets_a_clear_message(
     qtbot: QtBot, window: CounterWindow, scan: str, expect: str
 ) -> None:
-    window.query.setText(scan)
-    qtbot.keyClick(window.query, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.message.text() != "")
-    assert expect in window.message.text()
+    window.scan_panel.query.setText(scan)
+    qtbot.keyClick(window.scan_panel.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.scan_panel.message.text() != "")
+    assert expect in window.scan_panel.message.text()
     assert window.card is None
 
 
@@ -285,20 +294,20 @@ def test_a_cashier_cannot_reveal_a_phone_and_the_attempt_is_audited(
     window = app.window
     code = _enrol(db, notice, PHONE, "王芳")
     sign_in(qtbot, window, CASHIER)
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: "manager" in window.message.text())
-    assert window.card_phone.text() == "138****5678"
+    qtbot.waitUntil(lambda: "manager" in window.scan_panel.message.text())
+    assert window.card_panel.phone.text() == "138****5678"
     member_id = window.card.id  # type: ignore[union-attr]
     assert ("refused:reveal_phone", CASHIER, member_id) in _audit(db)
 
     press(qtbot, window, Qt.Key.Key_F12)  # lock; the manager signs in at the same screen
     sign_in(qtbot, window, MANAGER)
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_F8)
-    qtbot.waitUntil(lambda: window.card_phone.text() == "138 1234 5678")
+    qtbot.waitUntil(lambda: window.card_panel.phone.text() == "138 1234 5678")
     assert ("reveal_phone", MANAGER, member_id) in _audit(db)
     assert app.display is not None
     shown = " ".join(app.display.visible_text())
@@ -312,12 +321,12 @@ def test_signing_out_with_unsynced_sales_needs_a_manager(
         record_sale(s, receipt_no="R-9", amount="10", staff_id=CASHIER)
     monkeypatch.setattr(ManagerConfirm, "ask", classmethod(lambda cls, *a: None))
     press(qtbot, window, Qt.Key.Key_F12, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "HQ" in window.message.text())
-    assert window.staff is not None and window.pages.currentWidget() is window.counter_page
+    qtbot.waitUntil(lambda: "HQ" in window.scan_panel.message.text())
+    assert window.staff is not None and window.pages.currentWidget() is window.tabs
 
     monkeypatch.setattr(ManagerConfirm, "ask", classmethod(lambda cls, *a: (MANAGER, "000000")))
     press(qtbot, window, Qt.Key.Key_F12, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "PIN" in window.message.text())
+    qtbot.waitUntil(lambda: "PIN" in window.scan_panel.message.text())
     assert window.staff is not None
 
     asked: list[str] = []
@@ -343,10 +352,10 @@ def test_the_screen_locks_after_idle_time_and_hides_the_customer(
         window = made.window
         window._idle.setInterval(300)
         sign_in(qtbot, window, CASHIER)
-        type_enter(qtbot, window.query, code)
+        type_enter(qtbot, window.scan_panel.query, code)
         qtbot.waitUntil(lambda: window.card is not None)
         qtbot.waitUntil(lambda: window.pages.currentWidget() is window.sign_in_page, timeout=3000)
-        assert window.card is None and window.card_name.text() != "王芳"
+        assert window.card is None and window.card_panel.name.text() != "王芳"
         assert "Locked" in window.sign_in_page.message.text()
 
 
@@ -364,30 +373,36 @@ def test_a_printer_that_fails_keeps_the_invite_on_screen_and_f7_retries(
 
     with make_counter_app(qtbot, db, db_path.parent) as made:
         window = made.window
-        window.print_with(printer)
+        window.invite_panel.print_with(printer)
         sign_in(qtbot, window, CASHIER)
-        type_enter(qtbot, window.receipt, "R-7")
-        type_enter(qtbot, window.amount, "30")
-        qtbot.waitUntil(lambda: window.invite is not None)
+        type_enter(qtbot, window.sale_panel.receipt, "R-7")
+        type_enter(qtbot, window.sale_panel.amount, "30")
+        qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
         press(qtbot, window, Qt.Key.Key_F7)
-        qtbot.waitUntil(lambda: "Not printed" in window.print_message.text())
-        assert "does not answer" in window.print_message.text()
-        assert not window.qr.pixmap().isNull() and window.invite is not None
+        qtbot.waitUntil(lambda: "Not printed" in window.invite_panel.print_message.text())
+        assert "does not answer" in window.invite_panel.print_message.text()
+        assert (
+            not window.invite_panel.qr.pixmap().isNull() and window.invite_panel.invite is not None
+        )
         assert db.raw().execute("SELECT count(*) FROM purchase").fetchone()[0] == 1
         fail[0] = False
         press(qtbot, window, Qt.Key.Key_F7)
-        qtbot.waitUntil(lambda: window.print_message.text() == "Printed.")
-        assert [p.token for p in printed] == [window.invite.token]
+        qtbot.waitUntil(lambda: window.invite_panel.print_message.text() == "Printed.")
+        assert [p.token for p in printed] == [window.invite_panel.invite.token]
 
 
 def test_esc_clears_the_customer_everywhere(
     qtbot: QtBot, window: CounterWindow, db: Database, notice: Notice
 ) -> None:
     code = _enrol(db, notice, PHONE, "王芳")
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_Escape)
-    assert window.card is None and window.query.text() == "" and window.query.hasFocus()
+    assert (
+        window.card is None
+        and window.scan_panel.query.text() == ""
+        and window.scan_panel.query.hasFocus()
+    )
     assert window.display is not None and "王" not in " ".join(window.display.visible_text())
 
 
@@ -405,9 +420,9 @@ def test_item_models_pass_the_model_tester(
 ) -> None:
     _enrol(db, notice, PHONE, "王芳")
     _enrol(db, notice, PHONE_2, "李娜")
-    type_enter(qtbot, window.query, "5678")
-    qtbot.waitUntil(lambda: window.candidates.isVisible())
-    qtmodeltester.check(window.candidate_model)  # type: ignore[attr-defined]
+    type_enter(qtbot, window.scan_panel.query, "5678")
+    qtbot.waitUntil(lambda: window.scan_panel.candidates.isVisible())
+    qtmodeltester.check(window.scan_panel.candidate_model)  # type: ignore[attr-defined]
     qtmodeltester.check(window.sign_in_page.staff_model)  # type: ignore[attr-defined]
     qtmodeltester.check(CandidateModel())  # type: ignore[attr-defined]
     qtmodeltester.check(StaffModel())  # type: ignore[attr-defined]
@@ -419,16 +434,18 @@ def test_settings_are_for_managers_only_and_are_saved(
     window = app.window
     sign_in(qtbot, window, CASHIER)
     press(qtbot, window, Qt.Key.Key_F10)
-    qtbot.waitUntil(lambda: "manager" in window.message.text())
+    qtbot.waitUntil(lambda: "manager" in window.scan_panel.message.text())
     assert ("refused:change_settings", CASHIER, None) in _audit(db)
 
     press(qtbot, window, Qt.Key.Key_F12)
     sign_in(qtbot, window, MANAGER)
     press(qtbot, window, Qt.Key.Key_F10)
     qtbot.waitUntil(
-        lambda: hasattr(window, "settings_dialog") and window.settings_dialog.isVisible()
+        lambda: (
+            window.settings_panel.dialog is not None and window.settings_panel.dialog.isVisible()
+        )
     )
-    dialog = window.settings_dialog
+    dialog = window.settings_panel.dialog
     dialog.language.setCurrentIndex(dialog.language.findData("en"))
     dialog.idle.setValue(7)
     dialog.printer_kind.setCurrentIndex(dialog.printer_kind.findData("network"))
@@ -454,7 +471,7 @@ def test_the_sign_in_list_fills_when_the_first_sync_brings_the_roster(
         assert window.sign_in_page.staff_model.rowCount() == 0
         assert "register" in window.sign_in_page.message.text()
         give_pins(db)  # as HQ's roster arrives with a sync
-        window.synced(RoundResult(applied=3))
+        window.sync_panel.synced(RoundResult(applied=3))
         qtbot.waitUntil(lambda: window.sign_in_page.staff_model.rowCount() == 3)
         sign_in(qtbot, window, CASHIER)
 
@@ -466,19 +483,19 @@ def test_only_a_manager_asks_hq_for_another_guide_and_it_travels_as_an_event(
     code = _enrol(db, notice, PHONE, "王芳")  # enrolled by the cashier, who is its guide
     monkeypatch.setattr(GuidePicker, "ask", classmethod(lambda cls, guides, current, parent: GUIDE))
     sign_in(qtbot, window, CASHIER)
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "manager" in window.message.text())
+    qtbot.waitUntil(lambda: "manager" in window.scan_panel.message.text())
     member_id = window.card.id  # type: ignore[union-attr]
     assert ("refused:reassign_customer", CASHIER, member_id) in _audit(db)
 
     press(qtbot, window, Qt.Key.Key_F12)
     sign_in(qtbot, window, MANAGER)
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     press(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "HQ" in window.message.text())
+    qtbot.waitUntil(lambda: "HQ" in window.scan_panel.message.text())
     events = db.raw().execute(
         "SELECT payload FROM outbox_event WHERE type = 'assignment.requested'"
     )
@@ -490,7 +507,7 @@ def test_the_guide_chosen_in_the_enrol_dialog_looks_after_the_new_member(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.keyClicks(dialog.phone, PHONE)
     dialog.guide.setCurrentIndex(dialog.guide.findData(GUIDE))
     dialog.consents[Purpose.MEMBERSHIP].setChecked(True)
@@ -504,7 +521,7 @@ def test_a_child_joins_only_with_a_guardians_consent(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.keyClicks(dialog.phone, PHONE)
     dialog.birthday.setText(f"{date.today().year - 10}-06-01")
     dialog.consents[Purpose.MEMBERSHIP].setChecked(True)

@@ -45,8 +45,8 @@ def test_the_guide_sees_their_customers_with_due_follow_ups(
     qtbot: QtBot, app: CounterApp, qtmodeltester: object
 ) -> None:
     tab = app.window.customers_tab
-    assert app.window.counter_page.currentWidget() is tab and tab.table.hasFocus()
-    rows = {tab.model.customer(r).name: tab.model.customer(r) for r in range(3)}
+    assert app.window.tabs.currentWidget() is tab and tab.table.hasFocus()
+    rows = {tab.model.at(r).name: tab.model.at(r) for r in range(3)}
     assert rows["王芳"].due and rows["李娜"].due  # the thank-you after enrolment
     assert not rows["张伟"].due and not rows["张伟"].guide_contact  # no consent, no task
     assert all("****" in row.phone_masked for row in rows.values())
@@ -127,10 +127,10 @@ def test_the_detail_follows_the_filter_and_never_shows_a_hidden_customer(
     qtbot: QtBot, app: CounterApp
 ) -> None:
     tab = app.window.customers_tab
-    rows = [tab.model.customer(r) for r in range(tab.model.rowCount())]
+    rows = [tab.model.at(r) for r in range(tab.model.rowCount())]
     shown = next(r for r in rows if r.name == "王芳")
     for r in range(tab.proxy.rowCount()):
-        if tab.model.customer(tab.proxy.mapToSource(tab.proxy.index(r, 0)).row()) == shown:
+        if tab.model.at(tab.proxy.mapToSource(tab.proxy.index(r, 0)).row()) == shown:
             tab.table.selectRow(r)
     assert "王芳" in tab.detail.text()
     tab.filter_text.setText("李")

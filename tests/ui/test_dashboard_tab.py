@@ -20,13 +20,14 @@ from posapp.services.dashboard import read_csv, tables
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.seed import seed_members
+from posapp.timefmt import utcnow
 from posapp.ui.app import CounterApp, install_language
 from posapp.ui.dashboard_tab import DashboardTab, TableModel
 
 
 @pytest.fixture
 def store(db: Database, notice: Notice) -> Database:
-    seed_members(db, 10_000, notice=notice, now=datetime.now(UTC).replace(tzinfo=None), seed=5)
+    seed_members(db, 10_000, notice=notice, now=utcnow(), seed=5)
     give_pins(db)
     return db
 
@@ -42,7 +43,7 @@ def _open_custom(qtbot: QtBot, app: CounterApp, first: date, last: date) -> Dash
     window = app.window
     press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     tab = window.dashboard_tab
-    qtbot.waitUntil(lambda: window.counter_page.currentWidget() is tab)
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is tab)
     tab.range.setCurrentIndex(tab.range.findData("custom"))
     tab.last_day.setDate(last)
     tab.first_day.setDate(first)
@@ -99,10 +100,10 @@ def test_a_cashier_cannot_open_the_dashboard_and_is_recorded_trying(
     with counter_app(qtbot, store, db_path.parent) as made:
         window = made.window
         sign_in(qtbot, window, CASHIER)
-        assert not window.counter_page.isTabVisible(2)
+        assert not window.tabs.isTabVisible(2)
         press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: "manager" in window.message.text())
-        assert window.counter_page.currentWidget() is window.counter_tab
+        qtbot.waitUntil(lambda: "manager" in window.scan_panel.message.text())
+        assert window.tabs.currentWidget() is window.counter_tab
         assert window.dashboard_tab.dashboard is None
         audit = store.raw().execute("SELECT action, staff_id FROM audit_log").fetchall()
         assert ("refused:view_dashboard", CASHIER) in audit
@@ -131,7 +132,7 @@ def test_the_dashboard_reads_as_a_manager_reads_in_both_languages(
     qtbot: QtBot, db: Database, db_path: Path, language: str
 ) -> None:
     give_pins(db)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with db.write() as s:  # sales rung up by a cashier and by the manager, today
         for n, who in enumerate([CASHIER, CASHIER, MANAGER]):
             record_sale(s, receipt_no=f"D-{n}", amount="10", staff_id=who, now=now)

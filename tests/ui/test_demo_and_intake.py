@@ -36,11 +36,11 @@ def test_the_demo_starts_its_own_hq_and_a_manager_signs_in_with_the_demo_pin(
         qtbot.waitUntil(lambda: window.staff is not None and window.staff.role == "manager")
         assert window.store_label.text() == "示范门店 · 静安店"
         code = world.db.raw().execute("SELECT member_code FROM member LIMIT 1").fetchone()[0]
-        window.query.setText(code)
-        window.identify()
+        window.scan_panel.query.setText(code)
+        window.scan_panel.identify()
         qtbot.waitUntil(lambda: window.card is not None)
-        window.sync_now()
-        qtbot.waitUntil(lambda: window.sync_label.text() == "Online", timeout=15_000)
+        window.sync_panel.sync_now()
+        qtbot.waitUntil(lambda: window.sync_panel.state.text() == "Online", timeout=15_000)
         assert sync_status(world.db).registered
         made.stop()
     finally:
@@ -65,8 +65,11 @@ def test_a_sale_from_the_pos_appears_at_once_with_its_invite(
             timeout=5,
         )
         assert answer.status_code in (200, 201), answer.text
-        qtbot.waitUntil(lambda: "POS-77" in window.sale_done.text())
-        qtbot.waitUntil(lambda: window.invite is not None)
-        assert window.invite is not None and window.invite.purchase_id is not None
+        qtbot.waitUntil(lambda: "POS-77" in window.sale_panel.done.text())
+        qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
+        assert (
+            window.invite_panel.invite is not None
+            and window.invite_panel.invite.purchase_id is not None
+        )
         kinds = [r[0] for r in db.raw().execute("SELECT type FROM outbox_event ORDER BY seq")]
         assert kinds == ["sale.recorded", "invite.issued"]

@@ -42,10 +42,12 @@ def _sale_member(db: Database, receipt: str) -> str | None:
 
 def _open_candidates(qtbot: QtBot, window: CounterWindow) -> str:
     """Last four digits: two candidates, the list has the keyboard; returns the highlighted id."""
-    type_enter(qtbot, window.query, "5678")
-    qtbot.waitUntil(window.candidates.isVisible)
-    assert window.candidates.hasFocus()
-    return window.candidate_model.candidate(window.candidates.currentIndex().row()).id
+    type_enter(qtbot, window.scan_panel.query, "5678")
+    qtbot.waitUntil(window.scan_panel.candidates.isVisible)
+    assert window.scan_panel.candidates.hasFocus()
+    return window.scan_panel.candidate_model.at(
+        window.scan_panel.candidates.currentIndex().row()
+    ).id
 
 
 # ---- 1. a scan always means the scan -------------------------------------------------------
@@ -63,11 +65,11 @@ def test_a_scan_while_the_candidate_list_is_open_identifies_the_scanned_member(
     wedge(qtbot, other_code if how == "member_code" else other_phone)
     qtbot.waitUntil(lambda: window.card is not None)
     assert window.card.id == other_id  # not the highlighted candidate
-    assert not window.candidates.isVisible()
+    assert not window.scan_panel.candidates.isVisible()
     press(qtbot, window, Qt.Key.Key_F2)
-    type_enter(qtbot, window.receipt, "R-501")
-    type_enter(qtbot, window.amount, "66")
-    qtbot.waitUntil(lambda: "R-501" in window.sale_done.text())
+    type_enter(qtbot, window.sale_panel.receipt, "R-501")
+    type_enter(qtbot, window.sale_panel.amount, "66")
+    qtbot.waitUntil(lambda: "R-501" in window.sale_panel.done.text())
     assert _sale_member(db, "R-501") == other_id
 
 
@@ -76,12 +78,12 @@ def test_a_code_scanned_into_the_receipt_box_identifies_and_the_receipt_is_kept(
 ) -> None:
     member_id, code = _enrol(db, notice, PHONE, "王芳")
     press(qtbot, window, Qt.Key.Key_F2)
-    qtbot.keyClicks(window.receipt, "R-77")
+    qtbot.keyClicks(window.sale_panel.receipt, "R-77")
     qtbot.wait(150)  # a person's typing, then the scanner: a pause between the two
     wedge(qtbot, code)  # the scanner fires while the receipt box has the keyboard
     qtbot.waitUntil(lambda: window.card is not None)
     assert window.card.id == member_id
-    assert window.receipt.text() == "R-77"  # what the cashier typed is not lost
+    assert window.sale_panel.receipt.text() == "R-77"  # what the cashier typed is not lost
     assert _count(db, "purchase") == 0
 
 
@@ -90,7 +92,7 @@ def test_a_receipt_number_typed_in_the_receipt_box_stays_a_receipt(
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F2)
     wedge(qtbot, "20261202001")  # digits, fast, Enter: but no member code or mobile
-    assert window.amount.hasFocus() and window.receipt.text() == "20261202001"
+    assert window.sale_panel.amount.hasFocus() and window.sale_panel.receipt.text() == "20261202001"
     settle(qtbot, window)
     assert window.card is None
 
@@ -100,25 +102,25 @@ def test_a_scan_while_the_list_of_guides_is_open_identifies_and_picks_no_guide(
 ) -> None:
     member_id, code = _enrol(db, notice, PHONE, "王芳")
     press(qtbot, window, Qt.Key.Key_F5)
-    view = window.guide_choice.view()
+    view = window.sale_panel.guide_choice.view()
     qtbot.waitUntil(view.isVisible)
     qtbot.keyClick(QApplication.focusWidget() or view, Qt.Key.Key_Down)  # 王芳 highlighted
     wedge(qtbot, code)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.card.id == member_id and not window.guide_choice.view().isVisible()
-    assert window.serving_guide is None  # the member has no guide; nobody was picked
+    assert window.card.id == member_id and not window.sale_panel.guide_choice.view().isVisible()
+    assert window.sale_panel.serving_guide is None  # the member has no guide; nobody was picked
     choose_guide(qtbot, window, "王芳")  # the list still opens and chooses afterwards
 
 
 def test_space_on_the_record_button_presses_it(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
-    window.receipt.setText("R-SP")
-    window.amount.setText("12")
-    window.record_button.setFocus()
-    qtbot.keyClick(window.record_button, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: "R-SP" in window.sale_done.text())
-    assert window.query.text() == ""
+    window.sale_panel.receipt.setText("R-SP")
+    window.sale_panel.amount.setText("12")
+    window.sale_panel.record_button.setFocus()
+    qtbot.keyClick(window.sale_panel.record_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "R-SP" in window.sale_panel.done.text())
+    assert window.scan_panel.query.text() == ""
 
 
 def test_a_scan_into_a_dialog_that_asked_for_text_stays_there(
@@ -126,12 +128,12 @@ def test_a_scan_into_a_dialog_that_asked_for_text_stays_there(
 ) -> None:
     _enrol(db, notice, PHONE_2, "李娜")
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.waitUntil(dialog.phone.hasFocus)
     wedge(qtbot, PHONE)  # the customer's phone, scanned from their screen into the form
     assert dialog.phone.text() == PHONE
     settle(qtbot, window)
-    assert window.card is None and window.query.text() == ""
+    assert window.card is None and window.scan_panel.query.text() == ""
 
 
 def test_a_scan_on_my_customers_tab_goes_to_the_counter_and_identifies(
@@ -139,11 +141,11 @@ def test_a_scan_on_my_customers_tab_goes_to_the_counter_and_identifies(
 ) -> None:
     member_id, code = _enrol(db, notice, PHONE, "王芳")
     press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.counter_page.currentWidget() is window.customers_tab)
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.customers_tab)
     window.customers_tab.table.setFocus()
     wedge(qtbot, code)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.counter_page.currentWidget() is window.counter_tab
+    assert window.tabs.currentWidget() is window.counter_tab
     assert window.card.id == member_id
 
 
@@ -155,7 +157,7 @@ def _lock_and_sign_in(qtbot: QtBot, window: CounterWindow) -> None:
     press(qtbot, window, Qt.Key.Key_F12)
     assert window.pages.currentWidget() is window.sign_in_page
     sign_in(qtbot, window, CASHIER)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.counter_page)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.tabs)
 
 
 # ---- 2. the walk-in's sale goes to the next enrolment only while it is theirs ----------------
@@ -163,16 +165,16 @@ def _lock_and_sign_in(qtbot: QtBot, window: CounterWindow) -> None:
 
 def _walk_in_sale(qtbot: QtBot, window: CounterWindow, receipt: str, amount: str) -> None:
     press(qtbot, window, Qt.Key.Key_F2)
-    type_enter(qtbot, window.receipt, receipt)
-    type_enter(qtbot, window.amount, amount)
-    qtbot.waitUntil(lambda: receipt in window.sale_done.text())
+    type_enter(qtbot, window.sale_panel.receipt, receipt)
+    type_enter(qtbot, window.sale_panel.amount, amount)
+    qtbot.waitUntil(lambda: receipt in window.sale_panel.done.text())
 
 
 def _enrol_at_counter(
     qtbot: QtBot, window: CounterWindow, phone: str, *, untick: bool = False
 ) -> EnrolDialog:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.waitUntil(dialog.phone.hasFocus)
     qtbot.keyClicks(dialog.phone, phone)
     if untick:
@@ -197,7 +199,7 @@ def test_the_enrol_dialog_says_the_walk_in_sale_becomes_theirs_and_it_does(
     assert "¥88.00" in dialog.credit_sale.text() and "R-3" in dialog.credit_sale.text()
     _submit(qtbot, window, dialog)
     assert _sale_member(db, "R-3") == window.card.id
-    assert "R-3" in window.message.text()
+    assert "R-3" in window.scan_panel.message.text()
 
 
 def test_an_unticked_walk_in_sale_stays_anonymous(
@@ -220,11 +222,11 @@ def test_the_walk_in_sale_is_not_offered_after_the_customer_changed(
         _lock_and_sign_in(qtbot, window)
     elif ends_by == "another_sale":
         press(qtbot, window, Qt.Key.Key_F2)
-        qtbot.keyClicks(window.receipt, "R-6")
+        qtbot.keyClicks(window.sale_panel.receipt, "R-6")
     else:
-        window._walk_in_hold.setInterval(200)
-        window._walk_in_hold.start()
-        qtbot.waitUntil(lambda: window.walk_in_sale is None, timeout=2000)
+        window.sale_panel._walk_in_hold.setInterval(200)
+        window.sale_panel._walk_in_hold.start()
+        qtbot.waitUntil(lambda: window.sale_panel.walk_in_sale is None, timeout=2000)
     dialog = _enrol_at_counter(qtbot, window, PHONE)
     assert not dialog.credit_sale.isVisible()
     _submit(qtbot, window, dialog)
@@ -258,7 +260,7 @@ def test_the_customer_display_follows_each_counter_state(
     assert not _display_has_qr(window)
     press(qtbot, window, Qt.Key.Key_Escape)
     assert "Welcome to" in _display_text(window) and not _display_has_qr(window)
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     text = _display_text(window)
     assert "Welcome back" in text and "Scan to" not in text and not _display_has_qr(window)
@@ -274,43 +276,57 @@ def test_esc_lock_and_sign_in_start_clean(
 ) -> None:
     _, code = _enrol(db, notice, PHONE, "王芳")
     press(qtbot, window, Qt.Key.Key_F2)
-    qtbot.keyClicks(window.receipt, "R-9")
-    window.amount.setFocus()
-    qtbot.keyClicks(window.amount, "12")
+    qtbot.keyClicks(window.sale_panel.receipt, "R-9")
+    window.sale_panel.amount.setFocus()
+    qtbot.keyClicks(window.sale_panel.amount, "12")
     press(qtbot, window, Qt.Key.Key_Escape)
-    assert window.receipt.text() == "" and window.amount.text() == ""
+    assert window.sale_panel.receipt.text() == "" and window.sale_panel.amount.text() == ""
     _walk_in_sale(qtbot, window, "R-10", "30")
-    assert window.sale_done.text()
-    type_enter(qtbot, window.query, code)
+    assert window.sale_panel.done.text()
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.sale_done.text() == ""  # the last customer's sale is not this one's
-    window.query.setFocus()
-    window.query.setText("9abc\x07")  # scanner garbage (QTest types no control characters)
-    qtbot.keyClick(window.query, Qt.Key.Key_Return)  # a red error ...
-    qtbot.waitUntil(lambda: window.message.property("error") is True)
-    assert window.sale_done.text() == ""  # ... never beside an old green success
+    assert window.sale_panel.done.text() == ""  # the last customer's sale is not this one's
+    window.scan_panel.query.setFocus()
+    window.scan_panel.query.setText(
+        "9abc\x07"
+    )  # scanner garbage (QTest types no control characters)
+    qtbot.keyClick(window.scan_panel.query, Qt.Key.Key_Return)  # a red error ...
+    qtbot.waitUntil(lambda: window.scan_panel.message.property("error") is True)
+    assert window.sale_panel.done.text() == ""  # ... never beside an old green success
     _walk_in_sale(qtbot, window, "R-11", "30")
-    assert window.message.text() == "" or not window.message.property("error")
+    assert window.scan_panel.message.text() == "" or not window.scan_panel.message.property("error")
     _lock_and_sign_in(qtbot, window)
-    for label in (window.message, window.sale_done, window.sale_error, window.print_message):
+    for label in (
+        window.scan_panel.message,
+        window.sale_panel.done,
+        window.sale_panel.error,
+        window.invite_panel.print_message,
+    ):
         assert label.text() == "", label.objectName()
-    assert window.card is None and window.query.text() == "" and window.receipt.text() == ""
+    assert (
+        window.card is None
+        and window.scan_panel.query.text() == ""
+        and window.sale_panel.receipt.text() == ""
+    )
 
 
 # ---- 4. the guide who served is credited, not whoever is signed in --------------------------
 
 
 def test_cashiers_are_never_offered_as_guides(window: CounterWindow) -> None:
-    offered = [window.guide_choice.itemData(i) for i in range(window.guide_choice.count())]
+    offered = [
+        window.sale_panel.guide_choice.itemData(i)
+        for i in range(window.sale_panel.guide_choice.count())
+    ]
     assert offered == [None, GUIDE, MANAGER]  # no guide, then the store's guides and managers
-    assert window.serving_guide is None
+    assert window.sale_panel.serving_guide is None
 
 
 def test_the_serving_guide_is_credited_on_the_sale_the_invite_and_the_enrolment(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     choose_guide(qtbot, window, "王芳")
-    assert "王芳" in window.message.text()  # the choice answers visibly
+    assert "王芳" in window.scan_panel.message.text()  # the choice answers visibly
     _walk_in_sale(qtbot, window, "R-20", "88")
     sale = db.raw().execute("SELECT staff_id, guide_id FROM purchase WHERE receipt_no='R-20'")
     assert sale.fetchone() == (CASHIER, GUIDE)  # rung up by the cashier, served by the guide
@@ -341,12 +357,14 @@ def test_the_serving_guide_defaults_to_the_members_own_then_the_last_chosen(
     db.raw().commit()
     choose_guide(qtbot, window, "王芳")
     press(qtbot, window, Qt.Key.Key_Escape)
-    assert window.serving_guide == GUIDE  # a walk-in: the guide last chosen at this counter
-    type_enter(qtbot, window.query, code)
+    assert (
+        window.sale_panel.serving_guide == GUIDE
+    )  # a walk-in: the guide last chosen at this counter
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
-    assert window.serving_guide == MANAGER  # the member's own guide
+    assert window.sale_panel.serving_guide == MANAGER  # the member's own guide
     press(qtbot, window, Qt.Key.Key_Escape)
-    assert window.serving_guide == GUIDE
+    assert window.sale_panel.serving_guide == GUIDE
 
 
 # ---- 6. ¥0.00 is a gift only when the cashier says so ------------------------------------
@@ -356,14 +374,14 @@ def test_a_zero_sale_is_questioned_and_recorded_only_as_a_confirmed_gift(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F2)
-    type_enter(qtbot, window.receipt, "R-0")
-    type_enter(qtbot, window.amount, "0.00")
-    qtbot.waitUntil(lambda: "gift" in window.sale_error.text())
-    assert "F4" in window.sale_error.text() and _count(db, "purchase") == 0
-    assert window.amount.hasFocus()
+    type_enter(qtbot, window.sale_panel.receipt, "R-0")
+    type_enter(qtbot, window.sale_panel.amount, "0.00")
+    qtbot.waitUntil(lambda: "gift" in window.sale_panel.error.text())
+    assert "F4" in window.sale_panel.error.text() and _count(db, "purchase") == 0
+    assert window.sale_panel.amount.hasFocus()
     press(qtbot, window, Qt.Key.Key_F4)  # the cashier confirms: a free gift
-    qtbot.waitUntil(lambda: "R-0" in window.sale_done.text())
-    assert "gift" in window.sale_done.text() and window.sale_error.text() == ""
+    qtbot.waitUntil(lambda: "R-0" in window.sale_panel.done.text())
+    assert "gift" in window.sale_panel.done.text() and window.sale_panel.error.text() == ""
     assert db.raw().execute("SELECT amount_fen FROM purchase").fetchall() == [(0,)]
 
 
@@ -371,16 +389,18 @@ def test_enter_twice_on_zero_is_not_a_gift_and_the_amount_typed_then_is_the_sale
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F2)
-    type_enter(qtbot, window.receipt, "R-00")
-    type_enter(qtbot, window.amount, "0")
-    qtbot.waitUntil(lambda: "gift" in window.sale_error.text())
-    qtbot.keyClick(window.amount, Qt.Key.Key_Return)  # Enter again: a slip, not a decision
+    type_enter(qtbot, window.sale_panel.receipt, "R-00")
+    type_enter(qtbot, window.sale_panel.amount, "0")
+    qtbot.waitUntil(lambda: "gift" in window.sale_panel.error.text())
+    qtbot.keyClick(
+        window.sale_panel.amount, Qt.Key.Key_Return
+    )  # Enter again: a slip, not a decision
     settle(qtbot, window)
-    assert _count(db, "purchase") == 0 and "gift" in window.sale_error.text()
-    window.amount.selectAll()
-    type_enter(qtbot, window.amount, "35.50")
-    qtbot.waitUntil(lambda: "R-00" in window.sale_done.text())
-    assert "gift" not in window.sale_done.text()
+    assert _count(db, "purchase") == 0 and "gift" in window.sale_panel.error.text()
+    window.sale_panel.amount.selectAll()
+    type_enter(qtbot, window.sale_panel.amount, "35.50")
+    qtbot.waitUntil(lambda: "R-00" in window.sale_panel.done.text())
+    assert "gift" not in window.sale_panel.done.text()
     assert db.raw().execute("SELECT amount_fen FROM purchase").fetchall() == [(3550,)]
 
 
@@ -389,16 +409,16 @@ def test_enter_twice_on_zero_is_not_a_gift_and_the_amount_typed_then_is_the_sale
 
 def test_f9_on_a_counter_not_registered_says_so(qtbot: QtBot, window: CounterWindow) -> None:
     press(qtbot, window, Qt.Key.Key_F9)
-    assert "not registered" in window.message.text()
+    assert "not registered" in window.scan_panel.message.text()
 
 
 def test_f6_on_a_walk_in_with_its_only_qr_says_so(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F6)  # no QR yet: F6 shows the walk-in's join QR
-    qtbot.waitUntil(lambda: window.invite is not None)
+    qtbot.waitUntil(lambda: window.invite_panel.invite is not None)
     press(qtbot, window, Qt.Key.Key_F6)
-    assert "only QR" in window.message.text()
+    assert "only QR" in window.scan_panel.message.text()
 
 
 def test_a_revealed_phone_reads_as_a_phone_and_hides_again(
@@ -412,25 +432,25 @@ def test_a_revealed_phone_reads_as_a_phone_and_hides_again(
         sign_in(qtbot, window, MANAGER)
 
         def reveal(member_code: str) -> None:
-            type_enter(qtbot, window.query, member_code)
+            type_enter(qtbot, window.scan_panel.query, member_code)
             qtbot.waitUntil(
                 lambda: window.card is not None and window.card.summary.member_code == member_code
             )
             press(qtbot, window, Qt.Key.Key_F8)
-            qtbot.waitUntil(lambda: "****" not in window.card_phone.text())
+            qtbot.waitUntil(lambda: "****" not in window.card_panel.phone.text())
 
         reveal(code)
-        assert window.card_phone.text() == "138 1234 5678"  # not +8613812345678
-        assert "30 seconds" in window.message.text()
-        type_enter(qtbot, window.query, code_2)  # the next customer
+        assert window.card_panel.phone.text() == "138 1234 5678"  # not +8613812345678
+        assert "30 seconds" in window.scan_panel.message.text()
+        type_enter(qtbot, window.scan_panel.query, code_2)  # the next customer
         qtbot.waitUntil(lambda: window.card.summary.member_code == code_2)
-        assert window.card_phone.text() == "139****5678"
+        assert window.card_panel.phone.text() == "139****5678"
         reveal(code_2)
         press(qtbot, window, Qt.Key.Key_Escape)
-        assert "5678" not in window.card_phone.text()
-        window._hide_phone.setInterval(200)
+        assert "5678" not in window.card_panel.phone.text()
+        window.card_panel._hide_phone.setInterval(200)
         reveal(code)
-        qtbot.waitUntil(lambda: window.card_phone.text() == "138****5678", timeout=2000)
+        qtbot.waitUntil(lambda: window.card_panel.phone.text() == "138****5678", timeout=2000)
 
 
 # ---- 9. messages name the rule and what would pass; boxes hold what the rule allows ----------
@@ -439,20 +459,25 @@ def test_a_revealed_phone_reads_as_a_phone_and_hides_again(
 def test_a_phone_one_digit_short_says_how_many_digits_a_mobile_has(
     qtbot: QtBot, window: CounterWindow
 ) -> None:
-    type_enter(qtbot, window.query, "1381234567")
-    qtbot.waitUntil(lambda: window.message.text() != "")
-    assert "11 digits" in window.message.text() and "10" in window.message.text()
+    type_enter(qtbot, window.scan_panel.query, "1381234567")
+    qtbot.waitUntil(lambda: window.scan_panel.message.text() != "")
+    assert (
+        "11 digits" in window.scan_panel.message.text() and "10" in window.scan_panel.message.text()
+    )
 
 
-@pytest.mark.parametrize(("box", "limit"), [("query", 64), ("receipt", 64), ("amount", 20)])
+@pytest.mark.parametrize(
+    ("panel", "box", "limit"),
+    [("scan_panel", "query", 64), ("sale_panel", "receipt", 64), ("sale_panel", "amount", 20)],
+)
 def test_a_box_holds_what_its_rule_allows_and_says_so(
-    qtbot: QtBot, window: CounterWindow, box: str, limit: int
+    qtbot: QtBot, window: CounterWindow, panel: str, box: str, limit: int
 ) -> None:
-    field = getattr(window, box)
+    field = getattr(getattr(window, panel), box)
     field.setFocus()
     qtbot.keyClicks(field, "7" * (limit + 30))
     assert len(field.text()) == limit
-    said = window.message if box == "query" else window.sale_error
+    said = window.scan_panel.message if box == "query" else window.sale_panel.error
     assert f"At most {limit} characters" in said.text()
     qtbot.keyClick(field, Qt.Key.Key_Backspace)
     assert "At most" not in said.text()  # gone as soon as it no longer applies
@@ -462,7 +487,7 @@ def test_a_name_refusal_gives_the_limit_and_goes_when_the_name_is_fixed(
     qtbot: QtBot, window: CounterWindow
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     dialog.name.setText("王" * 70)  # pasted
     assert "at most 64 characters" in dialog.name_error.text()
     assert "70" in dialog.name_error.text()
@@ -483,7 +508,7 @@ def test_the_display_greets_a_member_without_a_name_in_words(
             s, phone=PHONE, consents={Purpose.MEMBERSHIP}, notice=window.counter.notice(),
             staff_id=CASHIER,
         ).member_code  # fmt: skip
-    type_enter(qtbot, window.query, code)
+    type_enter(qtbot, window.scan_panel.query, code)
     qtbot.waitUntil(lambda: window.card is not None)
     assert window.display is not None
     assert window.display.greeting.text() == "Dear member"  # not "Member · member"
@@ -496,7 +521,7 @@ def test_the_customer_reads_the_privacy_notice_on_their_display(
     qtbot: QtBot, window: CounterWindow
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F3)
-    dialog = window.enrol_dialog
+    dialog = window.enrol_panel.dialog
     qtbot.mouseClick(dialog.notice_to_customer, Qt.MouseButton.LeftButton)
     assert window.display is not None
     assert window.display.notice.isVisibleTo(window.display)
@@ -515,14 +540,16 @@ def test_a_sync_arriving_at_the_sign_in_page_keeps_whoever_is_being_chosen(
     settle(qtbot, window)
     page = window.sign_in_page
     page.staff.setCurrentIndex(page.staff_model.index(page.staff_model.row_of(MANAGER), 0))
-    window.synced(RoundResult(applied=3))  # HQ's changes came down: the roster is read again
+    window.sync_panel.synced(
+        RoundResult(applied=3)
+    )  # HQ's changes came down: the roster is read again
     settle(qtbot, window)
     assert page.staff_model.person(page.staff.currentIndex().row()).staff_id == MANAGER
 
 
 def test_f7_with_no_qr_on_screen_says_how_to_get_one(qtbot: QtBot, window: CounterWindow) -> None:
     press(qtbot, window, Qt.Key.Key_F7)
-    assert "F6" in window.message.text()
+    assert "F6" in window.scan_panel.message.text()
 
 
 # ---- found trying it: what the last person left open, and choices that must stick -----------
@@ -546,7 +573,10 @@ def test_an_existing_member_enrolled_again_gets_the_walk_in_sale(
     _walk_in_sale(qtbot, window, "R-E", "66")
     dialog = _enrol_at_counter(qtbot, window, PHONE)
     _submit(qtbot, window, dialog)
-    assert "Already a member" in window.message.text() and "R-E" in window.message.text()
+    assert (
+        "Already a member" in window.scan_panel.message.text()
+        and "R-E" in window.scan_panel.message.text()
+    )
     assert _sale_member(db, "R-E") == member_id
 
 
@@ -566,18 +596,25 @@ def test_no_guide_chosen_by_a_manager_at_the_till_is_no_guide(
 
 def test_f8_on_a_walk_in_says_to_scan_a_member(qtbot: QtBot, window: CounterWindow) -> None:
     press(qtbot, window, Qt.Key.Key_F8)
-    assert "Scan the member first" in window.message.text()
+    assert "Scan the member first" in window.scan_panel.message.text()
 
 
 def test_choosing_the_guide_after_the_sale_puts_them_on_the_qr(
     qtbot: QtBot, window: CounterWindow, db: Database
 ) -> None:
     _walk_in_sale(qtbot, window, "R-G", "40")
-    first = window.invite
+    first = window.invite_panel.invite
     assert first is not None
     choose_guide(qtbot, window, "王芳")
-    qtbot.waitUntil(lambda: window.invite is not None and window.invite.token != first.token)
-    staff = db.raw().execute("SELECT staff_id FROM invite WHERE token = ?", (window.invite.token,))
+    qtbot.waitUntil(
+        lambda: (
+            window.invite_panel.invite is not None
+            and window.invite_panel.invite.token != first.token
+        )
+    )
+    staff = db.raw().execute(
+        "SELECT staff_id FROM invite WHERE token = ?", (window.invite_panel.invite.token,)
+    )
     assert staff.fetchone()[0] == GUIDE
 
 

@@ -13,7 +13,6 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
 
@@ -29,13 +28,14 @@ from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.store.models import Staff
 from posapp.store.seed import DEMO_STORE, STAFF, seed_members
+from posapp.timefmt import utcnow
 from posapp.ui.app import CounterApp, install_language
 from posapp.ui.counter_window import CounterWindow
 
 I18N = resources_dir() / "i18n"
 ZH_TS = I18N / "posapp_zh_CN.ts"
 ZH_QM = I18N / "posapp_zh_CN.qm"
-UI_SOURCES = sorted((Path(__file__).resolve().parents[2] / "posapp" / "ui").glob("*.py"))
+UI_SOURCES = sorted((Path(__file__).resolve().parents[2] / "posapp" / "ui").rglob("*.py"))
 PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 MANAGER = next(staff_id for staff_id, _, role in STAFF if role == "manager")
@@ -154,7 +154,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Database, Path]]:
     data_dir = tmp_path / "data"
     settings = load_settings(data_dir)
     db = open_database(settings.db_path)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     seed_members(db, 20, notice=current_notice(), now=now, seed=7)  # with the demo roster
     hasher = PasswordHasher(time_cost=1, memory_cost=8192)
     with db.write() as session:
@@ -227,23 +227,23 @@ def test_with_the_chinese_translator_a_real_counter_window_speaks_chinese(
         assert any(text.endswith("店长") for text in roles), roles
 
         sign_in_manager(qtbot, window)
-        placeholder = window.query.placeholderText()
+        placeholder = window.scan_panel.query.placeholderText()
         assert placeholder == zh(
             "Scan a member code, or type a phone, its last four digits or a name"
         )
         assert HAN.search(placeholder)
-        assert window.card_name.text() == "散客"
-        assert window.card_rung.text() == "散客"
-        assert window.record_button.text() == zh("Record sale (F4)")
+        assert window.card_panel.name.text() == "散客"
+        assert window.card_panel.rung.text() == "散客"
+        assert window.sale_panel.record_button.text() == zh("Record sale (F4)")
         assert window.keys[0].name == zh("Keyboard help")
 
-        window.query.setText(a_member_code(db))
-        window.identify()
+        window.scan_panel.query.setText(a_member_code(db))
+        window.scan_panel.identify()
         qtbot.waitUntil(lambda: window.card is not None, timeout=10_000)
-        assert window.message.text() == zh("Member recognised.")
-        assert window.card_box.title() == "会员"
-        assert window.card_next.text().startswith("下一步：")
-        assert window.card_rung.text() in {"会员", "老顾客", "超级会员"}
+        assert window.scan_panel.message.text() == zh("Member recognised.")
+        assert window.card_panel.title() == "会员"
+        assert window.card_panel.next_step.text().startswith("下一步：")
+        assert window.card_panel.rung.text() in {"会员", "老顾客", "超级会员"}
 
         assert counter_app.display is not None
         assert counter_app.display.welcome.text() == zh("Welcome back")
@@ -272,11 +272,11 @@ def test_back_in_english_a_new_counter_window_speaks_english(
         assert window.sign_in_page.title.text() == "Sign in"
         assert window.windowTitle() == "posapp counter"
         sign_in_manager(qtbot, window)
-        assert window.query.placeholderText() == (
+        assert window.scan_panel.query.placeholderText() == (
             "Scan a member code, or type a phone, its last four digits or a name"
         )
-        assert window.card_name.text() == "Walk-in"
-        assert window.card_rung.text() == "walk-in"
+        assert window.card_panel.name.text() == "Walk-in"
+        assert window.card_panel.rung.text() == "walk-in"
         names = [DEMO_STORE[1], *(name for _, name, _ in STAFF)]  # data, not UI words
         shown = [reduce(lambda t, n: t.replace(n, ""), names, t) for t in visible_texts(window)]
         assert not [t for t in shown if HAN.search(t)], shown

@@ -1,0 +1,123 @@
+"""The always-ready scan box, the message line under it and the list of candidates."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView
+
+from posapp.domain.lookup import QUERY_MAX_CHARS, QueryKind
+from posapp.services.members import Identification
+from posapp.ui.limits import bounded
+from posapp.ui.models import CandidateModel
+from posapp.ui.panels.till import Till, mark
+from posapp.ui.words import explain
+
+
+class ScanPanel(QObject):
+    """A scan or typed phone, last four digits or name: a card, a list to choose from, or
+    word that nobody matched. Its widgets sit at the top and left of the counter tab."""
+
+    sig_card = Signal(object)  # MemberCard: the scan, or the candidate chosen, found them
+    sig_no_member = Signal()  # nobody matched (``unknown_phone`` holds a phone typed)
+    sig_message = Signal(str, bool)  # a line for the cashier; True: an error
+
+    def __init__(self, till: Till, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.till = till
+        self.unknown_phone = ""  # the phone nobody has, which F3 enrols
+        self.query = QLineEdit(objectName="scanInput")
+        self.query.setPlaceholderText(
+            self.tr("Scan a member code, or type a phone, its last four digits or a name")
+        )
+        self.query.returnPressed.connect(self.identify)
+        self.query.installEventFilter(self)
+        self.message = QLabel(objectName="message", wordWrap=True)
+        bounded(self.query, QUERY_MAX_CHARS, self.message)
+
+        self.candidate_model = CandidateModel(self)
+        self.candidates = QTableView(objectName="candidates")
+        self.candidates.setModel(self.candidate_model)
+        self.candidates.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.candidates.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.candidates.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.candidates.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.candidates.installEventFilter(self)
+        self.candidates.doubleClicked.connect(lambda index: self.choose(index.row()))
+        self.candidates.hide()
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        mark(self.message, "error", error)
+        self.message.setText(text)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.sig_message.emit(text, error)
+
+    def new_customer(self) -> None:
+        self.unknown_phone = ""
+        self.message.clear()
+
+    def clear(self) -> None:
+        """Nobody being looked up: no list, an empty scan box with the keyboard."""
+        self.candidates.hide()
+        self.candidate_model.set_rows([])
+        self.query.clear()
+        self.query.setFocus()
+
+    def ready(self) -> None:
+        """A card is on screen: the next scan replaces what the box holds."""
+        self.candidates.hide()
+        self.query.setFocus()
+        self.query.selectAll()
+
+    def identify(self) -> None:
+        text = self.query.text()
+        if not text.strip():
+            return
+        self.till.tasks.run_db(
+            lambda: self.till.counter.identify(text), self._identified, self._identify_failed
+        )
+
+    def _identify_failed(self, error: BaseException) -> None:
+        self.say(explain(error), error=True)
+        self.query.selectAll()
+
+    def _identified(self, found: Identification) -> None:
+        self.query.selectAll()
+        self.candidates.hide()
+        if found.card is not None:
+            self.sig_card.emit(found.card)
+            return
+        if found.candidates:
+            self.candidate_model.set_rows(found.candidates)
+            self.candidates.show()
+            self.candidates.selectRow(0)
+            self.candidates.setFocus()
+            self.say(self.tr("%n match(es): arrows, then Enter", "", len(found.candidates)))
+            return
+        self.sig_no_member.emit()
+        if found.query.kind is QueryKind.PHONE:
+            self.unknown_phone = self.query.text()
+            self.say(self.tr("Not a member yet. F3 enrols this phone."))
+        else:
+            self.say(self.tr("No member found."))
+
+    def choose(self, row: int) -> None:
+        member_id = self.candidate_model.at(row).id
+        self.till.tasks.run_db(lambda: self.till.counter.card(member_id), self.sig_card.emit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if watched is self.query and key == Qt.Key.Key_Down and self.candidates.isVisible():
+                self.candidates.setFocus()
+                self.candidates.selectRow(0)
+                return True
+            if watched is self.candidates and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                index = self.candidates.currentIndex()
+                if index.isValid():
+                    self.choose(index.row())
+                return True
+        return super().eventFilter(watched, event)
