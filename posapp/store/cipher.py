@@ -90,17 +90,24 @@ def connect(
 
 
 def check_key(path: Path, key: DatabaseKey | None) -> None:
-    """Raise ``Unreadable`` unless ``key`` opens the encrypted file at ``path``."""
+    """Raise ``Unreadable`` unless ``key`` opens the encrypted file at ``path``.
+
+    SQLCipher's own log line for a key that does not fit is held back: the caller says it
+    in words a store manager can act on.
+    """
     if key is None:
         raise Unreadable(path, "no_key")
-    conn = connect(path, key, read_only=True)
+    conn = sqlcipher.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {key.pragma}")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher.DatabaseError as exc:
         if "not a database" in str(exc).lower():
             raise Unreadable(path, "wrong_key") from exc
         raise
     finally:
+        conn.execute("PRAGMA cipher_log_level = WARN")
         conn.close()
 
 
