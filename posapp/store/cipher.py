@@ -37,11 +37,6 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 NEW, PLAINTEXT, ENCRYPTED, DAMAGED = "new", "plaintext", "encrypted", "damaged"
 _SMALLEST_PAGE = 512  # an encrypted file is whole pages, and pages are 512 bytes or more
 _SHRED_CHUNK = 1 << 20
-# Each page read from the file is decrypted and its HMAC checked (some 10 us a page, where a
-# plaintext page is a copy from the OS cache): a 32 MiB page cache per connection keeps a
-# counter's hot index pages decrypted (identify at 1,000,000 members: 0.05 ms at SQLite's
-# default 2 MiB, 0.011 ms with this, as plaintext). Memory is taken only as pages are read.
-PAGE_CACHE_KIB = 32_768
 CONVERSION_WAIT_S = 900  # a second posapp waits for a conversion at 1,000,000 members
 
 # The crash tests' hook: their child process replaces it to die at a named step.
@@ -85,7 +80,6 @@ def connect(
     conn = sqlcipher.connect(f"file:{quote(str(path))}?mode={mode}", uri=True, **kwargs)
     if key is not None:
         conn.execute(f"PRAGMA key = {key.pragma}")
-        conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
     return conn
 
 
