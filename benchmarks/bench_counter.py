@@ -3,7 +3,7 @@
 Seeds the benchmark data dir first when it holds fewer members (in a child process,
 so the measured process's memory is the counter's, not the seeder's). The database is
 SQLCipher-encrypted as at a counter; ``--plaintext-dir`` names a plaintext copy of the
-same data to measure in the same run, so encryption's cost is a ratio, not a guess
+same data to measure in the same run (its rss_mb is the run's peak), so encryption's cost is a ratio, not a guess
 (target: within 1.5x). A plaintext data dir given as ``--data-dir`` is converted once.
 """
 
@@ -44,15 +44,15 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=bench.SAMPLES)
     parser.add_argument(
-        "--plaintext-dir", type=Path, help="a plaintext copy of the data, measured first"
+        "--plaintext-dir", type=Path, help="a plaintext copy of the data, measured second"
     )
     args = parser.parse_args()
-    plaintext = (
+    result = bench.run(args.data_dir, args.members, samples=args.samples)
+    plaintext = (  # second: the peak RSS (a process's, never lower) is then the counter's own
         bench.run(args.plaintext_dir, args.members, samples=args.samples, encrypt=False)
         if args.plaintext_dir
         else None
     )
-    result = bench.run(args.data_dir, args.members, samples=args.samples)
     print(bench.as_json(result))
     if plaintext is not None:
         print(bench.as_json(plaintext))

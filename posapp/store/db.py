@@ -36,8 +36,9 @@ from posapp.store.models import AuditEntry
 BUSY_TIMEOUT_MS = 10_000
 # Each page read from an encrypted file is decrypted and its HMAC checked (some 10 us, where a
 # plaintext page is a copy from the OS cache). The lookups' connections keep 64 MiB of pages
-# decrypted: identify at 1,000,000 members took 1.5x plaintext's time with 32 MiB and the
-# same with this. Only lookups get it (memory is taken as pages are read, per connection).
+# decrypted: identify at 1,000,000 members took 1.5-2x plaintext's time with 32 MiB and the
+# same with this. Only lookups get it (memory is taken as pages are read, per connection);
+# it costs the benchmark's peak RSS some 30 MB (docs/benchmarks.md).
 LOOKUP_CACHE_KIB = 65_536
 log = logging.getLogger(__name__)
 _IMMEDIATE = "posapp_immediate"
