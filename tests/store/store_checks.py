@@ -1,4 +1,4 @@
-"""Invariants of a counter database, checked on a plain sqlite3 connection after the fact."""
+"""Invariants of a counter database, checked after the fact on a keyed connection outside SQLAlchemy."""
 
 from __future__ import annotations
 
