@@ -148,6 +148,13 @@ def exclusive(path: Path) -> FileLock:
     return FileLock(str(path.with_name(path.name + ".lock")), timeout=CONVERSION_WAIT_S, mode=0o600)
 
 
+def pending(path: Path) -> bool:
+    """Whether ``path`` has a conversion to do or to finish, or is yet to be made with a new
+    key (only then is ``exclusive`` taken: two processes must not make two keys, and an
+    encrypted database is opened without writing a lock file beside it)."""
+    return _aside(path).exists() or _staged(path).exists() or file_state(path) in (NEW, PLAINTEXT)
+
+
 def _aside(path: Path) -> Path:
     return path.with_name(path.name + ".plaintext")
 

@@ -258,7 +258,9 @@ class Database:
         if self.read_only:
             return key_for(self.path)
         try:
-            with cipher.exclusive(self.path):
+            if not cipher.pending(self.path):
+                return self._prepare(encrypt)
+            with cipher.exclusive(self.path):  # the checks again, inside: another may be done
                 return self._prepare(encrypt)
         except SQLITE_ERRORS as exc:
             raise explain(exc) from exc

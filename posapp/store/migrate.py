@@ -225,8 +225,9 @@ def open_database(path: Path, *, migrate_schema: bool = True, encrypt: bool = Tr
     except OSError as exc:
         raise StorageError("cannot_open", f"Cannot create the data folder {path.parent}.") from exc
     try:
-        with cipher.exclusive(path):
-            cipher.recover(path)  # an interrupted conversion: one database again, before a check
+        if cipher.pending(path):
+            with cipher.exclusive(path):
+                cipher.recover(path)  # an interrupted conversion: one database, before a check
     except (OSError, Timeout) as exc:
         raise StorageError("cannot_open", f"Cannot finish encrypting {path}: {exc}") from exc
     if migrate_schema and path.exists() and path.stat().st_size > 0:
