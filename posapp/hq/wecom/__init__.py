@@ -24,11 +24,17 @@ WeCom never holds HQ's writer):
   ``guide_departed(session, staff_id)``.
 - Reassignment: ``transfer_customers(db.transaction, gateway, moves_for_members(session,
   [(member_id, to_staff_id), ...]))``; hourly: ``poll_transfers(db.transaction, gateway)``
-  and ``sweep_contact_ways(db.transaction, gateway)``.
+  and ``sweep_contact_ways(db.transaction, gateway)``; daily, in ``db.transaction()``:
+  ``forget_processed(session, now - timedelta(days=30))``.
 - The card / My customers: ``contact_of(session, member_id)``.
 """
 
-from posapp.hq.wecom.callbacks import accept_callback, process_callbacks, verify_url
+from posapp.hq.wecom.callbacks import (
+    accept_callback,
+    forget_processed,
+    process_callbacks,
+    verify_url,
+)
 from posapp.hq.wecom.config import WeComSettings
 from posapp.hq.wecom.contact_ways import (
     ContactQr,
@@ -69,6 +75,7 @@ __all__ = [
     "contact_way_for_invite",
     "ensure_guide_way",
     "erase_member",
+    "forget_processed",
     "guide_departed",
     "guide_userid",
     "moves_for_members",

@@ -16,7 +16,7 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 import xmltodict
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from wechatpy.enterprise.crypto import WeChatCrypto
@@ -108,6 +108,16 @@ def accept_callback(
         insert(WeComInbox).values(**row).on_conflict_do_nothing().returning(WeComInbox.id)
     ).scalar()
     return stored is not None
+
+
+def forget_processed(session: Session, before: datetime) -> int:
+    """Processed events older than ``before`` go (WeCom retries within minutes; a month
+    is ample to recognise a duplicate). Run it daily."""
+    return session.execute(
+        delete(WeComInbox).where(
+            WeComInbox.status.in_(("done", "dropped")), WeComInbox.received_at < before
+        )
+    ).rowcount
 
 
 Ended = Callable[[links.EndedLink], None]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from posapp.domain.invite import INVITE_DAYS, TOKEN_LENGTH
 from posapp.hq.models import Staff
 from posapp.hq.wecom.errors import WeComError, WeComRefused
-from posapp.hq.wecom.gateway import WeComGateway
+from posapp.hq.wecom.gateway import ContactWay, WeComGateway
 from posapp.hq.wecom.models import WeComContactWay, WeComGuide
 from posapp.hq.wecom.tokens import Sessions
 from posapp.timefmt import utcnow
@@ -86,12 +86,9 @@ def contact_way_for_invite(
             if cached.added_at is not None:
                 return ContactQr(None, "already_added")
         stale = cached.config_id if cached is not None and cached.deleted_at is None else None
-    try:
-        way = gateway.add_contact_way(guide_userid, invite_token, remark="posapp invite")
-    except WeComRefused as exc:
-        return ContactQr(None, exc.rule)
-    except WeComError:
-        return ContactQr(None, "unavailable")
+    way = _make_way(gateway, guide_userid, invite_token, "posapp invite")
+    if isinstance(way, ContactQr):
+        return way
     if stale is not None:  # made for a guide whose userid has changed since
         _delete_way(gateway, stale)
     try:
@@ -113,6 +110,18 @@ def contact_way_for_invite(
             other = session.get(WeComContactWay, invite_token)
             return ContactQr(other.qr_code if other is not None else None)
     return ContactQr(way.qr_code)
+
+
+def _make_way(
+    gateway: WeComGateway, userid: str, state: str, remark: str
+) -> ContactWay | ContactQr:
+    """The new contact way, or the ``ContactQr`` saying why WeCom made none."""
+    try:
+        return gateway.add_contact_way(userid, state, remark=remark)
+    except WeComRefused as exc:
+        return ContactQr(None, exc.rule)
+    except WeComError:
+        return ContactQr(None, "unavailable")
 
 
 def _delete_way(gateway: WeComGateway, config_id: str) -> bool:
@@ -252,12 +261,9 @@ def ensure_guide_way(
                 update(WeComGuide).where(WeComGuide.staff_id == staff_id)
                 .values(config_id=None, qr_code=None, way_userid=None)
             )  # fmt: skip
-    try:
-        way = gateway.add_contact_way(userid, code, remark="posapp guide card")
-    except WeComRefused as exc:
-        return ContactQr(None, exc.rule)
-    except WeComError:
-        return ContactQr(None, "unavailable")
+    way = _make_way(gateway, userid, code, "posapp guide card")
+    if isinstance(way, ContactQr):
+        return way
     with sessions() as session:
         session.execute(
             update(WeComGuide).where(WeComGuide.staff_id == staff_id)

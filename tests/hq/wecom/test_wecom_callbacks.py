@@ -175,3 +175,17 @@ def test_contact_ways_are_capped_swept_and_orphans_removed(wired: Wired, fake: F
     swept = sweep_contact_ways(wired.db.transaction, wired.gateway)
     assert (swept.deleted, swept.orphans, swept.left) == (2, 1, 0)
     assert fake.ways == {}
+
+
+def test_processed_events_are_forgotten_after_the_window(wired: Wired, fake: FakeWeCom) -> None:
+    from datetime import timedelta
+
+    from posapp.hq.wecom.callbacks import forget_processed
+
+    wired.deliver(fake.customer_removes("guide.a", "wm-10"))
+    with wired.db.transaction() as session:
+        assert forget_processed(session, utcnow() + timedelta(days=1)) == 0  # not processed yet
+    wired.process()
+    with wired.db.transaction() as session:
+        assert forget_processed(session, utcnow() - timedelta(days=30)) == 0
+        assert forget_processed(session, utcnow() + timedelta(days=1)) == 1
