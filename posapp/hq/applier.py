@@ -134,8 +134,8 @@ class Applier:
     handlers: dict[str, Callable[[Any], None]] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Bound here, not at class level, so a handler replaced on the class (a test's fault)
-        # is the one called.
+        # Event type → its handler, bound per applier rather than at class level so that a
+        # handler replaced on the class (a test's injected fault) is the one called.
         self.handlers = {
             SaleRecorded.type: self._sale,
             MemberEnrolled.type: self._enrolled,
