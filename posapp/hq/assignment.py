@@ -79,7 +79,7 @@ def assign_guide(
     """Give a member to a guide, refusing a third transfer within WeCom's 90 days.
 
     ``store_id``: the store asking (a manager's request), whose own guides only it may name.
-    ``announce`` False when the caller recomputes and emits the member itself (ingest).
+    ``announce`` False when the caller settles the member itself (the Applier, once per run).
     Every check comes before the first write.
     """
     member = session.get(Member, member_id)
