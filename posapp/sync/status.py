@@ -12,8 +12,6 @@ from posapp.store.models import SyncState
 from posapp.store.outbox import pending_summary
 from posapp.timefmt import utcnow
 
-CLOCK_SKEW_WARN_S = 300  # five minutes from HQ's clock: flagged, never a reason to stop selling
-
 CLOCK_SKEW_WARN_S = 300
 """More than five minutes from HQ's clock is flagged; the counter keeps trading."""
 
