@@ -101,7 +101,7 @@ def emit(session: Session, pending: list[Pending], *, now: datetime) -> None:
 
 def _stored(data: ChangeData | dict[str, Any]) -> str:
     if isinstance(data, ChangeData):
-        return data.model_dump_json()
+        return data.to_json()
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

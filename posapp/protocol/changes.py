@@ -3,21 +3,39 @@
 HQ builds every change through these models and the counter validates each page with them
 when it arrives, so a malformed change fails its page whole (a bad answer, tried again next
 round) and is never half-applied. The data models ignore fields they do not know: a newer HQ
-may say more than an older counter reads, and the counter keeps syncing.
+may say more than an older counter reads, and the counter keeps syncing. They are slotted
+dataclasses, not ``BaseModel``s: a snapshot page holds thousands of members, and a model's
+per-instance dict and field set (more objects for the garbage collector to walk) made HQ's
+snapshot pages a third slower to write and the counter's decoding half again as slow.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.dataclasses import dataclass
+
+_DATA = ConfigDict(extra="ignore")
 
 
-class ChangeData(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
+class ChangeData:
+    """What one change says; each kind below has its own."""
+
+    def to_json(self) -> str:
+        """As HQ's feed stores it and sends it."""
+        return _adapter(type(self)).dump_json(self).decode()
 
 
+@cache
+def _adapter(kind: type[ChangeData]) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class MemberView(ChangeData):
     """What a store keeps of a member: enough to recognise them offline, phone included.
 
@@ -42,14 +60,20 @@ class MemberView(ChangeData):
     consents: dict[str, bool] = Field(default_factory=dict)  # purpose → HQ's latest decision
 
 
+@dataclass(
+    frozen=True,
+    slots=True,
+    kw_only=True,
+    config=ConfigDict(extra="ignore", serialize_by_alias=True, validate_by_name=True),
+)
 class MemberMerged(ChangeData):
     """The store's member id ``from`` is HQ's member ``into`` (one customer, enrolled twice)."""
 
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
     from_id: str = Field(alias="from")
     into: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class MemberErased(ChangeData):
     """The member's personal data is deleted everywhere; ``local_ids``: this store's own ids
     for them, merged into ``member_id`` at HQ."""
@@ -58,6 +82,7 @@ class MemberErased(ChangeData):
     local_ids: list[str] = Field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class StaffView(ChangeData):
     staff_id: str | None = None
     staff_no: int | None = None
@@ -68,12 +93,14 @@ class StaffView(ChangeData):
     active: bool = True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class StoreAssigned(ChangeData):
     """The store this counter belongs to; the first change of every snapshot."""
 
     snapshot: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class EventRejected(ChangeData):
     """HQ could not apply one of this store's events; the reason is kept in the audit log."""
 
@@ -83,6 +110,7 @@ class EventRejected(ChangeData):
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class SaleCredited(ChangeData):
     """A walk-in's sale, credited at HQ to the customer who joined through its QR."""
 
