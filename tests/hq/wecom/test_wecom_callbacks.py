@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import GUIDE_A, GUIDE_B, Wired, add_member, new_invite, redeem
 from sqlalchemy import select
+from wecom_harness import GUIDE_A, GUIDE_B, Wired, add_member, new_invite, redeem
 
 from posapp.hq.wecom.contact_ways import set_guide_userid, sweep_contact_ways
 from posapp.hq.wecom.fake import FakeWeCom

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Wired
 from pydantic import ValidationError
 from sqlalchemy import select
+from wecom_harness import Wired
 
 from posapp.hq.wecom.callbacks import verify_url
 from posapp.hq.wecom.config import WeComSettings

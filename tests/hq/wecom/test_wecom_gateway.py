@@ -7,9 +7,9 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import Wired
 from pydantic import SecretStr
 from sqlalchemy import update
+from wecom_harness import Wired
 
 from posapp.hq.db import HqDatabase
 from posapp.hq.wecom.config import WeComSettings
@@ -131,7 +131,7 @@ def test_neither_the_secret_nor_the_token_is_logged(
 def test_with_wecom_gone_nothing_raises_into_hq(
     wired: Wired, fake: FakeWeCom, settings: WeComSettings
 ) -> None:
-    from conftest import GUIDE_A, new_invite
+    from wecom_harness import GUIDE_A, new_invite
 
     from posapp.hq.wecom.contact_ways import set_guide_userid, sweep_contact_ways
     from posapp.hq.wecom.transfers import Move, poll_transfers, transfer_customers

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import GUIDE_A, GUIDE_B, Wired, add_member
 from sqlalchemy import select
+from wecom_harness import GUIDE_A, GUIDE_B, Wired, add_member
 
 from posapp.hq.wecom.contact_ways import guide_departed, set_guide_userid
 from posapp.hq.wecom.fake import TRANSFER_DELAY_S, FakeWeCom
