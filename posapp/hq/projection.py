@@ -19,6 +19,7 @@ from posapp.hq.applier import Applier, Refused
 from posapp.hq.feed import Pending, chunks
 from posapp.hq.models import APPLIED, RECEIVED, REJECTED, Device, Event
 from posapp.protocol.events import EVENT_TYPES, EventPayload
+from posapp.protocol.problems import first_error
 
 
 def rejected(store_id: str, *, event_id: str, device_id: str, seq: int, reason: str) -> Pending:
@@ -121,6 +122,4 @@ def _validate(
 
 
 def _brief(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"invalid payload: {where}: {first.get('msg', '')}"[:256]
+    return f"invalid payload: {first_error(exc.errors())}"[:256]

@@ -7,7 +7,7 @@ never map it themselves; an error only an HTTP route can have is an ``ApiFailure
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from posapp.hq.admin import NotFound
 from posapp.hq.assignment import TransferLimit
 from posapp.hq.feed import CursorGone
 from posapp.hq.projector import StillApplying
+from posapp.protocol.problems import first_error
 from posapp.protocol.sync import ApiError
 
 log = logging.getLogger("posapp.hq")
@@ -65,13 +66,6 @@ def unauthenticated() -> ApiFailure:
     )
 
 
-def first_error(errors: Sequence[Mapping[str, Any]]) -> str:
-    """Pydantic's first complaint as ``where: what`` (``events.0.payload: Field required``)."""
-    first = errors[0] if errors else {}
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg', 'invalid')}"
-
-
 def is_transient(exc: OperationalError) -> bool:
     """A PostgreSQL conflict that the same transaction, run again, may not meet."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_PG
@@ -100,7 +94,7 @@ def _unexpected(exc: Exception) -> Failure:
 
 
 def _invalid_request(exc: RequestValidationError) -> Failure:
-    return Failure(422, "invalid_request", first_error(exc.errors())[:300])
+    return Failure(422, "invalid_request", str(first_error(exc.errors()))[:300])
 
 
 TABLE: dict[type[Exception], Callable[[Any], Failure]] = {
