@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +28,9 @@ def _start(data: Path) -> tuple[subprocess.Popen[str], str]:
     for line in process.stderr:
         found = re.search(r"(http://127\.0\.0\.1:\d+)/j/", line)
         if found:
+            # Keep reading: a demo whose stderr pipe fills up blocks on its next log line
+            # and could not exit when told to.
+            threading.Thread(target=process.stderr.read, daemon=True).start()
             return process, found.group(1)
         assert time.monotonic() < deadline, "the demo did not start"
     raise AssertionError(f"the demo ended early ({process.wait()})")
