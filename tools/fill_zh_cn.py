@@ -314,6 +314,16 @@ ZH: dict[str, str] = {
     "已从更新前的备份 %3 原样恢复，没有丢失任何销售记录。请重新安装之前的 posapp 版本，"
     "或联系技术支持。",
     "The database cannot be opened: %1": "数据库无法打开：%1",
+    "this computer has no key for it": "本机没有它的密钥",
+    "the key kept on this computer does not open it": "本机保存的密钥打不开它",
+    "The local data in %1 cannot be read with this computer's key (%2). Nothing was changed. "
+    "Start clean to set the unreadable file aside (it is kept, not deleted) and fetch members "
+    "and staff from HQ again after registering this counter. Sales not yet sent to HQ stay in "
+    "the unreadable file.": "本机的密钥无法读取 %1 中的本地数据（%2）。数据未作任何改动。"
+    "选择“重新开始”会把无法读取的文件移到一旁（保留，不删除），重新登记本收银台后再从总部取回"
+    "会员和员工。尚未发送到总部的销售记录仍留在该文件中。",
+    "Start clean": "重新开始",
+    "Quit": "退出",
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {

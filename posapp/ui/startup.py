@@ -2,7 +2,8 @@
 
 Kept out of ``app.py`` so ``run_counter`` only calls ``begin`` and ``open_counter_database``.
 A database that cannot be used (from a newer posapp, a failed and undone upgrade, damage)
-is explained in a message box, and the counter does not start.
+is explained in a message box, and the counter does not start. One the machine's key cannot
+read is the exception: the box offers to start clean (the file is kept aside) and re-sync.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from posapp.crashlog import install_crash_log
 from posapp.settings import default_data_dir
-from posapp.store.db import Database, StorageError
-from posapp.store.migrate import MigrationFailed, SchemaTooNew, head_revision, open_database
+from posapp.store.db import Database, StorageError, UnreadableDatabase
+from posapp.store.migrate import (
+    MigrationFailed,
+    SchemaTooNew,
+    head_revision,
+    open_database,
+    start_clean,
+)
 from posapp.ui.single_instance import SingleInstance
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,25 @@ def explain(exc: StorageError) -> str:
             .replace("%2", head_revision())
             .replace("%3", str(exc.backup))
         )
+    if isinstance(exc, UnreadableDatabase):
+        why = (
+            QCoreApplication.translate("Startup", "this computer has no key for it")
+            if exc.reason == "no_key"
+            else QCoreApplication.translate(
+                "Startup", "the key kept on this computer does not open it"
+            )
+        )
+        return (
+            QCoreApplication.translate(
+                "Startup",
+                "The local data in %1 cannot be read with this computer's key (%2). Nothing was "
+                "changed. Start clean to set the unreadable file aside (it is kept, not deleted) "
+                "and fetch members and staff from HQ again after registering this counter. Sales "
+                "not yet sent to HQ stay in the unreadable file.",
+            )
+            .replace("%1", str(exc.path))
+            .replace("%2", why)
+        )
     return QCoreApplication.translate("Startup", "The database cannot be opened: %1").replace(
         "%1", exc.message
     )
@@ -66,10 +92,35 @@ def show_start_error(text: str) -> None:
     QMessageBox.critical(None, QCoreApplication.translate("Startup", "posapp cannot start"), text)
 
 
+def ask_start_clean(text: str) -> bool:
+    """The unreadable-data box: Start clean, or Quit (the default). Tests replace it."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        QCoreApplication.translate("Startup", "posapp cannot start"),
+        text,
+    )
+    clean = box.addButton(
+        QCoreApplication.translate("Startup", "Start clean"), QMessageBox.ButtonRole.DestructiveRole
+    )
+    box.addButton(QCoreApplication.translate("Startup", "Quit"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(QMessageBox.StandardButton.NoButton)
+    box.exec()
+    return box.clickedButton() is clean
+
+
 def open_counter_database(path: Path) -> Database | None:
     """The migrated database, or None after telling the user why the counter cannot start."""
     try:
         return open_database(path)
+    except UnreadableDatabase as exc:
+        log.error("start refused: %s (%s)", exc.rule, exc.reason)
+        if not ask_start_clean(explain(exc)):
+            return None
+        moved = start_clean(path)
+        log.warning("started clean: the unreadable data is kept as %s", moved.name)
+        return open_counter_database(path)
     except StorageError as exc:
         log.error("start refused: %s", exc.rule)
         show_start_error(explain(exc))

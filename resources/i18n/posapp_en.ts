@@ -983,7 +983,7 @@
 <context>
     <name>Startup</name>
     <message>
-        <location filename="../../posapp/ui/startup.py" line="+40"/>
+        <location filename="../../posapp/ui/startup.py" line="+47"/>
         <source>This database was written by a newer posapp (schema %1). Install that version or a newer one. Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -993,13 +993,39 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+12"/>
+        <source>this computer has no key for it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the key kept on this computer does not open it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The local data in %1 cannot be read with this computer&apos;s key (%2). Nothing was changed. Start clean to set the unreadable file aside (it is kept, not deleted) and fetch members and staff from HQ again after registering this counter. Sales not yet sent to HQ stay in the unreadable file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+10"/>
         <source>The database cannot be opened: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+9"/>
+        <location line="+9"/>
         <source>posapp cannot start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Start clean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Quit</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

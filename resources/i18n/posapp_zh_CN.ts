@@ -982,7 +982,7 @@
 <context>
     <name>Startup</name>
     <message>
-        <location filename="../../posapp/ui/startup.py" line="+40"/>
+        <location filename="../../posapp/ui/startup.py" line="+47"/>
         <source>This database was written by a newer posapp (schema %1). Install that version or a newer one. Nothing was changed.</source>
         <translation>此数据库由更新版本的 posapp 写入（数据库版本 %1）。请安装该版本或更新的版本。数据未作任何改动。</translation>
     </message>
@@ -992,14 +992,40 @@
         <translation>本次更新未能转换数据库（版本 %1 → %2），已从更新前的备份 %3 原样恢复，没有丢失任何销售记录。请重新安装之前的 posapp 版本，或联系技术支持。</translation>
     </message>
     <message>
+        <location line="+12"/>
+        <source>this computer has no key for it</source>
+        <translation>本机没有它的密钥</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the key kept on this computer does not open it</source>
+        <translation>本机保存的密钥打不开它</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The local data in %1 cannot be read with this computer&apos;s key (%2). Nothing was changed. Start clean to set the unreadable file aside (it is kept, not deleted) and fetch members and staff from HQ again after registering this counter. Sales not yet sent to HQ stay in the unreadable file.</source>
+        <translation>本机的密钥无法读取 %1 中的本地数据（%2）。数据未作任何改动。选择“重新开始”会把无法读取的文件移到一旁（保留，不删除），重新登记本收银台后再从总部取回会员和员工。尚未发送到总部的销售记录仍留在该文件中。</translation>
+    </message>
+    <message>
         <location line="+10"/>
         <source>The database cannot be opened: %1</source>
         <translation>数据库无法打开：%1</translation>
     </message>
     <message>
         <location line="+9"/>
+        <location line="+9"/>
         <source>posapp cannot start</source>
         <translation>posapp 无法启动</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Start clean</source>
+        <translation>重新开始</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Quit</source>
+        <translation>退出</translation>
     </message>
 </context>
 <context>

@@ -194,17 +194,47 @@ def test_run_counter_explains_a_failed_upgrade_that_was_undone(
         check.close()
 
 
-def test_run_counter_says_plainly_that_the_data_cannot_be_read_with_this_machines_key(
-    qapp: QApplication, tmp_path: Path, shown: list[str]
-) -> None:
+@pytest.fixture
+def offered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The unreadable-data box: its text, answered Quit (the default) unless a test says so."""
+    texts: list[str] = []
+    monkeypatch.setattr(startup, "ask_start_clean", lambda text: texts.append(text) or False)
+    return texts
+
+
+def _unreadable(tmp_path: Path) -> tuple[Path, bytes]:
     path = tmp_path / "posapp.db"
     Database(path).close()
     (tmp_path / FALLBACK).write_text("ab" * 32)  # another machine's key, or a lost one
-    before = path.read_bytes()
+    return path, path.read_bytes()
 
-    assert app_module.run_counter(tmp_path) == 3
-    assert len(shown) == 1
-    assert "cannot be read with this machine's key" in shown[0]
-    assert "posapp reset --start-clean" in shown[0]  # how to start clean and re-sync
+
+def test_run_counter_says_plainly_that_the_data_cannot_be_read_with_this_machines_key(
+    qapp: QApplication, tmp_path: Path, shown: list[str], offered: list[str]
+) -> None:
+    path, before = _unreadable(tmp_path)
+
+    assert app_module.run_counter(tmp_path) == 3  # Quit
+    assert shown == [] and len(offered) == 1
+    assert "cannot be read with this computer's key" in offered[0] and str(path) in offered[0]
+    assert "Start clean" in offered[0] and "not deleted" in offered[0]  # the offer, and its cost
     assert path.read_bytes() == before  # untouched, and no second database beside it
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".db" and p != path]
+
+
+def test_start_clean_from_the_box_keeps_the_unreadable_file_and_opens_an_empty_one(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, before = _unreadable(tmp_path)
+    monkeypatch.setattr(startup, "ask_start_clean", lambda _text: True)
+
+    db = startup.open_counter_database(path)
+    assert db is not None
+    try:
+        raw = db.raw()
+        assert raw.execute("SELECT count(*) FROM member").fetchone() == (0,)
+        raw.close()
+    finally:
+        db.close()
+    kept = [p for p in tmp_path.iterdir() if p != path and p.read_bytes() == before]
+    assert len(kept) == 1  # set aside byte for byte, not deleted

@@ -282,3 +282,13 @@ def test_back_in_english_a_new_counter_window_speaks_english(
         assert not [t for t in shown if HAN.search(t)], shown
     finally:
         counter_app.stop()
+
+
+def test_the_unreadable_data_box_speaks_chinese(language: QApplication, tmp_path: Path) -> None:
+    from posapp.store.db import UnreadableDatabase
+    from posapp.ui import startup
+
+    assert install_language(language, "zh-CN")
+    text = startup.explain(UnreadableDatabase(tmp_path / "posapp.db", "wrong_key"))
+    assert "cannot be read" not in text and str(tmp_path) in text
+    assert "重新开始" in text  # the Start clean button's name, as the box labels it
