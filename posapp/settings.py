@@ -38,6 +38,7 @@ class Settings:
     language: str = "zh-CN"  # of the privacy notice and messages the CLI records
     ui_language: str = "auto"  # the counter screen's: auto (system locale), zh-CN or en
     idle_lock_minutes: int = 5
+    buyer_keypad_seconds: float = 60  # the buyer's phone keypad waits this long for a key
     hq_url: str | None = None
     intake_port: int = 8765
     intake_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))

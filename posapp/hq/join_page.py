@@ -18,7 +18,7 @@ from posapp.domain.consent import Purpose
 from posapp.domain.ladder import Channel
 from posapp.protocol.invites import RedeemResponse
 from posapp.qr import qr_matrix
-from posapp.resources import current_notice, notice_text
+from posapp.resources import NOTICE_LINES, current_notice, notice_text
 
 PURPOSES = (Purpose.MEMBERSHIP, Purpose.MARKETING, Purpose.GUIDE_CONTACT)
 NOTICE_LANG = {"zh": "zh-CN", "en": "en"}
@@ -57,7 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
         "invited": "{store} 邀请您加入会员",
         "referred": "您的朋友邀请您加入{brand}会员（{store}）",
         "guide": "加入会员，由 {store} 的专属导购为您服务",
-        "notice_intro": "加入前请阅读《会员隐私政策》（第 {version} 版）：我们只为您同意的用途处理您的手机号码和消费记录。",
+        "notice_intro": NOTICE_LINES["zh-CN"],
         "notice_full": "阅读隐私政策全文",
         "purpose.membership": "我同意加入会员，并按隐私政策处理我的信息（必需）",
         "purpose.marketing": "我愿意接收优惠和新品信息（可选）",
@@ -104,7 +104,7 @@ TEXT: dict[str, dict[str, str]] = {
         "invited": "{store} invites you to become a member",
         "referred": "A friend invites you to join {brand} ({store})",
         "guide": "Join and get a personal guide at {store}",
-        "notice_intro": "Before joining, please read the privacy notice (version {version}): we use your phone number and purchases only for the purposes you agree to.",
+        "notice_intro": NOTICE_LINES["en"],
         "notice_full": "Read the full privacy notice",
         "purpose.membership": "I agree to become a member and to the processing described in the notice (required)",
         "purpose.marketing": "Send me offers and news (optional)",

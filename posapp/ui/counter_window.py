@@ -31,6 +31,7 @@ from posapp.ui.customer_display import CustomerDisplay
 from posapp.ui.customers_tab import CustomersTab
 from posapp.ui.dashboard_tab import DashboardTab
 from posapp.ui.keys import Entry, IdleFilter, add_keys, key_help
+from posapp.ui.panels.buyer_keypad import BuyerKeypadPanel
 from posapp.ui.panels.card import CardPanel
 from posapp.ui.panels.counter_tab import CounterTab
 from posapp.ui.panels.enrol import EnrolPanel
@@ -82,6 +83,9 @@ class CounterWindow(QMainWindow):
         self.enrol_panel = EnrolPanel(self.till, self)
         self.sync_panel = SyncPanel(sync_now, self)
         self.settings_panel = SettingsPanel(self.till, settings, self)
+        self.keypad_panel = BuyerKeypadPanel(
+            self.till, self.sale_panel, self.enrol_panel, lambda: self.settings_panel.settings, self
+        )
         self.counter_tab = CounterTab(
             self.till, self.scan_panel, self.card_panel, self.sale_panel, self.invite_panel,
             self.enrol_panel,
@@ -124,8 +128,9 @@ class CounterWindow(QMainWindow):
         self.session.refresh_roster()
 
     def _connect_panels(self) -> None:
-        for panel in (self.session, self.sync_panel, self.settings_panel):
+        for panel in (self.session, self.sync_panel, self.settings_panel, self.keypad_panel):
             panel.sig_message.connect(lambda text, error: self.say(text, error=error))
+        self.keypad_panel.sig_card.connect(self.counter_tab.show_card)
         self.tasks.sig_failed.connect(lambda error: self.say(explain(error), error=True))
         self.session.sig_roster.connect(self._roster_changed)
         self.session.sig_signed_in.connect(self.signed_in)
@@ -148,13 +153,14 @@ class CounterWindow(QMainWindow):
             (self.tr("Choose the guide who served"), "F5", on_counter(self.choose_guide), None),
             (self.tr("Show or switch the invite QR"), "F6", on_counter(self.counter_tab.next_invite), None),
             (self.tr("Print the invite"), "F7", on_counter(self.invite_panel.print_invite), None),
+            (self.tr("The customer types their phone on the display"), "F11", on_counter(self.keypad_panel.open), None),
             (self.tr("Reveal the full phone (manager)"), "F8", on_counter(self.card_panel.reveal_phone), None),
             (self.tr("Ask HQ for another guide (manager)"), "Ctrl+G", on_counter(self.card_panel.reassign), None),
             (self.tr("Sync now"), "F9", self.sync_panel.sync_now, icons.SP_BrowserReload),
             (self.tr("Settings (manager)"), "F10", on_counter(self.settings_panel.open), None),
             (self.tr("Lock the counter"), "F12", self.lock, None),
             (self.tr("Sign out"), "Ctrl+F12", self.sign_out, icons.SP_DialogCloseButton),
-            (self.tr("Clear the customer"), "Esc", self.counter_tab.clear_customer, None),
+            (self.tr("Clear the customer"), "Esc", lambda: self.keypad_panel.cancel() or self.counter_tab.clear_customer(), None),
             (self.tr("The counter"), "Ctrl+1", lambda: self.show_tab(0), None),
             (self.tr("My customers (follow-ups)"), "Ctrl+2", lambda: self.show_tab(1), None),
             (self.tr("Dashboard (manager)"), "Ctrl+3", lambda: self.show_tab(2), None),
@@ -219,6 +225,7 @@ class CounterWindow(QMainWindow):
 
     def _close_dialogs(self) -> None:
         """A lock or sign-out ends what the last person had open: nobody else submits it."""
+        self.keypad_panel.cancel()
         for dialog in (self.enrol_panel.dialog, self.settings_panel.dialog, self.help_dialog):
             if dialog is not None and dialog.isVisible():
                 dialog.reject()

@@ -2,17 +2,19 @@
 
 It only ever receives what a customer may see: a masked name, the rung, the invite URL.
 Full phone numbers and staff-only facts are never passed to it, so it cannot show them.
+The one number it shows is the one the buyer types on its keypad (F11 at the counter).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from posapp.domain.ladder import Channel
 from posapp.domain.text import mask_name
 from posapp.ui.images import qr_pixmap
+from posapp.ui.keypad import BuyerKeypad
 from posapp.ui.words import call_to_action, rung_name
 
 IDLE_AFTER_MS = 90_000
@@ -20,8 +22,12 @@ QR_PX = 420
 
 
 class CustomerDisplay(QWidget):
+    sig_phone_typed = Signal(str)  # E.164: the buyer typed their phone on the keypad
+    sig_keypad_timed_out = Signal()  # the keypad waited in vain and the idle screen is back
+
     def __init__(self, store_name: str, *, idle_after_ms: int = IDLE_AFTER_MS) -> None:
         super().__init__(None, Qt.WindowType.Window)
+        self.own_screen = False  # on a second monitor facing the buyer (set by place())
         self.setObjectName("customerDisplay")
         # It faces the buyer and never takes the keyboard: scans and PINs stay at the counter.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
@@ -40,11 +46,16 @@ class CustomerDisplay(QWidget):
         # shows it from the enrol dialog); hidden at every other moment.
         self.notice = QTextBrowser(objectName="displayNotice")
         self.notice.hide()
+        self.keypad = BuyerKeypad()
+        self.keypad.sig_phone.connect(self._phone_typed)
+        self.keypad.sig_timed_out.connect(self._keypad_timed_out)
+        self.keypad.hide()
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         for widget in (self.welcome, self.greeting, self.qr, self.call):
             layout.addWidget(widget)
         layout.addWidget(self.notice, 4)
+        layout.addWidget(self.keypad, 6)
         layout.addStretch(1)
         self._idle = QTimer(self, singleShot=True, interval=idle_after_ms)
         self._idle.timeout.connect(self.show_idle)
@@ -53,7 +64,8 @@ class CustomerDisplay(QWidget):
     def place(self) -> None:
         """Full screen on a second monitor when there is one; otherwise a movable window."""
         screens = QGuiApplication.screens()
-        if len(screens) > 1:
+        self.own_screen = len(screens) > 1
+        if self.own_screen:
             self.setGeometry(screens[1].geometry())
             self.showFullScreen()
         else:
@@ -63,11 +75,13 @@ class CustomerDisplay(QWidget):
     def set_store_name(self, name: str) -> None:
         """HQ's name for the store, once a sync has brought it."""
         self._store_name = name
-        if not self.greeting.text() and self.qr.pixmap().isNull():
+        if not self.greeting.text() and self.qr.pixmap().isNull() and not self.keypad_open:
             self.show_idle()
 
     def show_idle(self) -> None:
         self.notice.hide()
+        self.keypad.stop()
+        self.keypad.hide()
         self.welcome.setText(
             self.tr("Welcome to %1").replace("%1", self._store_name)
             if self._store_name
@@ -85,6 +99,28 @@ class CustomerDisplay(QWidget):
 
     def hide_notice(self) -> None:
         self.notice.hide()
+
+    def show_keypad(self, privacy_line: str, *, region: str, timeout_ms: int) -> None:
+        """The buyer types their own phone; idle again after ``timeout_ms`` without a key."""
+        self.show_idle()
+        self._idle.stop()
+        self.welcome.setText(self.tr("Members: type your mobile number"))
+        self.keypad.start(privacy_line, region=region, timeout_ms=timeout_ms)
+        self.keypad.show()
+
+    @property
+    def keypad_open(self) -> bool:
+        return self.keypad.isVisibleTo(self)
+
+    def _phone_typed(self, phone: str) -> None:
+        self.show_idle()  # the number leaves the screen with the buyer's OK
+        self.welcome.setText(self.tr("Thank you, one moment"))
+        self._idle.start()
+        self.sig_phone_typed.emit(phone)
+
+    def _keypad_timed_out(self) -> None:
+        self.show_idle()
+        self.sig_keypad_timed_out.emit()
 
     def show_member(self, name: str | None, rung: str) -> None:
         """A recognised member: greeted, and no join QR (they have joined)."""
@@ -114,6 +150,8 @@ class CustomerDisplay(QWidget):
         shown = [label.text() for label in self.findChildren(QLabel) if label.isVisibleTo(self)]
         if self.notice.isVisibleTo(self):
             shown.append(self.notice.toPlainText())
+        if self.keypad_open:
+            shown += [key.text() for key in self.keypad.keys.values()]
         return [*shown, self.windowTitle()]
 
 

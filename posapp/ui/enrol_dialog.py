@@ -1,5 +1,8 @@
 """Quick enrol (F3): phone checked as it is typed, consents unticked, the notice one key away.
 
+A phone the customer typed on their own keypad (F11) comes checked already and stays
+theirs: the dialog shows it masked and read-only, and submits the number behind the mask.
+
 The dialog only gathers and checks what was typed; the counter window runs the enrolment
 on its database thread and hands back either success (the dialog closes) or the refusal,
 shown under the field it concerns while everything typed stays in place.
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.errors import InvalidInput
-from posapp.domain.phone import PHONE_MAX_CHARS, parse_mobile
+from posapp.domain.phone import PHONE_MAX_CHARS, mask_phone, parse_mobile
 from posapp.domain.sale import format_fen
 from posapp.domain.text import NAME_MAX_CHARS, clean_name
 from posapp.services.staff import SignedIn
@@ -59,6 +62,7 @@ class EnrolDialog(QDialog):
         guide_id: str | None,
         region: str,
         phone: str = "",
+        typed_by_customer: bool = False,
         walk_in_sale: tuple[str, int] | None = None,
         show_to_customer: Callable[[], None] | None = None,
         parent: QWidget | None = None,
@@ -68,8 +72,13 @@ class EnrolDialog(QDialog):
         self.setWindowTitle(self.tr("Enrol a member"))
         self._region = region
         self._notice_text = notice_text
-        self.phone = QLineEdit(phone, objectName="enrolPhone")
+        self._customer_phone = phone if typed_by_customer else ""  # E.164, never on screen
+        shown = mask_phone(phone, region) if typed_by_customer else phone
+        self.phone = QLineEdit(shown, objectName="enrolPhone")
         self.phone.setPlaceholderText(self.tr("Mobile number"))
+        if typed_by_customer:
+            self.phone.setReadOnly(True)
+            self.phone.setToolTip(self.tr("Typed by the customer on their keypad"))
         self.phone_error = QLabel(objectName="formError", wordWrap=True)
         self.name = QLineEdit(objectName="enrolName")
         self.name.setPlaceholderText(self.tr("Optional"))
@@ -157,7 +166,7 @@ class EnrolDialog(QDialog):
         layout.addWidget(self.buttons)
         self.phone.textChanged.connect(self._check_phone)
         self._busy = False
-        if phone:
+        if phone and not typed_by_customer:
             self._check_phone(phone)
 
     def _check_name(self, text: str) -> bool:
@@ -171,6 +180,8 @@ class EnrolDialog(QDialog):
         return True
 
     def _check_phone(self, text: str) -> bool:
+        if self._customer_phone:
+            return True  # checked on the keypad, and not the masked text in the box
         if not text.strip():
             self.phone_error.clear()
             return False
@@ -211,7 +222,7 @@ class EnrolDialog(QDialog):
         if not ok:
             return None
         return EnrolForm(
-            phone=self.phone.text(),
+            phone=self._customer_phone or self.phone.text(),
             name=self.name.text() or None,
             birthday=birthday,
             consents=consents,

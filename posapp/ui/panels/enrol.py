@@ -27,7 +27,14 @@ class EnrolPanel(QObject):
         self._host = host
         self.dialog: EnrolDialog | None = None
 
-    def open(self, *, phone: str, walk_in_sale: SaleResult | None, guide_id: str | None) -> None:
+    def open(
+        self,
+        *,
+        phone: str,
+        walk_in_sale: SaleResult | None,
+        guide_id: str | None,
+        typed_by_customer: bool = False,
+    ) -> None:
         staff, counter, display = self.till.staff, self.till.counter, self.till.display
         if staff is None:
             return
@@ -41,6 +48,7 @@ class EnrolPanel(QObject):
             guide_id=guide_id,
             region=counter.region,
             phone=phone,
+            typed_by_customer=typed_by_customer,
             walk_in_sale=(
                 (walk_in_sale.receipt_no, walk_in_sale.amount_fen) if walk_in_sale else None
             ),
@@ -66,7 +74,7 @@ class EnrolPanel(QObject):
         if display is not None:
             dialog.finished.connect(lambda _: display.hide_notice())
         dialog.open()
-        dialog.phone.setFocus()
+        (dialog.name if typed_by_customer else dialog.phone).setFocus()
 
     def _enrolled(self, dialog: EnrolDialog, done: EnrolDone, credited: SaleResult | None) -> None:
         dialog.accept()
