@@ -100,6 +100,8 @@ def test_a_member_types_their_phone_and_the_counter_shows_their_card_masked(
     assert display.keypad.entry.text() == "138 1234 5678"  # the buyer sees what they typed
     assert_never_shown(window, PHONE)
     tap(qtbot, display.keypad, "=")
+    assert MASKED in window.scan_panel.message.text()  # while the look-up runs
+    assert_never_shown(window, PHONE)
     qtbot.waitUntil(lambda: window.card is not None)
     settle(qtbot, window)
     assert window.card_panel.name.text() == "王芳"
@@ -116,6 +118,7 @@ def test_an_unknown_phone_opens_the_enrol_dialog_filled_in_with_every_consent_un
 ) -> None:
     press(qtbot, window, Qt.Key.Key_F11)
     tap(qtbot, display.keypad, UNKNOWN + "=")
+    assert_never_shown(window, UNKNOWN)
     qtbot.waitUntil(lambda: window.enrol_panel.dialog is not None)
     dialog = window.enrol_panel.dialog
     assert dialog is not None
@@ -200,6 +203,7 @@ def test_on_a_single_screen_the_keypad_is_a_dialog_hiding_the_middle_digits(
     assert dialog.keypad.entry.text() == "138 **** 5678"
     assert_never_shown(window, PHONE)
     tap(qtbot, dialog.keypad, "=")
+    assert_never_shown(window, PHONE)
     qtbot.waitUntil(lambda: window.card is not None)
     assert not dialog.isVisible() and window.card_panel.phone.text() == MASKED
     assert_never_shown(window, PHONE)
