@@ -324,6 +324,25 @@ ZH: dict[str, str] = {
     "会员和员工。尚未发送到总部的销售记录仍留在该文件中。",
     "Start clean": "重新开始",
     "Quit": "退出",
+    # -- the buyer types their own phone (F11): the customer display's keypad, the counter's lines
+    "Type your mobile number": "请输入您的手机号",
+    "Clear": "清除",
+    "Delete the last digit": "删除最后一位",
+    "OK": "确定",
+    "That is already %1 digits.": "已经输入了 %1 位。",
+    "Type your mobile number first.": "请先输入手机号。",
+    "A mobile number here has %1 digits.": "手机号应为 %1 位。",
+    "The customer types their phone on the customer display (Esc cancels).": "顾客正在客显屏上输入手机号（Esc 取消）。",
+    "The customer's keypad was cancelled.": "已取消顾客的手机号输入。",
+    "Nobody typed a phone in time: the keypad closed. F11 opens it again.": "顾客未及时输入手机号，键盘已关闭。按 F11 重新打开。",
+    "The customer typed %1: looking it up…": "顾客输入了 %1，正在查询…",
+    "Member recognised by the phone they typed: %1.": "已按顾客输入的手机号识别会员：%1。",
+    "%1 is not a member yet: the customer decides on each consent.": "%1 还不是会员：每一项同意都由顾客自己决定。",
+    "The customer types their phone on the display": "顾客在客显屏上输入手机号",
+    "Members: type your mobile number": "会员请输入手机号",
+    "Thank you, one moment": "谢谢，请稍候",
+    "Typed by the customer on their keypad": "由顾客在键盘上输入",
+    "The customer types their phone": "顾客输入手机号",
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {

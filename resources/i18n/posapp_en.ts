@@ -2,6 +2,77 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>BuyerKeypad</name>
+    <message>
+        <location filename="../../posapp/ui/keypad.py" line="+46"/>
+        <source>Type your mobile number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Clear</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete the last digit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OK</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>That is already %1 digits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Type your mobile number first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>A mobile number here has %1 digits.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BuyerKeypadPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+81"/>
+        <source>The customer types their phone on the customer display (Esc cancels).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>The customer&apos;s keypad was cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Nobody typed a phone in time: the keypad closed. F11 opens it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The customer typed %1: looking it up…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Member recognised by the phone they typed: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 is not a member yet: the customer decides on each consent.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CandidateModel</name>
     <message>
         <location filename="../../posapp/ui/models.py" line="+119"/>
@@ -112,12 +183,12 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+126"/>
         <source>posapp counter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Keyboard help</source>
         <translation type="unfinished"></translation>
     </message>
@@ -149,6 +220,11 @@
     <message>
         <location line="+1"/>
         <source>Print the invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The customer types their phone on the display</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -202,7 +278,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+74"/>
         <source>Locked. Sign in to go on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -212,7 +288,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-156"/>
         <source>Counter</source>
         <translation type="unfinished"></translation>
     </message>
@@ -230,8 +306,8 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../../posapp/ui/customer_display.py" line="+29"/>
-        <location line="+45"/>
+        <location filename="../../posapp/ui/customer_display.py" line="+35"/>
+        <location line="+53"/>
         <source>Welcome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -241,7 +317,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
+        <source>Members: type your mobile number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Thank you, one moment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Welcome back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -256,7 +342,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Dear %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -605,13 +691,18 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+68"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+72"/>
         <source>Enrol a member</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>Mobile number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Typed by the customer on their keypad</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -680,7 +771,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+40"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -698,7 +789,7 @@
 <context>
     <name>EnrolPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/enrol.py" line="+75"/>
+        <location filename="../../posapp/ui/panels/enrol.py" line="+83"/>
         <source>Enrolled: member code %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -756,6 +847,14 @@
     <message>
         <location line="+6"/>
         <source>Printed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>KeypadDialog</name>
+    <message>
+        <location filename="../../posapp/ui/keypad.py" line="+31"/>
+        <source>The customer types their phone</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -2,6 +2,77 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>BuyerKeypad</name>
+    <message>
+        <location filename="../../posapp/ui/keypad.py" line="+46"/>
+        <source>Type your mobile number</source>
+        <translation>请输入您的手机号</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete the last digit</source>
+        <translation>删除最后一位</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>That is already %1 digits.</source>
+        <translation>已经输入了 %1 位。</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Type your mobile number first.</source>
+        <translation>请先输入手机号。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>A mobile number here has %1 digits.</source>
+        <translation>手机号应为 %1 位。</translation>
+    </message>
+</context>
+<context>
+    <name>BuyerKeypadPanel</name>
+    <message>
+        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+81"/>
+        <source>The customer types their phone on the customer display (Esc cancels).</source>
+        <translation>顾客正在客显屏上输入手机号（Esc 取消）。</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>The customer&apos;s keypad was cancelled.</source>
+        <translation>已取消顾客的手机号输入。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Nobody typed a phone in time: the keypad closed. F11 opens it again.</source>
+        <translation>顾客未及时输入手机号，键盘已关闭。按 F11 重新打开。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The customer typed %1: looking it up…</source>
+        <translation>顾客输入了 %1，正在查询…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Member recognised by the phone they typed: %1.</source>
+        <translation>已按顾客输入的手机号识别会员：%1。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 is not a member yet: the customer decides on each consent.</source>
+        <translation>%1 还不是会员：每一项同意都由顾客自己决定。</translation>
+    </message>
+</context>
+<context>
     <name>CandidateModel</name>
     <message>
         <location filename="../../posapp/ui/models.py" line="+119"/>
@@ -112,12 +183,12 @@
 <context>
     <name>CounterWindow</name>
     <message>
-        <location filename="../../posapp/ui/counter_window.py" line="+122"/>
+        <location filename="../../posapp/ui/counter_window.py" line="+126"/>
         <source>posapp counter</source>
         <translation>posapp 收银台</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Keyboard help</source>
         <translation>快捷键帮助</translation>
     </message>
@@ -150,6 +221,11 @@
         <location line="+1"/>
         <source>Print the invite</source>
         <translation>打印邀请二维码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The customer types their phone on the display</source>
+        <translation>顾客在客显屏上输入手机号</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -202,7 +278,7 @@
         <translation>店长看板（店长）</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+74"/>
         <source>Locked. Sign in to go on.</source>
         <translation>已锁定，请登录后继续。</translation>
     </message>
@@ -212,7 +288,7 @@
         <translation>已退出登录。</translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-156"/>
         <source>Counter</source>
         <translation>收银台</translation>
     </message>
@@ -230,8 +306,8 @@
 <context>
     <name>CustomerDisplay</name>
     <message>
-        <location filename="../../posapp/ui/customer_display.py" line="+29"/>
-        <location line="+45"/>
+        <location filename="../../posapp/ui/customer_display.py" line="+35"/>
+        <location line="+53"/>
         <source>Welcome</source>
         <translation>欢迎光临</translation>
     </message>
@@ -241,7 +317,17 @@
         <translation>欢迎光临 %1</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
+        <source>Members: type your mobile number</source>
+        <translation>会员请输入手机号</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Thank you, one moment</source>
+        <translation>谢谢，请稍候</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Welcome back</source>
         <translation>欢迎回来</translation>
     </message>
@@ -256,7 +342,7 @@
         <translation>感谢您的加入</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Dear %1</source>
         <translation>尊敬的%1</translation>
     </message>
@@ -605,14 +691,19 @@
 <context>
     <name>EnrolDialog</name>
     <message>
-        <location filename="../../posapp/ui/enrol_dialog.py" line="+68"/>
+        <location filename="../../posapp/ui/enrol_dialog.py" line="+72"/>
         <source>Enrol a member</source>
         <translation>办理入会</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>Mobile number</source>
         <translation>手机号码</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Typed by the customer on their keypad</source>
+        <translation>由顾客在键盘上输入</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -680,7 +771,7 @@
         <translation>入会</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+40"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
@@ -698,7 +789,7 @@
 <context>
     <name>EnrolPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/enrol.py" line="+75"/>
+        <location filename="../../posapp/ui/panels/enrol.py" line="+83"/>
         <source>Enrolled: member code %1</source>
         <translation>入会成功，会员码 %1</translation>
     </message>
@@ -757,6 +848,14 @@
         <location line="+6"/>
         <source>Printed.</source>
         <translation>已打印。</translation>
+    </message>
+</context>
+<context>
+    <name>KeypadDialog</name>
+    <message>
+        <location filename="../../posapp/ui/keypad.py" line="+31"/>
+        <source>The customer types their phone</source>
+        <translation>顾客输入手机号</translation>
     </message>
 </context>
 <context>
