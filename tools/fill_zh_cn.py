@@ -339,7 +339,6 @@ ZH: dict[str, str] = {
     "Member recognised by the phone they typed: %1.": "已按顾客输入的手机号识别会员：%1。",
     "%1 is not a member yet: the customer decides on each consent.": "%1 还不是会员：每一项同意都由顾客自己决定。",
     "The customer types their phone on the display": "顾客在客显屏上输入手机号",
-    "Members: type your mobile number": "会员请输入手机号",
     "Thank you, one moment": "谢谢，请稍候",
     "Typed by the customer on their keypad": "由顾客在键盘上输入",
     "The customer types their phone": "顾客输入手机号",

@@ -4,7 +4,8 @@ Starts the real demo (a local HQ, this counter registered and synced, seeded mem
 signs in as the store manager and drives the window through its widgets and public
 methods as a cashier would, waiting for each answer from the database thread. Writes
 ``<out>/<lang>/<screen>.png``. Phones on screen are masked by the services themselves;
-the one full number shown is the made-up one typed into the enrol dialog.
+the full numbers shown are the made-up one typed into the enrol dialog and a seeded
+member's, typed by "the buyer" on the customer display's keypad.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py --out docs/screenshots
 """
@@ -36,6 +37,8 @@ SCREENS = (
     "counter_empty",
     "member_identified",
     "candidates",
+    "buyer_keypad_display",
+    "buyer_keypad_counter",
     "enrol_dialog",
     "invite_walk_in",
     "customer_display_invite",
@@ -121,6 +124,20 @@ def pick_last_four(world: DemoWorld) -> str:
     return str(row[0])
 
 
+def pick_member_phone(world: DemoWorld) -> str:
+    """A named member's phone as they would type it (national digits), for the keypad."""
+    raw = world.db.raw()
+    try:
+        row = raw.execute(
+            "SELECT phone_e164 FROM member WHERE name IS NOT NULL AND guide_id IS NOT NULL"
+            " AND erased_at IS NULL AND phone_e164 LIKE '+861%' ORDER BY visit_count DESC,"
+            " member_code LIMIT 1"
+        ).fetchone()
+    finally:
+        raw.close()
+    return str(row[0]).removeprefix("+86")
+
+
 def type_into(widget: QWidget, text: str, *, enter: bool = False) -> None:
     widget.clear()  # type: ignore[attr-defined]
     if text.isascii():
@@ -193,6 +210,9 @@ class Shooter:
         self.grab("candidates", win)
 
         win.counter_tab.clear_customer()
+        self._buyer_keypad(counter_app, win)
+
+        win.counter_tab.clear_customer()
         # The guide who served this walk-in, chosen as the cashier does (F5, then the list).
         win.sale_panel.guide_choice.setCurrentIndex(win.sale_panel.guide_choice.findData(GUIDE))
         win.sale_panel.guide_choice.activated.emit(win.sale_panel.guide_choice.currentIndex())
@@ -237,6 +257,22 @@ class Shooter:
         win.customers_tab.table.selectRow(0)
         settle()
         self.grab("my_customers", win)
+
+    def _buyer_keypad(self, counter_app: CounterApp, win: CounterWindow) -> None:
+        """F11 with a touch display on its own screen: the buyer taps their phone in."""
+        display = counter_app.display
+        assert display is not None
+        display.own_screen = True  # the offscreen platform has one screen; a till has two
+        win.keypad_panel.open()
+        wait("the keypad on the display", lambda: display.keypad_open)
+        for digit in pick_member_phone(self.world):
+            QTest.mouseClick(display.keypad.keys[digit], Qt.MouseButton.LeftButton)
+        self.grab("buyer_keypad_display", display)
+        QTest.mouseClick(display.keypad.keys["ok"], Qt.MouseButton.LeftButton)
+        wait("the member card from the keypad", lambda: win.card is not None)
+        self.grab("buyer_keypad_counter", win)
+        win.counter_tab.clear_customer()
+        display.place()  # one screen again, and the display's own size (the keypad grew it)
 
     def _enrol_dialog(self, win: CounterWindow) -> None:
         for phone in NEW_PHONES:

@@ -102,9 +102,8 @@ class CustomerDisplay(QWidget):
 
     def show_keypad(self, privacy_line: str, *, region: str, timeout_ms: int) -> None:
         """The buyer types their own phone; idle again after ``timeout_ms`` without a key."""
-        self.show_idle()
+        self.show_idle()  # welcomed to the store, nothing of the last customer left
         self._idle.stop()
-        self.welcome.setText(self.tr("Members: type your mobile number"))
         self.keypad.start(privacy_line, region=region, timeout_ms=timeout_ms)
         self.keypad.show()
 

@@ -317,12 +317,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>Members: type your mobile number</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+30"/>
         <source>Thank you, one moment</source>
         <translation type="unfinished"></translation>
     </message>

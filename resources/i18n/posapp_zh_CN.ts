@@ -317,12 +317,7 @@
         <translation>欢迎光临 %1</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>Members: type your mobile number</source>
-        <translation>会员请输入手机号</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+30"/>
         <source>Thank you, one moment</source>
         <translation>谢谢，请稍候</translation>
     </message>
