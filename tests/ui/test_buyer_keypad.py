@@ -7,12 +7,14 @@ import logging
 
 import pytest
 from counter_harness import press, settle
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from roster import CASHIER
 
 from posapp.domain.consent import Notice, Purpose
+from posapp.resources import notice_line
 from posapp.services.members import enrol_member
 from posapp.store.db import Database
 from posapp.ui.counter_window import CounterWindow
@@ -94,8 +96,10 @@ def test_a_member_types_their_phone_and_the_counter_shows_their_card_masked(
     caplog.set_level(logging.DEBUG)
     _enrol(db, notice, PHONE, "王芳")
     press(qtbot, window, Qt.Key.Key_F11)
-    assert display.keypad_open and display.keypad.privacy.text()
-    assert "隐私政策" in display.keypad.privacy.text() or "privacy" in display.keypad.privacy.text()
+    notice = window.counter.notice()
+    assert display.keypad_open
+    assert display.keypad.privacy.text() == notice_line(notice.language, notice.version)
+    assert "privacy" in display.keypad.privacy.text() or "隐私" in display.keypad.privacy.text()
     tap(qtbot, display.keypad, "1389<12345678")
     assert display.keypad.entry.text() == "138 1234 5678"  # the buyer sees what they typed
     assert_never_shown(window, PHONE)
@@ -244,3 +248,27 @@ def test_garbage_is_refused_on_the_keypad_naming_what_passes_and_nothing_is_lost
     assert display.keypad.message.text() == ""
     tap(qtbot, display.keypad, "=")
     qtbot.waitUntil(lambda: window.enrol_panel.dialog is not None)
+
+
+def test_a_finger_on_the_touch_display_types_as_a_click_does(
+    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F11)
+    finger = QTest.createTouchDevice()
+    for key in "1398<87654321":
+        button = display.keypad.keys["backspace" if key == "<" else key]
+        centre = QPoint(button.width() // 2, button.height() // 2)
+        QTest.touchEvent(button, finger).press(0, centre, button).commit()
+        QTest.touchEvent(button, finger).release(0, centre, button).commit()
+    qtbot.waitUntil(lambda: display.keypad.digits == UNKNOWN)
+
+
+def test_a_lock_puts_the_keypad_away_with_what_was_typed(
+    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F11)
+    tap(qtbot, display.keypad, "1381234")
+    press(qtbot, window, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.sign_in_page)
+    assert not display.keypad_open and display.keypad.digits == ""
+    assert "1381234" not in " ".join(display.visible_text())
