@@ -223,12 +223,12 @@
         <translation>打印邀请二维码</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+5"/>
         <source>The customer types their phone on the display</source>
         <translation>顾客在客显屏上输入手机号</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-4"/>
         <source>Reveal the full phone (manager)</source>
         <translation>显示完整手机号（店长）</translation>
     </message>
@@ -248,7 +248,7 @@
         <translation>设置（店长）</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Lock the counter</source>
         <translation>锁定收银台</translation>
     </message>
