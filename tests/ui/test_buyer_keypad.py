@@ -118,8 +118,13 @@ def test_a_member_types_their_phone_and_the_counter_shows_their_card_masked(
 
 
 def test_an_unknown_phone_opens_the_enrol_dialog_filled_in_with_every_consent_unticked(
-    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay, db: Database
+    qtbot: QtBot,
+    window: CounterWindow,
+    display: CustomerDisplay,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     press(qtbot, window, Qt.Key.Key_F11)
     tap(qtbot, display.keypad, UNKNOWN + "=")
     assert_never_shown(window, UNKNOWN)
@@ -140,6 +145,7 @@ def test_an_unknown_phone_opens_the_enrol_dialog_filled_in_with_every_consent_un
     assert row.fetchone() == (1,)  # the number behind the mask, not the mask
     assert window.card_panel.phone.text() == "139****4321"
     assert_never_shown(window, UNKNOWN)
+    assert not [r for r in caplog.records if UNKNOWN in r.getMessage()]
 
 
 def test_esc_at_the_counter_cancels_the_keypad_and_keeps_the_customer(
@@ -272,3 +278,12 @@ def test_a_lock_puts_the_keypad_away_with_what_was_typed(
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.sign_in_page)
     assert not display.keypad_open and display.keypad.digits == ""
     assert "1381234" not in " ".join(display.visible_text())
+
+
+def test_a_sync_bringing_the_store_name_leaves_the_keypad_open(
+    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay
+) -> None:
+    press(qtbot, window, Qt.Key.Key_F11)
+    tap(qtbot, display.keypad, "138")
+    display.set_store_name("静安店")
+    assert display.keypad_open and display.keypad.digits == "138"
