@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posapp import __version__
 from posapp.crashlog import log_path
@@ -21,6 +22,9 @@ from posapp.qtcheck import platform_problem
 from posapp.resources import current_notice
 from posapp.settings import Settings, load_settings
 from posapp.store.db import Database, StorageError
+
+if TYPE_CHECKING:
+    from posapp.services.members import MemberReference
 from posapp.store.migrate import (
     backup_file,
     current_revision,
@@ -182,16 +186,14 @@ def _say(text: str) -> None:
     print(text)
 
 
-def _find_member(db: Database, query: str, region: str) -> str:
-    from posapp.services.members import identify
+def _find_member(
+    db: Database, query: str, region: str, *, references: bool = False
+) -> MemberReference:
+    """The member ``--member``/``--phone`` names (:func:`member_by_reference`'s one rule)."""
+    from posapp.services.members import member_by_reference
 
     with db.lookup() as lookup:
-        found = identify(lookup, query, region=region)
-    if not found.query.exact:
-        raise InvalidInput("member", "not_exact", "Give the member's full phone or member code.")
-    if found.card is None:
-        raise InvalidInput("member", "unknown", "No member with that phone or code.")
-    return found.card.id
+        return member_by_reference(lookup, query, region=region, references=references)
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
@@ -328,6 +330,12 @@ def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
     if found.card is not None:
         _print_card(found.card)
+    elif found.unverified_code is not None:
+        _say(
+            f"member code {found.unverified_code}: a member of another store, not verified"
+            " offline (a sale with --member records it for HQ to credit)"
+        )
+        return EXIT_NOT_FOUND
     elif found.candidates:
         for c in found.candidates:
             _say(
@@ -344,7 +352,9 @@ def cmd_sale(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _open(settings)
     try:
-        member_id = _find_member(db, args.member, settings.region) if args.member else None
+        named = (
+            _find_member(db, args.member, settings.region, references=True) if args.member else None
+        )
         with db.write() as session:
             result = record_sale(
                 session,
@@ -352,13 +362,19 @@ def cmd_sale(args: argparse.Namespace, settings: Settings) -> int:
                 amount=args.amount,
                 currency=args.currency or settings.currency,
                 staff_id=args.staff,
-                member_id=member_id,
+                member_id=named.member_id if named else None,
+                member_code_ref=named.code_ref if named else None,
                 gift=args.gift,
             )
     finally:
         db.close()
     what = "recorded" if result.created else "already recorded"
     _say(f"sale {result.receipt_no} {format_fen(result.amount_fen, result.currency)} {what}")
+    if result.member_code_ref:
+        _say(
+            f"member code {result.member_code_ref} is not known at this store: recorded as a"
+            " reference, HQ credits the sale to that member after sync (not verified offline)"
+        )
     return 0
 
 
@@ -393,7 +409,7 @@ def cmd_consent(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _open(settings)
     try:
-        member_id = _find_member(db, args.member, settings.region)
+        member_id = _find_member(db, args.member, settings.region).member_id
         with db.write() as session:
             changed = change_consent(
                 session,
@@ -548,7 +564,9 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
                 " demo store's identity and key (as in 'posapp --demo').",
                 file=sys.stderr,
             )
-        member_id = None if args.walk_in else _find_member(db, args.phone, settings.region)
+        member_id = (
+            None if args.walk_in else _find_member(db, args.phone, settings.region).member_id
+        )
         with db.write() as session:
             purchase_id = None
             if args.sale:

@@ -14,6 +14,7 @@ MAX_SALE_FEN = 100_000_000 * 100  # one hundred million yuan: anything above is 
 CURRENCIES = frozenset({"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "JPY", "SGD"})
 _MAX_SALE_YUAN = Decimal(MAX_SALE_FEN) / 100
 _RECEIPT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]*")
+_POS_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 def parse_amount(raw: str | int | Decimal) -> int:
@@ -48,6 +49,21 @@ def parse_amount(raw: str | int | Decimal) -> int:
         )
     if fen > MAX_SALE_FEN:
         raise InvalidInput("amount", "too_large", "Amount is implausibly large.")
+    return fen
+
+
+def parse_pos_amount(raw: str) -> int:
+    """The POS's one documented form: yuan as ``"128"``, ``"128.5"`` or ``"128.50"``.
+
+    Another form that still means an amount (``"¥128"``, ``"1e2"``) is refused too, so the
+    POS's integration is fixed now rather than guessed at; a broken rule (negative, too
+    precise ...) is named as :func:`parse_amount` names it.
+    """
+    fen = parse_amount(raw)
+    if not _POS_AMOUNT.fullmatch(raw):
+        raise InvalidInput(
+            "amount", "format", 'Amount must be yuan as a plain decimal string, like "128.00".'
+        )
     return fen
 
 

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.assignment import next_transfer_allowed, transfers_in_window
 from posapp.domain.errors import InvalidInput
+from posapp.domain.roles import may_guide
 from posapp.hq.admin import NotFound
 from posapp.hq.members import settle_members
 from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Staff
-
-GUIDE_ROLES = ("guide", "manager")
 
 
 class TransferLimit(InvalidInput):
@@ -88,7 +87,7 @@ def assign_guide(
     if member.erased_at is not None:
         raise InvalidInput("member", "erased", "This member's data has been erased.")
     guide = session.get(Staff, guide_id)
-    if guide is None or not guide.active or guide.role not in GUIDE_ROLES:
+    if guide is None or not guide.active or not may_guide(guide.role):
         raise InvalidInput("guide", "unknown", "No active guide with this id.")
     if store_id is not None and guide.store_id != store_id:
         raise InvalidInput("guide", "other_store", "A store may only name its own guides.")

@@ -113,12 +113,15 @@ def _validate(
     model = EVENT_TYPES.get(kind)
     if model is None:
         return None, f"unknown event type {kind[:32]!r}"
-    if schema_version != 1:
+    if not 1 <= schema_version <= model.latest_version:
         return None, f"unknown schema_version {schema_version}"
     try:
-        return model.model_validate_json(payload), None
+        parsed = model.model_validate_json(payload)
     except ValidationError as exc:
         return None, _brief(exc)
+    if parsed.schema_version > schema_version:  # a newer payload's field under an old version
+        return None, f"invalid payload: needs schema_version {parsed.schema_version}"
+    return parsed, None
 
 
 def _brief(exc: ValidationError) -> str:

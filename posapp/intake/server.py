@@ -13,7 +13,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import re
 import socket
 import sys
 import threading
@@ -31,10 +30,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from posapp.domain.errors import InvalidInput
-from posapp.domain.lookup import QueryKind
-from posapp.domain.sale import parse_amount
-from posapp.services.members import identify
-from posapp.services.sales import SaleResult, record_sale
+from posapp.services.pos_sales import record_pos_sale
+from posapp.services.sales import SaleResult
 from posapp.store.db import StorageError
 
 if TYPE_CHECKING:
@@ -53,7 +50,6 @@ REQUEST_TIMEOUT_S = 10.0
 WORKERS = 4
 LINGER_S = 1.0  # after answering, read what the client still sends for up to this long
 LINGER_BYTES = 1024 * 1024  # ... or this much, so a refused body does not reset our answer
-_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -164,16 +160,6 @@ def _validation_refusal(exc: ValidationError) -> _Refusal:
     elif first["type"] == "missing":
         message = f"Field {field!r} is required."
     return _Refusal(HTTPStatus.UNPROCESSABLE_ENTITY, first["type"], message, field=field)
-
-
-def _check_amount(amount: str) -> None:
-    """One documented form: yuan as ``"128"``, ``"128.5"`` or ``"128.50"``, nothing else."""
-    if _AMOUNT.fullmatch(amount):
-        return
-    parse_amount(amount)  # names the rule (negative, too_precise ...) when there is one
-    raise InvalidInput(
-        "amount", "format", 'Amount must be yuan as a plain decimal string, like "128.00".'
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,24 +302,16 @@ class IntakeServer:
             ) from None
 
     def _record(self, sale: SaleIn) -> _Answer:
-        _check_amount(sale.amount)
-        member_id = self._member_id(sale)
         with self.db.write() as session:
-            result = record_sale(
+            result = record_pos_sale(
                 session,
                 receipt_no=sale.receipt_no,
                 amount=sale.amount,
                 currency=sale.currency or self.currency,
                 staff_id=sale.staff_id,
-                member_id=member_id,
-                source="pos",
-                gift=True,  # the POS has already recorded it: a ¥0.00 there is its decision
-            )
-        if not result.created and member_id is not None and result.member_id != member_id:
-            raise InvalidInput(
-                "receipt_no",
-                "duplicate_member",
-                "This receipt number was already recorded for a different member.",
+                member_code=sale.member_code,
+                phone=sale.phone,
+                region=self.region,
             )
         if result.created:
             log.info("POS intake: receipt %s recorded as %s", result.receipt_no, result.purchase_id)
@@ -342,31 +320,6 @@ class IntakeServer:
             log.info("POS intake: receipt %s replayed (%s)", result.receipt_no, result.purchase_id)
         status = HTTPStatus.CREATED if result.created else HTTPStatus.OK
         return _Answer(status, _sale_json(result))
-
-    def _member_id(self, sale: SaleIn) -> str | None:
-        """The member named by ``member_code`` or ``phone`` (never both), or None."""
-        if sale.member_code is not None and sale.phone is not None:
-            raise InvalidInput(
-                "member", "ambiguous", "Give member_code or phone to name the member, not both."
-            )
-        field, raw, kind = (
-            ("member_code", sale.member_code, QueryKind.MEMBER_CODE)
-            if sale.member_code is not None
-            else ("phone", sale.phone, QueryKind.PHONE)
-        )
-        if raw is None:
-            return None
-        try:
-            with self.db.lookup() as lookup:
-                found = identify(lookup, raw, region=self.region)
-        except InvalidInput as exc:
-            raise InvalidInput(field, exc.rule, exc.message) from None
-        if found.query.kind is not kind:
-            what = "a member code" if kind is QueryKind.MEMBER_CODE else "a full mobile number"
-            raise InvalidInput(field, "wrong_kind", f"{field} must be {what}.")
-        if not found.candidates:
-            raise InvalidInput(field, "unknown", "No member at this store has this " + field + ".")
-        return found.candidates[0].id
 
     def _announce(self, result: SaleResult) -> None:
         if self.on_sale is None:
@@ -407,6 +360,7 @@ def _sale_json(result: SaleResult) -> dict[str, Any]:
         "amount_fen": result.amount_fen,
         "currency": result.currency,
         "member_id": result.member_id,
+        "member_code_ref": result.member_code_ref,
         "created": result.created,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -17,6 +17,13 @@ SCHEMA_VERSION = 1
 class EventPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: ClassVar[str]
+    # The newest version of this payload HQ reads; a device writes the oldest that holds
+    # what it says (``schema_version``), so an HQ not yet upgraded still reads the rest.
+    latest_version: ClassVar[int] = SCHEMA_VERSION
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
 
 
 class NoticeRef(BaseModel):
@@ -45,6 +52,21 @@ class SaleRecorded(EventPayload):
     source: str = "typed"
     occurred_at: datetime
     guide_id: str | None = Field(default=None, max_length=64)  # the guide who served
+    # Version 2: another store's member code scanned offline (never with ``member_id``);
+    # HQ credits the sale to that member, or keeps it anonymous and says why.
+    member_code_ref: str | None = Field(default=None, pattern=r"^9[0-9]{12}$")
+
+    latest_version: ClassVar[int] = 2
+
+    @property
+    def schema_version(self) -> int:
+        return 2 if self.member_code_ref is not None else SCHEMA_VERSION
+
+    @model_validator(mode="after")
+    def _one_member(self) -> SaleRecorded:
+        if self.member_id is not None and self.member_code_ref is not None:
+            raise ValueError("a sale names its member by member_id or member_code_ref, not both")
+        return self
 
 
 class MemberEnrolled(EventPayload):

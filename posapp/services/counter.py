@@ -114,16 +114,20 @@ class Counter:
         member_id: str | None = None,
         guide_id: str | None = None,
         gift: bool = False,
+        member_code_ref: str | None = None,
     ) -> SaleDone:
         """Record the sale and, in the same transaction, the invites its customer is shown.
 
         ``staff_id`` rang it up; ``guide_id`` served the customer: the sale and its invites
         (the QR's staff number) are credited to the guide, never to the till operator.
+        ``member_code_ref``: a member of another store, known only by the code scanned
+        (``Identification.unverified_code``); HQ credits the sale to them after sync.
         """
         with self.db.write() as session:
             sale = record_sale(
                 session, receipt_no=receipt_no, amount=amount, staff_id=staff_id,
                 member_id=member_id, guide_id=guide_id, gift=gift,
+                member_code_ref=member_code_ref,
             )  # fmt: skip
             invites = invites_for_customer(
                 session, self.signer, member_id=sale.member_id, purchase_id=sale.purchase_id,

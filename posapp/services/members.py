@@ -71,6 +71,14 @@ class Identification:
     def exact(self) -> bool:
         return self.query.exact
 
+    @property
+    def unverified_code(self) -> str | None:
+        """A member code whose check digit is right but that nobody here holds: a member of
+        another store, not verified offline. A sale for them carries the code for HQ."""
+        if self.query.kind is QueryKind.MEMBER_CODE and not self.candidates:
+            return self.query.value
+        return None
+
 
 def _summary(row: MemberRow, region: str) -> MemberSummary:
     return MemberSummary(
@@ -109,6 +117,52 @@ def identify(
     if rows and query.exact:
         card = _card(lookup, rows[0], candidates[0], today=today or utcnow().date())
     return Identification(query, candidates, card)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberReference:
+    """Whom a sale is for: a member this store holds, or a member code it does not know."""
+
+    member_id: str | None = None
+    code_ref: str | None = None  # a valid code of another store's member: HQ credits it later
+
+
+_NAMED_BY = {
+    "member_code": (QueryKind.MEMBER_CODE, "a member code"),
+    "phone": (QueryKind.PHONE, "a full mobile number"),
+}
+
+
+def member_by_reference(
+    lookup: Lookup,
+    raw: str,
+    *,
+    field: str = "member",
+    region: str = DEFAULT_REGION,
+    references: bool = True,
+) -> MemberReference:
+    """The one rule turning what names a member on a sale into that member.
+
+    ``field`` is what the caller calls the value: ``"member_code"`` or ``"phone"`` accept
+    only that kind, ``"member"`` either; every refusal names ``field``. A full phone must be
+    a member here (one offline needs consent: the enrolment path). A valid member code nobody
+    here holds is, with ``references``, a reference HQ credits when the sale reaches it.
+    """
+    try:
+        found = identify(lookup, raw, region=region)
+    except InvalidInput as exc:
+        raise InvalidInput(field, exc.rule, exc.message) from None
+    wanted = _NAMED_BY.get(field)
+    if wanted is None and not found.query.exact:
+        raise InvalidInput(field, "not_exact", "Give the member's full phone or member code.")
+    if wanted is not None and found.query.kind is not wanted[0]:
+        raise InvalidInput(field, "wrong_kind", f"{field} must be {wanted[1]}.")
+    if found.card is not None:
+        return MemberReference(member_id=found.card.id)
+    if references and found.unverified_code is not None:
+        return MemberReference(code_ref=found.unverified_code)
+    what = {"member_code": "member code", "phone": "phone"}.get(field, "phone or member code")
+    raise InvalidInput(field, "unknown", f"No member at this store has this {what}.")
 
 
 def member_card(

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
-from posapp.domain.sale import check_currency, check_sale_amount, clean_receipt_no, parse_amount
+from posapp.domain.member_code import is_member_code
+from posapp.domain.sale import (
+    check_currency,
+    check_sale_amount,
+    clean_receipt_no,
+    parse_amount,
+)
 from posapp.protocol.events import SaleLinked, SaleRecorded
 from posapp.services.common import require_guide
 from posapp.services.standing import reassess
@@ -30,6 +36,7 @@ class SaleResult:
     member_id: str | None
     created: bool
     rung: str | None = None
+    member_code_ref: str | None = None  # another store's member, for HQ to credit
 
 
 def record_sale(
@@ -43,6 +50,7 @@ def record_sale(
     source: str = "typed",
     guide_id: str | None = None,
     gift: bool = False,
+    member_code_ref: str | None = None,
     now: datetime | None = None,
 ) -> SaleResult:
     """Write the purchase, the member's new totals and rung, and its outbox event, together.
@@ -51,6 +59,9 @@ def record_sale(
     is returned and nothing is written, unless the amount differs, which is refused.
     ``staff_id`` rang the sale up; ``guide_id`` served the customer and is credited.
     A ¥0.00 sale needs ``gift`` (:func:`posapp.domain.sale.check_sale_amount`).
+    ``member_code_ref`` is a valid member code nobody here holds (see
+    :func:`posapp.services.members.member_by_reference`): the sale stays without a member
+    here, and HQ credits it to the code's member.
     """
     now = now or utcnow()
     receipt = clean_receipt_no(receipt_no)
@@ -65,18 +76,30 @@ def record_sale(
     earlier = ledger.sale_by_receipt(device_id, receipt)
     if earlier is not None:
         session.rollback()  # give back the claimed seq: nothing new happened
-        earlier_id, earlier_fen, earlier_currency, earlier_member = earlier
+        earlier_id, earlier_fen, earlier_currency, earlier_member, earlier_ref = earlier
         if earlier_fen != fen or earlier_currency != code:
             raise InvalidInput(
                 "receipt_no",
                 "duplicate",
                 "This receipt number was already recorded with a different amount.",
             )
-        return SaleResult(earlier_id, receipt, fen, code, earlier_member, created=False)
+        return SaleResult(
+            earlier_id, receipt, fen, code, earlier_member, created=False,
+            member_code_ref=earlier_ref,
+        )  # fmt: skip
     if staff_id is not None and not ledger.staff_is_active(staff_id):
         raise InvalidInput("staff", "unknown", "This staff member is not on the store's roster.")
     if member_id is not None and not ledger.member_is_active(member_id):
         raise InvalidInput("member", "unknown", "No such member at this store.")
+    if member_code_ref is not None and (
+        member_id is not None or not is_member_code(member_code_ref)
+    ):
+        raise InvalidInput(
+            "member",
+            "reference",
+            "A member code reference must be a valid"
+            " member code, and only for a sale without a member.",
+        )
     require_guide(session, guide_id)
     purchase_id = new_id()
     ledger.insert_purchase(
@@ -90,6 +113,7 @@ def record_sale(
         source=source,
         occurred_at=now,
         guide_id=guide_id,
+        member_code_ref=member_code_ref,
     )
     append_event(
         ledger,
@@ -103,6 +127,7 @@ def record_sale(
             source=source,
             occurred_at=now,
             guide_id=guide_id,
+            member_code_ref=member_code_ref,
         ),
         now=now,
         claimed=claimed,
@@ -111,7 +136,10 @@ def record_sale(
     if member_id is not None:
         ledger.count_visit(member_id, fen, now)
         rung = reassess(session, member_id, now=now).rung.value
-    return SaleResult(purchase_id, receipt, fen, code, member_id, created=True, rung=rung)
+    return SaleResult(
+        purchase_id, receipt, fen, code, member_id, created=True, rung=rung,
+        member_code_ref=member_code_ref,
+    )  # fmt: skip
 
 
 def link_sale(

@@ -195,10 +195,11 @@ class Ledger(Lookup):
 
     def sale_by_receipt(
         self, device_id: str, receipt_no: str
-    ) -> tuple[str, int, str, str | None] | None:
-        """``(purchase_id, amount_fen, currency, member_id)`` of an earlier sale, if any."""
+    ) -> tuple[str, int, str, str | None, str | None] | None:
+        """``(purchase_id, amount_fen, currency, member_id, member_code_ref)`` of an earlier
+        sale, if any."""
         return self._conn.execute(
-            "SELECT id, amount_fen, currency, member_id FROM purchase"
+            "SELECT id, amount_fen, currency, member_id, member_code_ref FROM purchase"
             " WHERE device_id = ? AND receipt_no = ?",
             (device_id, receipt_no),
         ).fetchone()
@@ -226,12 +227,14 @@ class Ledger(Lookup):
         source: str,
         occurred_at: datetime,
         guide_id: str | None = None,
+        member_code_ref: str | None = None,
     ) -> None:
         self._conn.execute(
             "INSERT INTO purchase (id, device_id, receipt_no, amount_fen, currency, staff_id,"
-            " guide_id, member_id, source, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " guide_id, member_id, source, occurred_at, member_code_ref)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (purchase_id, device_id, receipt_no, amount_fen, currency, staff_id, guide_id,
-             member_id, source, to_text(occurred_at)),
+             member_id, source, to_text(occurred_at), member_code_ref),
         )  # fmt: skip
 
     def count_visit(self, member_id: str, amount_fen: int, at: datetime) -> None:

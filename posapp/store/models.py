@@ -128,6 +128,8 @@ class Purchase(Base):
     member_id: Mapped[str | None] = mapped_column(ForeignKey("member.id"))
     source: Mapped[str] = mapped_column(String(16), default="typed")
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    # Another store's member code, scanned offline: HQ credits the sale to them (0009).
+    member_code_ref: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("device_id", "receipt_no"),

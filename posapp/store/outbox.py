@@ -10,7 +10,7 @@ from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.ids import new_id
-from posapp.protocol.events import SCHEMA_VERSION, EventPayload
+from posapp.protocol.events import EventPayload
 from posapp.store.lookup import Ledger
 from posapp.store.models import OutboxEvent, SyncState
 
@@ -38,7 +38,7 @@ def append_event(
         device_id=device_id,
         type=payload.type,
         occurred_at=now,
-        schema_version=SCHEMA_VERSION,
+        schema_version=payload.schema_version,
         payload=payload.model_dump_json(),
     )
     return Appended(seq, event_id, device_id)

@@ -395,7 +395,6 @@ def test_a_sale_attaches_to_a_member_by_phone(
 @pytest.mark.parametrize(
     ("extra", "field", "rule"),
     [
-        ({"member_code": "__unknown__"}, "member_code", "unknown"),
         ({"member_code": "9000000000000"}, "member_code", "check_digit"),
         ({"member_code": PHONE}, "member_code", "wrong_kind"),
         ({"member_code": ""}, "member_code", "empty"),
@@ -425,6 +424,33 @@ def test_an_unknown_or_unclear_member_writes_nothing(
     if rule is not None:
         assert reply.error["rule"] == rule
     assert counts(db) == before
+
+
+def test_a_member_code_of_another_store_is_recorded_as_a_reference_for_hq(
+    db: Database, intake: IntakeServer, member: tuple[str, str]
+) -> None:
+    """The POS scanned a valid code nobody here holds: recorded as at the counter (issue 15),
+    with the code for HQ to credit; a replay naming someone else still conflicts."""
+    other = new_member_code()
+    while other == member[1]:
+        other = new_member_code()
+    sale = {"receipt_no": "M-5", "amount": "20.00", "member_code": other}
+    reply = post_sale(intake.port, sale)
+    assert reply.status == 201 and reply.body["member_id"] is None
+    assert reply.body["member_code_ref"] == other
+    assert post_sale(intake.port, sale).status == 200
+    raw = db.raw()
+    assert raw.execute("SELECT member_id, member_code_ref FROM purchase").fetchall() == [
+        (None, other)
+    ]
+    kind, version, payload = raw.execute(
+        "SELECT type, schema_version, payload FROM outbox_event WHERE type = 'sale.recorded'"
+    ).fetchone()
+    raw.close()
+    assert (kind, version, json.loads(payload)["member_code_ref"]) == ("sale.recorded", 2, other)
+    conflict = post_sale(intake.port, {**sale, "member_code": member[1]})
+    assert conflict.status == 409 and conflict.error["rule"] == "duplicate_member"
+    assert counts(db)[2] == 0  # nobody's visit counted here: HQ credits it
 
 
 def test_a_replay_naming_another_member_conflicts(
