@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from posapp.domain import invite as invites
 from posapp.domain.errors import InvalidInput
+from posapp.domain.member_code import is_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.hq.admin import NotFound
 from posapp.hq.assignment import assign_guide
@@ -56,6 +57,9 @@ from posapp.protocol.events import (
 )
 
 STAFF_FIELDS = ("staff_id", "guide_id", "manager_id", "to_guide_id")  # must be the store's staff
+# Why a sale naming a member by code stayed anonymous (HQ's event log, the event's reason).
+ANONYMOUS_UNKNOWN_CODE = "credited anonymously: unknown member code"
+ANONYMOUS_INVALID_CODE = "credited anonymously: invalid member code"
 
 
 class Refused(Exception):
@@ -131,7 +135,7 @@ class Applier:
     master_key: bytes
     lookups: Lookups = field(default_factory=Lookups)
     gathered: Gathered = field(default_factory=Gathered)
-    handlers: dict[str, Callable[[Any], None]] = field(init=False)
+    handlers: dict[str, Callable[[Any], str | None]] = field(init=False)
 
     def __post_init__(self) -> None:
         # Event type → its handler, bound per applier rather than at class level so that a
@@ -264,11 +268,12 @@ class Applier:
             or self.session.get(MemberAlias, member_id) is not None
         )
 
-    def apply(self, payload: EventPayload) -> None:
+    def apply(self, payload: EventPayload) -> str | None:
+        """Apply one event; a note for HQ's event log when it applied with a caveat."""
         handler = self.handlers.get(payload.type)
         if handler is None:  # a type known to the protocol but not acted on here yet
             raise Refused(f"event type {payload.type} is not handled by this HQ")
-        handler(payload)
+        return handler(payload)
 
     def canonical(self, local_id: str) -> Named | None:
         """The member a member id this store sent names, if it may name one HQ knows."""
@@ -297,10 +302,13 @@ class Applier:
             ):
                 self.lookups.names[row.id] = Named(row.id, row.erased_at is not None)
 
-    def _sale(self, p: SaleRecorded) -> None:
+    def _sale(self, p: SaleRecorded) -> str | None:
         self._check_staff(("staff_id", p.staff_id), ("guide_id", p.guide_id))
         member_id = None
-        if p.member_id:
+        note = None
+        if p.member_code_ref:
+            member_id, note = self._code_reference(p.member_code_ref)
+        elif p.member_id:
             known = self.canonical(p.member_id)
             if known and known.erased:
                 member_id = None  # an erased member's sale stays, anonymous
@@ -331,6 +339,31 @@ class Applier:
         self.gathered.unwritten_sales[p.purchase_id] = row
         if member_id:
             self.gathered.touched.add(member_id)
+        if member_id and p.member_code_ref:
+            # Another store's member, scanned offline: this store now holds them (the member
+            # comes down its feed), then hears whose the sale is.
+            self._hold(member_id)
+            self.gathered.announce_last.append(
+                Pending(self.store_id, "sale.member", p.purchase_id, {"member_id": member_id})
+            )
+        return note
+
+    def _code_reference(self, code: str) -> tuple[str | None, str | None]:
+        """The member a sale's member code reference credits, or None and the reason why not.
+
+        An erased member's code was scrubbed at HQ, so it reads as unknown, as it should:
+        HQ no longer knows whose it was.
+        """
+        if not is_member_code(code):
+            return None, ANONYMOUS_INVALID_CODE
+        owner = self._code_owner(code)
+        if owner is None:
+            return None, ANONYMOUS_UNKNOWN_CODE
+        self.flush()  # the member may have been written earlier in this run
+        member = self.session.get(Member, owner)
+        if member is None or member.erased_at is not None:
+            return None, ANONYMOUS_UNKNOWN_CODE
+        return member.id, None
 
     def _enrolled(self, p: MemberEnrolled) -> None:
         try:

@@ -57,10 +57,13 @@ def project(session: Session, *, now: datetime, master_key: bytes, limit: int = 
             .limit(limit - taken)
         ).all()  # fmt: skip
         outcomes = _apply_run(session, run, now=now, master_key=master_key)
-        applied = [o["row_id"] for o in outcomes if o["new_status"] == APPLIED]
-        for part in chunks(applied):  # the usual case, in a statement per 500
+        plain = [
+            o["row_id"] for o in outcomes if o["new_status"] == APPLIED and not o["new_reason"]
+        ]
+        for part in chunks(plain):  # the usual case, in a statement per 500
             session.execute(update(Event).where(Event.id.in_(part)).values(status=APPLIED))
-        others = [o for o in outcomes if o["new_status"] != APPLIED]
+        # Refused, or applied with a note (a sale credited anonymously, and why).
+        others = [o for o in outcomes if o["new_status"] != APPLIED or o["new_reason"]]
         if others:
             session.connection().execute(
                 update(Event.__table__)
@@ -89,7 +92,7 @@ def _apply_run(session: Session, run: list[Any], *, now: datetime, master_key: b
             status, reason = REJECTED, "pushed after the device was revoked"
         else:
             try:
-                applier.apply(model)
+                reason = applier.apply(model)
             except Refused as exc:
                 status, reason = REJECTED, str(exc)
         if status == REJECTED:
