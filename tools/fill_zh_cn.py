@@ -342,6 +342,15 @@ ZH: dict[str, str] = {
     "Thank you, one moment": "谢谢，请稍候",
     "Typed by the customer on their keypad": "由顾客在键盘上输入",
     "The customer types their phone": "顾客输入手机号",
+    # -- another store's member code scanned offline (issue 15)
+    "Member of another store — not verified offline": "其他门店的会员 — 离线未验证",
+    "The sale is recorded with this code; HQ credits it after sync.": (
+        "销售将带此会员码记录，同步后由总部计入该会员。"
+    ),
+    "Member of another store: not verified offline.": "其他门店的会员：离线未验证。",
+    "Sale %1 of %2 recorded for a member of another store (HQ credits it)": (
+        "已记录其他门店会员的销售：小票 %1，金额 %2（由总部计入）"
+    ),
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {

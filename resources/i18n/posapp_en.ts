@@ -129,12 +129,22 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+11"/>
+        <location line="+24"/>
         <source>Next step: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-17"/>
+        <source>Member of another store — not verified offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The sale is recorded with this code; HQ credits it after sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Customer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -175,8 +185,13 @@
 <context>
     <name>CounterTab</name>
     <message>
-        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+79"/>
         <source>Member recognised.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Member of another store: not verified offline.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -802,7 +817,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-136"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-149"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -909,8 +924,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+85"/>
         <source>Sale %1 of %2 was already recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for a member of another store (HQ credits it)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -942,7 +962,7 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+31"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+32"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -955,7 +975,7 @@
         </translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -129,12 +129,22 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+11"/>
+        <location line="+24"/>
         <source>Next step: %1</source>
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-17"/>
+        <source>Member of another store — not verified offline</source>
+        <translation>其他门店的会员 — 离线未验证</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The sale is recorded with this code; HQ credits it after sync.</source>
+        <translation>销售将带此会员码记录，同步后由总部计入该会员。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Customer</source>
         <translation>顾客</translation>
     </message>
@@ -175,9 +185,14 @@
 <context>
     <name>CounterTab</name>
     <message>
-        <location filename="../../posapp/ui/panels/counter_tab.py" line="+78"/>
+        <location filename="../../posapp/ui/panels/counter_tab.py" line="+79"/>
         <source>Member recognised.</source>
         <translation>已识别会员。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Member of another store: not verified offline.</source>
+        <translation>其他门店的会员：离线未验证。</translation>
     </message>
 </context>
 <context>
@@ -802,7 +817,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-136"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-149"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -909,9 +924,14 @@
         <translation>服务导购：%1。</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+85"/>
         <source>Sale %1 of %2 was already recorded</source>
         <translation>这笔销售已记录过：小票 %1，金额 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sale %1 of %2 recorded for a member of another store (HQ credits it)</source>
+        <translation>已记录其他门店会员的销售：小票 %1，金额 %2（由总部计入）</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -942,7 +962,7 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+31"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+32"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
     </message>
@@ -954,7 +974,7 @@
         </translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation>还不是会员。按 F3 用这个手机号入会。</translation>
     </message>

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from roster import CASHIER, GUIDE, MANAGER
 
 from posapp.domain.consent import Notice, Purpose
+from posapp.domain.member_code import new_member_code
 from posapp.printing import PrintFailed
 from posapp.services.invites import IssuedInvite
 from posapp.services.members import enrol_member
@@ -87,6 +88,28 @@ def test_one_scan_and_enter_shows_the_card_with_a_masked_phone(
     assert (
         window.scan_panel.query.hasFocus() and window.scan_panel.query.selectedText() == code
     )  # next scan replaces
+
+
+def test_another_stores_code_offline_shows_not_verified_and_the_sale_keeps_the_code(
+    qtbot: QtBot, window: CounterWindow, db: Database
+) -> None:
+    code = new_member_code()  # a valid code nobody at this store holds
+    type_enter(qtbot, window.scan_panel.query, code)
+    qtbot.waitUntil(lambda: "another store" in window.card_panel.name.text())
+    assert window.card is None and window.card_panel.code.text() == code
+    assert "not verified offline" in window.card_panel.name.text()
+    type_enter(qtbot, window.sale_panel.receipt, "R-2001")
+    type_enter(qtbot, window.sale_panel.amount, "66.00")
+    qtbot.waitUntil(lambda: "another store" in window.sale_panel.done.text())
+    row = db.raw().execute("SELECT member_id, member_code_ref FROM purchase").fetchall()
+    assert row == [(None, code)]
+    press(qtbot, window, Qt.Key.Key_Escape)  # the next customer is nobody's reference
+    qtbot.waitUntil(lambda: window.card_panel.code.text() == "")
+    type_enter(qtbot, window.sale_panel.receipt, "R-2002")
+    type_enter(qtbot, window.sale_panel.amount, "5.00")
+    qtbot.waitUntil(lambda: "walk-in" in window.sale_panel.done.text())
+    refs = db.raw().execute("SELECT member_code_ref FROM purchase ORDER BY receipt_no").fetchall()
+    assert refs == [(code,), (None,)]
 
 
 def test_last_four_digits_list_candidates_chosen_with_arrows_and_enter(

@@ -114,9 +114,22 @@ class CardPanel(QGroupBox):
         step = card.assessment.next_step
         self.next_step.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
 
+    def show_reference(self, code: str) -> None:
+        """A member code of another store, scanned while HQ cannot say whose: the sale keeps
+        the code and HQ credits it to the member after sync."""
+        self.clear()
+        self.till.code_ref = code
+        self.name.setText(self.tr("Member of another store — not verified offline"))
+        self.code.setText(code)
+        self.facts.setText(
+            self.tr("The sale is recorded with this code; HQ credits it after sync.")
+        )
+        self.next_step.clear()
+
     def clear(self) -> None:
         """A walk-in: nobody's card, the ladder's first step."""
         self.till.card = None
+        self.till.code_ref = None
         self.setTitle(self.tr("Customer"))
         self.name.setText(self.tr("Walk-in"))
         self.rung.setText(rung_name("walk_in"))

@@ -54,6 +54,7 @@ class CounterTab(QWidget):
             panel.sig_message.connect(lambda text, error: self.say(text, error=error))
         scan.sig_card.connect(self.show_card)
         scan.sig_no_member.connect(card.clear)
+        scan.sig_reference.connect(self.show_reference)
         sale.sig_sold.connect(self._sold)
         sale.sig_guide_chosen.connect(self._guide_chosen)
         enrol.sig_enrolled.connect(self.show_card)
@@ -79,6 +80,13 @@ class CounterTab(QWidget):
         self.scan.ready()
         if self.till.display is not None:
             self.till.display.show_member(card.summary.name, card.assessment.rung.value)
+
+    def show_reference(self, code: str) -> None:
+        """Another store's member, known offline only by their code (see ``CardPanel``)."""
+        self._new_customer()
+        self.card.show_reference(code)
+        self.say(self.tr("Member of another store: not verified offline."))
+        self.scan.ready()
 
     def _new_customer(self) -> None:
         """Another customer at the counter: nothing of the last one's stays on screen."""

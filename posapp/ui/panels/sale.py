@@ -118,7 +118,8 @@ class SalePanel(QGroupBox):
     def _hold_walk_in_sale(self, sale: SaleResult) -> None:
         """A walk-in's new sale waits for them to join; any other sale ends the wait."""
         self._end_walk_in_sale()
-        if sale.member_id is None and sale.created and self.till.card is None:
+        walk_in = sale.member_id is None and sale.member_code_ref is None
+        if walk_in and sale.created and self.till.card is None:
             self.walk_in_sale = sale
             self._walk_in_hold.start()
 
@@ -146,6 +147,7 @@ class SalePanel(QGroupBox):
             return
         receipt, amount = self.receipt.text(), self.amount.text()
         member_id = self.till.card.id if self.till.card else None
+        code_ref = self.till.code_ref if member_id is None else None
         staff_id = self.till.staff.staff_id
         guide_id = self.serving_guide
         # A second F4 on the same ¥0.00 sale the counter just questioned: a free gift.
@@ -164,7 +166,7 @@ class SalePanel(QGroupBox):
         self.till.tasks.run_db(
             lambda: self.till.counter.sell(
                 receipt_no=receipt, amount=amount, staff_id=staff_id, member_id=member_id,
-                guide_id=guide_id, gift=gift,
+                guide_id=guide_id, gift=gift, member_code_ref=code_ref,
             ),
             self._sold,
             refused,
@@ -177,6 +179,8 @@ class SalePanel(QGroupBox):
         who = card.summary.name if card and card.summary.name else None
         if not sale.created:
             text = self.tr("Sale %1 of %2 was already recorded")
+        elif sale.member_code_ref is not None:
+            text = self.tr("Sale %1 of %2 recorded for a member of another store (HQ credits it)")
         elif sale.member_id is None:
             text = self.tr("Sale %1 of %2 recorded for a walk-in")
         else:

@@ -20,6 +20,7 @@ class ScanPanel(QObject):
 
     sig_card = Signal(object)  # MemberCard: the scan, or the candidate chosen, found them
     sig_no_member = Signal()  # nobody matched (``unknown_phone`` holds a phone typed)
+    sig_reference = Signal(str)  # a valid member code nobody here holds: another store's
     sig_message = Signal(str, bool)  # a line for the cashier; True: an error
 
     def __init__(self, till: Till, parent: QObject | None = None) -> None:
@@ -96,6 +97,9 @@ class ScanPanel(QObject):
             self.candidates.selectRow(0)
             self.candidates.setFocus()
             self.say(self.tr("%n match(es): arrows, then Enter", "", len(found.candidates)))
+            return
+        if found.unverified_code is not None:
+            self.sig_reference.emit(found.unverified_code)
             return
         self.sig_no_member.emit()
         if found.query.kind is QueryKind.PHONE:

@@ -25,6 +25,8 @@ class Till:
     staff: SignedIn | None = None
     roster: list[SignedIn] = field(default_factory=list)
     card: MemberCard | None = None  # the member on screen; None: a walk-in
+    # With no card: another store's member code scanned offline, which the sale carries.
+    code_ref: str | None = None
 
     @property
     def guides(self) -> list[SignedIn]:
