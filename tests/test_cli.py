@@ -13,6 +13,7 @@ import pytest
 from sysdeps import require, x_display_problem
 
 from posapp import __version__
+from posapp.domain.member_code import new_member_code
 from posapp.store.db import connect_raw
 from posapp.store.keys import load_key
 from posapp.store.migrate import head_revision
@@ -180,3 +181,23 @@ def test_invite_on_an_unregistered_counter_says_it_uses_the_demo_identity(tmp_pa
     assert unknown.returncode != 0 and "No member" in unknown.stderr
     bad = posapp(data, "invite", "--walk-in", "--sale", "NOPE-1")
     assert bad.returncode != 0 and "receipt" in bad.stderr
+
+
+def test_sale_for_another_stores_member_code_records_a_reference(tmp_path: Path) -> None:
+    """Offline, a valid code nobody here holds is a reference HQ credits (issue 15); a
+    misread code or an unknown phone is still refused."""
+    data = tmp_path / "counter"
+    other = new_member_code()  # another store's member, this counter offline
+    seen = posapp(data, "identify", other)
+    assert seen.returncode == 1 and "another store, not verified offline" in seen.stdout
+    referenced = posapp(data, "sale", "--receipt", "R-101", "--amount", "9.00", "--member", other)
+    assert referenced.returncode == 0, referenced.stderr
+    assert "recorded as a reference" in referenced.stdout and other in referenced.stdout
+    misread = posapp(
+        data, "sale", "--receipt", "R-102", "--amount", "9.00", "--member", "9000000000000"
+    )
+    assert misread.returncode == 2 and "check digit" in misread.stderr
+    phone = posapp(
+        data, "sale", "--receipt", "R-102", "--amount", "9.00", "--member", "13900000000"
+    )
+    assert phone.returncode == 2 and "No member" in phone.stderr

@@ -133,3 +133,76 @@ def test_walk_in_sale_linked_when_the_buyer_joins(db: Database, notice: Notice) 
         other = _enrol(db, notice, phone="13712345678")
         link_sale(s, purchase_id=sale.purchase_id, member_id=other, now=datetime(2026, 11, 25))
     assert err.value.rule == "already_linked"
+
+
+# --- another store's member, by the code scanned offline (issue 15) -------------------------
+
+
+def test_member_by_reference_is_a_local_member_or_a_code_for_hq(
+    db: Database, notice: Notice
+) -> None:
+    from posapp.domain.member_code import new_member_code
+    from posapp.services.members import MemberReference, member_by_reference
+
+    member_id = _enrol(db, notice)
+    code = identify_code(db, member_id)
+    other = new_member_code()
+    while other == code:
+        other = new_member_code()
+    with db.lookup() as lookup:
+        assert member_by_reference(lookup, code) == MemberReference(member_id=member_id)
+        assert member_by_reference(lookup, "138 1234 5678") == MemberReference(member_id=member_id)
+        assert member_by_reference(lookup, other) == MemberReference(code_ref=other)
+        with pytest.raises(InvalidInput) as local_only:
+            member_by_reference(lookup, other, references=False)
+        assert (local_only.value.field, local_only.value.rule) == ("member", "unknown")
+        with pytest.raises(InvalidInput) as typed_phone:  # offline a phone needs consent: enrol
+            member_by_reference(lookup, "13900001111")
+        assert typed_phone.value.rule == "unknown"
+        with pytest.raises(InvalidInput) as misread:
+            member_by_reference(lookup, "9000000000000")
+        assert (misread.value.field, misread.value.rule) == ("member", "check_digit")
+        assert "check digit" in misread.value.message
+        with pytest.raises(InvalidInput) as vague:
+            member_by_reference(lookup, "5678")
+        assert vague.value.rule == "not_exact"
+
+
+def identify_code(db: Database, member_id: str) -> str:
+    raw = db.raw()
+    try:
+        return raw.execute("SELECT member_code FROM member WHERE id = ?", (member_id,)).fetchone()[
+            0
+        ]
+    finally:
+        raw.close()
+
+
+def test_a_sale_with_a_code_reference_keeps_it_for_hq_and_counts_no_local_visit(
+    db: Database, notice: Notice
+) -> None:
+    from posapp.domain.member_code import new_member_code
+
+    member_id = _enrol(db, notice)
+    other = new_member_code()
+    with db.write() as s:
+        sale = record_sale(s, receipt_no="X-1", amount="30", member_code_ref=other)
+    assert sale.created and sale.member_id is None and sale.member_code_ref == other
+    with db.write() as s:
+        again = record_sale(s, receipt_no="X-1", amount="30", member_code_ref=other)
+    assert not again.created and again.member_code_ref == other
+    raw = db.raw()
+    version, payload = raw.execute(
+        "SELECT schema_version, payload FROM outbox_event WHERE type = 'sale.recorded'"
+    ).fetchone()
+    assert raw.execute("SELECT visit_count FROM member").fetchone() == (0,)
+    raw.close()
+    assert version == 2 and json.loads(payload)["member_code_ref"] == other
+    for bad in (
+        {"member_code_ref": "9000000000000"},
+        {"member_code_ref": other, "member_id": member_id},
+    ):
+        with pytest.raises(InvalidInput) as err, db.write() as s:
+            record_sale(s, receipt_no="X-2", amount="1", **bad)
+        assert (err.value.field, err.value.rule) == ("member", "reference")
+    assert _count(db, "purchase") == 1
