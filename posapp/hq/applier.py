@@ -99,6 +99,9 @@ class Lookups:
     follow_ups: set[tuple[str, str]] = field(default_factory=set)
     # Members known to be held by this store (its MemberStore row exists or is gathered).
     held: set[str] = field(default_factory=set)
+    # Member code → sales (purchase id, store) that named it before HQ knew it: credited
+    # when the run's enrolment with that code is applied.
+    waiting_codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # The store's number, as its invite tokens carry it.
     store_no: int | None = None
 
@@ -192,6 +195,15 @@ class Applier:
                 select(Member.member_code, Member.id).where(Member.member_code.in_(part))
             ):
                 self.lookups.code_owners[code] = owner
+        for part in chunks(codes):
+            for row in self.session.execute(
+                select(Sale.member_code_ref, Sale.purchase_id, Sale.store_id).where(
+                    Sale.member_code_ref.in_(part)
+                )
+            ):
+                self.lookups.waiting_codes.setdefault(row.member_code_ref, []).append(
+                    (row.purchase_id, row.store_id)
+                )
         staff = {getattr(p, name, None) for p in payloads for name in STAFF_FIELDS} - {None, ""}
         self.lookups.staff_stores.update(dict.fromkeys(staff))
         for part in chunks(sorted(str(s) for s in staff)):
@@ -334,6 +346,8 @@ class Applier:
             "member_id": member_id,
             "member_local_id": waiting,
             "occurred_at": p.occurred_at.replace(tzinfo=None),
+            # A valid code HQ does not know yet waits for the member's enrolment to arrive.
+            "member_code_ref": p.member_code_ref if note == ANONYMOUS_UNKNOWN_CODE else None,
         }
         self.gathered.rows[Sale].append(row)
         self.gathered.unwritten_sales[p.purchase_id] = row
@@ -423,6 +437,9 @@ class Applier:
                 )
                 .values(member_id=member_id, member_local_id=None)
             )
+        waiting_by_code = self.lookups.waiting_codes.pop(p.member_code, [])
+        if waiting_by_code:
+            self._credit_waiting(member_id, p.member_code, waiting_by_code)
         if p.purchase_id:
             # A walk-in who joined right after paying: that sale is usually in this very
             # batch, not written yet, and is given its member before it is.
@@ -437,6 +454,29 @@ class Applier:
                     .values(member_id=member_id)
                 )
         self.gathered.touched.add(member_id)
+
+    def _credit_waiting(self, member_id: str, code: str, sales: list[tuple[str, str]]) -> None:
+        """Sales other stores recorded with this member's code before HQ knew it: now theirs.
+
+        Each selling store holds the member from now on and hears whose its sale is.
+        """
+        self.flush()
+        self.session.execute(
+            update(Sale)
+            .where(Sale.member_code_ref == code, Sale.member_id.is_(None))
+            .values(member_id=member_id, member_code_ref=None)
+        )
+        for store_id in sorted({store for _, store in sales}):
+            if self.session.get(MemberStore, (member_id, store_id)) is None:
+                self.gathered.rows[MemberStore].append(
+                    {"member_id": member_id, "store_id": store_id}
+                )
+            if store_id == self.store_id:
+                self.lookups.held.add(member_id)
+        self.gathered.announce_last += [
+            Pending(store, "sale.member", purchase_id, {"member_id": member_id})
+            for purchase_id, store in sales
+        ]
 
     def _phone_owner(self, phone: str) -> str | None:
         existing = self.lookups.by_phone.get(phone)

@@ -247,10 +247,18 @@ class Sale(Base):
     member_id: Mapped[str | None] = mapped_column(String(64))
     member_local_id: Mapped[str | None] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    # Another store's member code HQ did not know yet: credited when they enrol (hq0008).
+    member_code_ref: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_sale_store_time", "store_id", "occurred_at"),
         Index("ix_sale_member_time", "member_id", "occurred_at"),
+        Index(
+            "ix_sale_code_ref",
+            "member_code_ref",
+            sqlite_where=text("member_code_ref IS NOT NULL"),
+            postgresql_where=text("member_code_ref IS NOT NULL"),
+        ),
     )
 
 

@@ -115,3 +115,35 @@ def test_a_reference_needs_version_2_and_never_comes_with_a_member_id(hq: Hq) ->
     assert _event(hq, future) == ("rejected", "unknown schema_version 3")
     assert hq.rows("SELECT visit_count FROM member WHERE id = :m", m=member_id) == [(0,)]
     assert set(b.rejections()) == {old["seq"], both["seq"], future["seq"]}
+
+
+def test_a_reference_reaching_hq_before_the_members_enrolment_is_credited_when_it_arrives(
+    hq: Hq,
+) -> None:
+    """A and B both offline: B's sale names the code of a member A enrolled but has not yet
+    pushed; HQ keeps the code on the sale and credits it when A's enrolment arrives."""
+    a, b = _two_stores(hq)
+    enrolment = a.enrol(PHONE, name="王芳")
+    member_id, code = enrolment["payload"]["member_id"], enrolment["payload"]["member_code"]
+    sale = _reference_sale(b, code, amount_fen=5_000)
+    b.push()
+    assert _event(hq, sale) == ("applied", ANONYMOUS_UNKNOWN_CODE)
+    purchase_id = sale["payload"]["purchase_id"]
+    assert hq.rows(
+        "SELECT member_id, member_code_ref FROM sale WHERE purchase_id = :p", p=purchase_id
+    ) == [(None, code)]
+    a.push()
+    hq.applied()
+    assert hq.rows(
+        "SELECT member_id, member_code_ref FROM sale WHERE purchase_id = :p", p=purchase_id
+    ) == [(member_id, None)]
+    assert hq.rows(
+        "SELECT visit_count, lifetime_spend_fen FROM member WHERE id = :m", m=member_id
+    ) == [(1, 5_000)]
+    holders = hq.rows("SELECT store_id FROM member_store WHERE member_id = :m", m=member_id)
+    assert sorted(r[0] for r in holders) == ["a", "b"]
+    changes = b.pull()
+    assert members_in(changes)[member_id]["visit_count"] == 1
+    assert [(c["key"], c["data"]["member_id"]) for c in changes if c["kind"] == "sale.member"] == [
+        (purchase_id, member_id)
+    ]
