@@ -23,6 +23,7 @@ from posapp.domain.ladder import Channel, LadderRules
 from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
 from posapp.hq.feed import Pending, emit, staff_view
+from posapp.hq.members import forget_code_references
 from posapp.hq.models import (
     Change,
     Consent,
@@ -359,6 +360,9 @@ def erase_member(
     aliases = session.execute(
         select(MemberAlias.local_id, MemberAlias.store_id).where(MemberAlias.member_id == member_id)
     ).all()
+    codes = [member.member_code, *session.scalars(
+        select(MemberAlias.member_code).where(MemberAlias.member_id == member_id)
+    )]  # fmt: skip
     member.name = None
     member.birthday = None
     member.wechat_openid = None
@@ -375,6 +379,7 @@ def erase_member(
     session.execute(delete(Consent).where(Consent.member_id == member_id))
     local_ids = sorted({member_id, *(a.local_id for a in aliases)})
     _scrub_history(session, member_id, local_ids, phone, stores)
+    forget_code_references(session, codes)
     emit(
         session,
         [

@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.domain.ladder import CustomerStanding, LadderRules, assess
 from posapp.hq.feed import Pending, chunks, emit, member_changes
-from posapp.hq.models import Consent, InviteRecord, Member, RuleSet, Sale
+from posapp.hq.models import Consent, Event, InviteRecord, Member, RuleSet, Sale
 
 
 def ladder_rules(session: Session) -> LadderRules:
@@ -125,3 +125,22 @@ def sale_credited(session: Session, *, token: str) -> list[Pending]:
     if sale is None or sale.member_id is None:
         return []
     return [Pending(sale.store_id, "sale.member", sale.purchase_id, {"member_id": sale.member_id})]
+
+
+def forget_code_references(session: Session, codes: list[str]) -> None:
+    """An erased member's codes stay nowhere a store's sale named them offline: neither on
+    a sale still waiting for them nor in the sale's fact in the event log."""
+    codes = sorted({c for c in codes if c})
+    if not codes:
+        return
+    session.execute(
+        update(Sale).where(Sale.member_code_ref.in_(codes)).values(member_code_ref=None)
+    )
+    mentions = [Event.payload.contains(f'"member_code_ref":"{c}"', autoescape=True) for c in codes]
+    for event in session.scalars(
+        select(Event).where(Event.type == "sale.recorded", or_(*mentions))
+    ):
+        payload = json.loads(event.payload)
+        payload["member_code_ref"] = None
+        event.payload = json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                                   separators=(",", ":"))  # fmt: skip

@@ -375,6 +375,7 @@ def erase_member(
     """Delete the member's personal data here, in this one transaction, and tell HQ."""
     ids = {member_id, *local_ids}
     now = utcnow()
+    codes = _codes_of(session, ids)
     for erased in ids:
         if session.get(Member, erased) is None:
             continue
@@ -387,9 +388,16 @@ def erase_member(
                     member_code="X" + erased[-12:], erased_at=now, updated_at=now)
         )  # fmt: skip
     # Pending events, and acknowledged ones kept for a resend, both: none may keep the data.
-    mentions = [OutboxEvent.payload.contains(erased) for erased in ids]
+    if codes:  # sales here that named them by code, as another store's member offline
+        session.execute(
+            update(Purchase).where(Purchase.member_code_ref.in_(codes)).values(member_code_ref=None)
+        )
+    mentions = [OutboxEvent.payload.contains(named) for named in (*ids, *codes)]
     for event in session.scalars(select(OutboxEvent).where(or_(*mentions))):
         payload = json.loads(event.payload)
+        if payload.get("member_code_ref") in codes:
+            payload["member_code_ref"] = None
+            event.payload = json.dumps(payload, ensure_ascii=False)
         if payload.get("member_id") in ids:
             for field in ("phone_e164", "name", "birthday", "member_code"):
                 if field in payload:
@@ -401,6 +409,13 @@ def erase_member(
     session.flush()
     if acknowledge:
         append_event(Ledger.within(session), ErasureApplied(member_id=member_id), now=now)
+
+
+def _codes_of(session: Session, ids: set[str]) -> set[str]:
+    """Every member code the members ``ids`` were known by here (their own, and merged ones)."""
+    own = session.scalars(select(Member.member_code).where(Member.id.in_(ids)))
+    other = session.scalars(select(MemberOtherCode.code).where(MemberOtherCode.member_id.in_(ids)))
+    return {*own, *other}
 
 
 def forget_members_hq_dropped(session: Session, *, since: datetime) -> int:

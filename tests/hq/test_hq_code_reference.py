@@ -147,3 +147,18 @@ def test_a_reference_reaching_hq_before_the_members_enrolment_is_credited_when_i
     assert [(c["key"], c["data"]["member_id"]) for c in changes if c["kind"] == "sale.member"] == [
         (purchase_id, member_id)
     ]
+
+
+def test_an_erasure_leaves_the_code_in_no_sale_fact_nor_waiting_sale(hq: Hq) -> None:
+    a, b = _two_stores(hq)
+    member_id, code = _enrolled_at_a(hq, a)
+    credited = _reference_sale(b, code)
+    b.push()
+    hq.applied()
+    answer = hq.client.post(f"/v1/members/{member_id}/erase", headers=hq.as_admin())
+    assert answer.status_code == 200, answer.text
+    assert hq.rows("SELECT count(*) FROM event WHERE payload LIKE :c", c=f"%{code}%") == [(0,)]
+    assert hq.rows("SELECT count(*) FROM sale WHERE member_code_ref = :c", c=code) == [(0,)]
+    assert hq.rows(
+        "SELECT member_id FROM sale WHERE purchase_id = :p", p=credited["payload"]["purchase_id"]
+    ) == [(member_id,)]  # the sale stays, credited to an anonymous id

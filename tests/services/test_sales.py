@@ -206,3 +206,24 @@ def test_a_sale_with_a_code_reference_keeps_it_for_hq_and_counts_no_local_visit(
             record_sale(s, receipt_no="X-2", amount="1", **bad)
         assert (err.value.field, err.value.rule) == ("member", "reference")
     assert _count(db, "purchase") == 1
+
+
+def test_an_erasure_here_clears_the_code_from_sales_that_named_it(
+    db: Database, notice: Notice
+) -> None:
+    """The member came down from HQ after a sale named them by code; then HQ erased them."""
+    from posapp.store.hq_changes import erase_member
+
+    member_id = _enrol(db, notice)
+    code = identify_code(db, member_id)
+    with db.write() as s:
+        record_sale(s, receipt_no="E-1", amount="9", member_code_ref=code)
+    with db.write() as s:
+        erase_member(s, member_id, acknowledge=False)
+    raw = db.raw()
+    try:
+        assert raw.execute("SELECT member_code_ref FROM purchase").fetchall() == [(None,)]
+        payloads = [r[0] for r in raw.execute("SELECT payload FROM outbox_event")]
+    finally:
+        raw.close()
+    assert payloads and not any(code in p for p in payloads)
