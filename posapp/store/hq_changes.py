@@ -436,7 +436,8 @@ def forget_members_hq_dropped(session: Session, *, since: datetime) -> int:
 
 
 def _sale_member(session: Session, change: SaleMemberChange) -> None:
-    """HQ credited our walk-in sale to the customer who joined through its QR."""
+    """HQ credited our walk-in sale to the customer who joined through its QR, or a sale
+    recorded with another store's member code to that member (who came down just before)."""
     member_id = change.data.member_id
     if session.get(Member, member_id) is None:
         return
