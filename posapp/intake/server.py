@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from posapp.domain.errors import InvalidInput
+from posapp.protocol.problems import first_error
 from posapp.services.pos_sales import record_pos_sale
 from posapp.services.sales import SaleResult
 from posapp.store.db import StorageError
@@ -150,16 +151,16 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 def _validation_refusal(exc: ValidationError) -> _Refusal:
     """The first problem pydantic found, without echoing the value (it may be a phone)."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or "body"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
+    first = first_error(exc.errors(include_url=False, include_input=False))
+    field = first.where or "body"
+    message = first.message
+    if first.rule == "extra_forbidden":
         message = f"Unknown field {field[:40]!r}."
     elif field == "amount":
         message += ' (amount is yuan as a decimal string, like "128.00")'
-    elif first["type"] == "missing":
+    elif first.rule == "missing":
         message = f"Field {field!r} is required."
-    return _Refusal(HTTPStatus.UNPROCESSABLE_ENTITY, first["type"], message, field=field)
+    return _Refusal(HTTPStatus.UNPROCESSABLE_ENTITY, first.rule, message, field=field)
 
 
 @dataclass(frozen=True, slots=True)
