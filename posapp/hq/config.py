@@ -25,6 +25,9 @@ class HqSettings(BaseSettings):
     master_key: SecretStr | None = None
     rate_limit_per_minute: int = 1200
     register_limit_per_minute: int = 30
+    # Member look-ups by full phone or code, per counter: a till recognises customers, it
+    # does not look up hundreds of strangers a minute.
+    lookup_limit_per_minute: int = 30
     max_body_bytes: int = 4 * 1024 * 1024
     device_code_minutes: int = 24 * 60
     page_limit: int = 1000

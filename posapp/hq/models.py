@@ -385,3 +385,22 @@ class FollowUpDone(Base):
     done_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_follow_up_done_store_time", "store_id", "done_at"),)
+
+
+class MemberLookup(Base):
+    """A counter asked HQ for a member by full phone or code: who asked, when, how, what
+    HQ answered (the member, or nobody; never the phone or code itself)."""
+
+    __tablename__ = "member_lookup"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # phone, member_code
+    outcome: Mapped[str] = mapped_column(String(16))  # found, not_found, rate_limited
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    looked_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_member_lookup_device_time", "device_id", "looked_at"),
+        Index("ix_member_lookup_time", "looked_at"),
+    )

@@ -143,3 +143,17 @@ class FollowUpReport(TypedDict):
 
 
 RungReport = dict[str, int]  # rung → members
+
+
+# --- member look-ups ------------------------------------------------------------------------
+
+
+class LookupRecord(TypedDict):
+    """One counter's look-up of a member at HQ (posapp.hq.lookup), as an admin reads it."""
+
+    at: str  # RFC 3339, UTC
+    device_id: str
+    store_id: str
+    kind: str  # phone, member_code
+    outcome: str  # found, not_found, rate_limited
+    member_id: str | None

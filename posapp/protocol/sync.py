@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
-from posapp.protocol.changes import Change
+from posapp.protocol.changes import Change, MemberView
 
 MAX_PUSH_EVENTS = 500
 MAX_PAGE = 5_000
@@ -92,3 +92,19 @@ class ApiError(Strict):
 
     error: str
     message: str
+
+
+class MemberLookupRequest(Strict):
+    """One full key of one member: a phone in E.164 or a member code, never a part of one
+    (last four digits and names stay at the store: nobody enumerates another store's members)."""
+
+    phone_e164: str | None = Field(default=None, max_length=20)
+    member_code: str | None = Field(default=None, max_length=16)
+
+
+class MemberLookupAnswer(Strict):
+    """HQ's member for that key, as the feed sends it, with the name of the store they
+    joined at; ``member`` is ``None`` for nobody (an erased member is nobody)."""
+
+    member: MemberView | None = None
+    enrolled_store_name: str = ""

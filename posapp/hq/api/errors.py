@@ -21,6 +21,7 @@ from posapp.domain.errors import InvalidInput
 from posapp.hq.admin import NotFound
 from posapp.hq.assignment import TransferLimit
 from posapp.hq.feed import CursorGone
+from posapp.hq.lookup import TooManyLookups
 from posapp.hq.projector import StillApplying
 from posapp.protocol.problems import first_error
 from posapp.protocol.sync import ApiError
@@ -101,6 +102,9 @@ TABLE: dict[type[Exception], Callable[[Any], Failure]] = {
     ApiFailure: lambda exc: exc.failure,
     InvalidInput: lambda exc: Failure(422, f"{exc.field}.{exc.rule}", exc.message),
     TransferLimit: lambda exc: Failure(409, "transfer_limit", exc.message),
+    TooManyLookups: lambda exc: Failure(
+        429, "lookup_rate_limited", str(exc), {"Retry-After": str(exc.wait_s)}
+    ),
     NotFound: _not_found,
     CursorGone: lambda _: Failure(410, "cursor_gone", "Start again from a fresh snapshot."),
     StillApplying: lambda _: Failure(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from posapp.hq.api.routes import devices, invites, join, members, meta, reports, sync
+from posapp.hq.api.routes import devices, invites, join, lookup, members, meta, reports, sync
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router for module in (meta, devices, sync, invites, members, reports, join)
+    module.router for module in (meta, devices, sync, invites, members, reports, join, lookup)
 )
