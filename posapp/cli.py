@@ -24,6 +24,7 @@ from posapp.settings import Settings, load_settings
 from posapp.store.db import Database, StorageError
 
 if TYPE_CHECKING:
+    from posapp.services.hq_lookup import BrandIdentification
     from posapp.services.members import MemberReference
 from posapp.store.migrate import (
     backup_file,
@@ -99,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
 
     ident = sub.add_parser(
-        "identify", help="look a customer up: phone, last four, member code or name"
+        "identify",
+        help="look a customer up: phone, last four, member code or name (a phone or code"
+        " nobody here has is asked of HQ)",
     )
     ident.add_argument("query")
 
@@ -320,21 +323,29 @@ def _print_card(card: object) -> None:
 
 
 def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
-    from posapp.services.members import identify
+    """Here first; a whole phone or code nobody here has is asked of HQ when registered."""
+    from posapp.services.hq_lookup import identify_in_brand, member_since
+    from posapp.sync.lookup import hq_asker
 
     db = _open(settings)
     try:
-        with db.lookup() as lookup:
-            found = identify(lookup, args.query, region=settings.region)
+        ask = hq_asker(db, settings.data_dir, budget_s=settings.hq_lookup_seconds)
+        looked = identify_in_brand(db, args.query, ask=ask, region=settings.region)
+        found = looked.found
+        with db.read() as session:
+            since = member_since(session, found.card.id) if found.card else None
     finally:
         db.close()
     if found.card is not None:
         _print_card(found.card)
+        if since is not None:
+            _say(f"  member since {since.enrolled_at:%Y-%m-%d} at {since.store_name}")
     elif found.unverified_code is not None:
         _say(
             f"member code {found.unverified_code}: a member of another store, not verified"
             " offline (a sale with --member records it for HQ to credit)"
         )
+        _say_hq_not_asked(looked)
         return EXIT_NOT_FOUND
     elif found.candidates:
         for c in found.candidates:
@@ -343,8 +354,14 @@ def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
             )
     else:
         _say("no member found: a walk-in (offer the join QR)")
+        _say_hq_not_asked(looked)
         return 1
     return 0
+
+
+def _say_hq_not_asked(looked: BrandIdentification) -> None:
+    if looked.hq_could_not_be_asked and looked.asked is not None:
+        _say(f"HQ could not be asked: {looked.asked.failed}")
 
 
 def cmd_sale(args: argparse.Namespace, settings: Settings) -> int:

@@ -40,6 +40,9 @@ class Settings:
     idle_lock_minutes: int = 5
     buyer_keypad_seconds: float = 60  # the buyer's phone keypad waits this long for a key
     hq_url: str | None = None
+    # How long a member look-up at HQ may take (connection and answer) before the counter
+    # goes on with a walk-in: the customer is waiting.
+    hq_lookup_seconds: float = 1.5
     intake_port: int = 8765
     intake_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # The receipt printer for invite slips, checked by posapp.printing.printer_from_config.

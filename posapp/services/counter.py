@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from posapp.domain.consent import Notice, Purpose
 from posapp.domain.invite import Signer
+from posapp.domain.lookup import CounterQuery
 from posapp.domain.roles import Permission
 from posapp.resources import current_notice
 from posapp.services.dashboard import Dashboard, Period, dashboard
@@ -26,6 +27,14 @@ from posapp.services.follow_ups import (
     complete_follow_up,
     my_customers,
     request_reassignment,
+)
+from posapp.services.hq_lookup import (
+    Asker,
+    HqAnswer,
+    MemberSince,
+    ask_hq,
+    keep_and_identify,
+    member_since,
 )
 from posapp.services.invites import IssuedInvite, invites_for_customer
 from posapp.services.members import (
@@ -69,12 +78,20 @@ class Counter:
     """One counter's store, signer and notice; the screen's operations."""
 
     def __init__(
-        self, db: Database, *, signer: Signer, region: str = "CN", language: str = "zh-CN"
+        self,
+        db: Database,
+        *,
+        signer: Signer,
+        region: str = "CN",
+        language: str = "zh-CN",
+        ask_hq: Asker | None = None,
     ) -> None:
+        """``ask_hq``: how a registered counter asks HQ for a member (none: it does not)."""
         self.db = db
         self.signer = signer
         self.region = region
         self.language = language
+        self.asker = ask_hq
 
     def notice(self, language: str | None = None) -> Notice:
         return current_notice(language or self.language)
@@ -100,6 +117,20 @@ class Counter:
     def identify(self, text: str) -> Identification:
         with self.db.lookup() as lookup:
             return identify(lookup, text, region=self.region)
+
+    def ask_hq(self, query: CounterQuery) -> HqAnswer:
+        """HQ's member for a whole phone or code nobody here has (no database: the I/O thread)."""
+        if self.asker is None:
+            return HqAnswer(None, "This counter is not registered with HQ.")
+        return ask_hq(self.asker, query)
+
+    def keep_from_hq(self, asked: HqAnswer, text: str) -> Identification:
+        """The member HQ answered kept here, then ``text`` identified again."""
+        return keep_and_identify(self.db, asked, text, region=self.region)
+
+    def member_since(self, member_id: str) -> MemberSince | None:
+        with self.db.read() as session:
+            return member_since(session, member_id)
 
     def card(self, member_id: str) -> MemberCard:
         with self.db.lookup() as lookup:

@@ -26,7 +26,14 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from posapp import __version__
-from posapp.protocol.sync import ChangesPage, PushResponse, RegisterRequest, RegisterResponse
+from posapp.protocol.sync import (
+    ChangesPage,
+    MemberLookupAnswer,
+    MemberLookupRequest,
+    PushResponse,
+    RegisterRequest,
+    RegisterResponse,
+)
 from posapp.timefmt import utcnow
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -36,6 +43,8 @@ CHANGES_READ_TIMEOUT_S = 30.0
 REGISTER_READ_TIMEOUT_S = 15.0
 ANSWER_DEADLINE_S = 120.0
 CALL_BUDGET_S = 60.0
+# A customer is waiting at the counter: one try, connection and answer within this.
+LOOKUP_BUDGET_S = 1.5
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -154,6 +163,29 @@ class HqClient:
             "GET", "/v1/sync/changes", ChangesPage, CHANGES_READ_TIMEOUT_S, params=params
         )
 
+    def lookup_member(
+        self,
+        *,
+        phone_e164: str | None = None,
+        member_code: str | None = None,
+        budget_s: float = LOOKUP_BUDGET_S,
+    ) -> MemberLookupAnswer:
+        """HQ's member for one whole phone or member code, asked once within ``budget_s``.
+
+        No retry and no backoff: the cashier is serving the customer now, and a look-up
+        that fails is a walk-in (the counter says HQ could not be asked)."""
+        body = MemberLookupRequest(phone_e164=phone_e164, member_code=member_code)
+        connect = min(self.connect_timeout, budget_s / 3)
+        return self._once(
+            "POST",
+            "/v1/members/lookup",
+            MemberLookupAnswer,
+            budget_s - connect,
+            json=body.model_dump(exclude_none=True),
+            connect_timeout=connect,
+            deadline=time.monotonic() + budget_s,
+        )
+
     def _call(
         self,
         method: str,
@@ -198,8 +230,18 @@ class HqClient:
         return backoff(attempt)
 
     def _once(
-        self, method: str, path: str, model: type[Model], read_timeout: float, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        model: type[Model],
+        read_timeout: float,
+        *,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
     ) -> Model:
+        """One attempt; ``deadline`` (monotonic): the whole answer by then, else the
+        client's ``answer_deadline_s`` from now."""
         headers = dict(kwargs.pop("headers", {}))
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -208,11 +250,13 @@ class HqClient:
                 method,
                 self.base_url + path,
                 headers=headers,
-                timeout=(self.connect_timeout, read_timeout),
+                timeout=(connect_timeout or self.connect_timeout, read_timeout),
                 stream=True,
                 **kwargs,
             )
-            body = _read_capped(answer, deadline=time.monotonic() + self.answer_deadline_s)
+            body = _read_capped(
+                answer, deadline=deadline or time.monotonic() + self.answer_deadline_s
+            )
         except requests.Timeout as exc:
             raise HqUnavailable("HQ did not answer in time.") from exc
         except requests.ConnectionError as exc:
