@@ -8,7 +8,7 @@ from pathlib import Path
 from posapp.domain.lookup import CounterQuery, QueryKind
 from posapp.protocol.sync import MemberLookupAnswer
 from posapp.store.db import Database
-from posapp.sync.client import LOOKUP_BUDGET_S
+from posapp.sync.client import LOOKUP_BUDGET_S, HqClient
 from posapp.sync.registration import NotRegistered, client_for
 
 
@@ -20,6 +20,13 @@ def hq_asker(
         client = client_for(db, data_dir)
     except NotRegistered:
         return None
+    return asker_of(client, budget_s=budget_s)
+
+
+def asker_of(
+    client: HqClient, *, budget_s: float = LOOKUP_BUDGET_S
+) -> Callable[[CounterQuery], MemberLookupAnswer]:
+    """A counter query asked of HQ with ``client``: its phone or its code, once."""
 
     def ask(query: CounterQuery) -> MemberLookupAnswer:
         if query.kind is QueryKind.PHONE:

@@ -31,6 +31,7 @@ from posapp.store.db import Database
 from posapp.store.migrate import open_database
 from posapp.sync.engine import GUI_PAGE, SyncEngine
 from posapp.sync.lock import take_sync_lock
+from posapp.sync.lookup import hq_asker
 from posapp.sync.registration import NotRegistered, client_for, invite_signer
 from posapp.sync.status import sync_status
 from posapp.ui.counter_window import CounterWindow
@@ -128,6 +129,7 @@ class CounterApp:
             signer=invite_signer(db, settings.data_dir),
             region=settings.region,
             language=language,
+            ask_hq=hq_asker(db, settings.data_dir, budget_s=settings.hq_lookup_seconds),
         )
         self.tasks = TaskManager()
         store_name = self.counter.store().name

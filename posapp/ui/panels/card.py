@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from posapp.domain.consent import Purpose
 from posapp.domain.phone import format_phone
 from posapp.domain.sale import format_fen
+from posapp.services.hq_lookup import MemberSince
 from posapp.services.members import MemberCard
 from posapp.services.staff import SignedIn
 from posapp.ui.panels.till import Till, mark
@@ -70,6 +71,7 @@ class CardPanel(QGroupBox):
         self.facts = QLabel(objectName="cardFacts", wordWrap=True)
         self.consents = QLabel(objectName="cardConsents", wordWrap=True)
         self.next_step = QLabel(objectName="cardNext", wordWrap=True)
+        self.origin = QLabel(objectName="cardOrigin", wordWrap=True)  # another store's member
         grid.addWidget(self.name, 0, 0)
         grid.addWidget(self.rung, 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.phone, 1, 0)
@@ -77,7 +79,8 @@ class CardPanel(QGroupBox):
         grid.addWidget(self.facts, 2, 0, 1, 2)
         grid.addWidget(self.consents, 3, 0, 1, 2)
         grid.addWidget(self.next_step, 4, 0, 1, 2)
-        grid.setRowStretch(5, 1)
+        grid.addWidget(self.origin, 5, 0, 1, 2)
+        grid.setRowStretch(6, 1)
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._mask_phone_again)
         self.clear()
@@ -113,6 +116,22 @@ class CardPanel(QGroupBox):
         )
         step = card.assessment.next_step
         self.next_step.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
+        self.origin.clear()
+        member_id = card.id
+        self.till.tasks.run_db(
+            lambda: self.till.counter.member_since(member_id),
+            lambda since: self._show_since(member_id, since),
+        )
+
+    def _show_since(self, member_id: str, since: MemberSince | None) -> None:
+        """A member who joined at another store of the brand: where, and since when."""
+        if since is None or self.card is None or self.card.id != member_id:
+            return
+        self.origin.setText(
+            self.tr("Member since %1 at %2")
+            .replace("%1", f"{since.enrolled_at:%Y-%m-%d}")
+            .replace("%2", since.store_name)
+        )
 
     def show_reference(self, code: str) -> None:
         """A member code of another store, scanned while HQ cannot say whose: the sale keeps
@@ -134,7 +153,7 @@ class CardPanel(QGroupBox):
         self.name.setText(self.tr("Walk-in"))
         self.rung.setText(rung_name("walk_in"))
         mark(self.rung, "rung", "walk_in")
-        for label in (self.phone, self.code, self.facts, self.consents):
+        for label in (self.phone, self.code, self.facts, self.consents, self.origin):
             label.clear()
         self.next_step.setText(self.tr("Next step: %1").replace("%1", self.tr("invite to join")))
 

@@ -7,6 +7,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView
 
 from posapp.domain.lookup import QUERY_MAX_CHARS, QueryKind
+from posapp.services.hq_lookup import HqAnswer, worth_asking
 from posapp.services.members import Identification
 from posapp.ui.limits import bounded
 from posapp.ui.models import CandidateModel
@@ -27,6 +28,7 @@ class ScanPanel(QObject):
         super().__init__(parent)
         self.till = till
         self.unknown_phone = ""  # the phone nobody has, which F3 enrols
+        self._scans = 0  # an answer from HQ for an earlier scan is too late to show
         self.query = QLineEdit(objectName="scanInput")
         self.query.setPlaceholderText(
             self.tr("Scan a member code, or type a phone, its last four digits or a name")
@@ -77,6 +79,7 @@ class ScanPanel(QObject):
         text = self.query.text()
         if not text.strip():
             return
+        self._scans += 1
         self.till.tasks.run_db(
             lambda: self.till.counter.identify(text), self._identified, self._identify_failed
         )
@@ -104,9 +107,48 @@ class ScanPanel(QObject):
         self.sig_no_member.emit()
         if found.query.kind is QueryKind.PHONE:
             self.unknown_phone = self.query.text()
-            self.say(self.tr("Not a member yet. F3 enrols this phone."))
+        if self.till.counter.asker is not None and worth_asking(found.query):
+            self._ask_hq(found)
+            return
+        self._nobody(found)
+
+    def _nobody(self, found: Identification, *, hq_failed: bool = False) -> None:
+        if found.query.kind is QueryKind.PHONE:
+            line = self.tr("Not a member yet. F3 enrols this phone.")
         else:
-            self.say(self.tr("No member found."))
+            line = self.tr("No member found.")
+        if hq_failed:
+            line += "\n" + self.tr("HQ could not be asked: served as a walk-in.")
+        self.say(line)
+
+    def _ask_hq(self, found: Identification) -> None:
+        """Not known here: perhaps a member of another store. HQ is asked off the GUI
+        thread, the walk-in path is already on screen, and the member replaces it if HQ
+        knows them within its budget."""
+        scan, text, query = self._scans, self.query.text(), found.query
+        self.say(self.tr("Not known at this store: asking HQ…"))
+
+        def answered(asked: HqAnswer) -> None:
+            if scan != self._scans:
+                return
+            if asked.member_id is None:
+                self._nobody(found, hq_failed=bool(asked.failed))
+                return
+            self.till.tasks.run_db(
+                lambda: self.till.counter.keep_from_hq(asked, text),
+                kept,
+                lambda _: kept(found),
+            )
+
+        def kept(again: Identification) -> None:
+            if scan != self._scans:
+                return
+            if again.card is None:
+                self._nobody(found, hq_failed=True)
+                return
+            self.sig_card.emit(again.card)
+
+        self.till.tasks.run_io(lambda: self.till.counter.ask_hq(query), answered)
 
     def choose(self, row: int) -> None:
         member_id = self.candidate_model.at(row).id
