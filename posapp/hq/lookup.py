@@ -73,23 +73,28 @@ def lookup_key(request: MemberLookupRequest) -> LookupKey:
     return LookupKey("member_code", code)
 
 
-def within_rate(
+def serve(
     database: HqDatabase,
     *,
     device_id: str,
     store_id: str,
-    kind: LookupKind,
+    request: MemberLookupRequest,
     limit: int,
     now: datetime,
-) -> None:
-    """Count the look-up against the counter's minute; over the limit, the refusal is kept
-    in the audit (committed) and ``TooManyLookups`` raised."""
-    with database.transaction() as session:
+) -> MemberLookupAnswer:
+    """The route's whole work, in one transaction: refused (422) unless one whole key,
+    counted against the counter's minute (over ``limit``: the refusal is audited, then
+    ``TooManyLookups``), looked up and audited."""
+    key = lookup_key(request)
+    with database.write() as session:
         wait = wait_for_minute(session, f"lookup:{device_id}", limit=limit, now=now)
         if wait:
-            _audit(session, device_id, store_id, kind, RATE_LIMITED, None, now)
+            _audit(session, device_id, store_id, key.kind, RATE_LIMITED, None, now)
+        else:
+            answer = look_up(session, device_id=device_id, store_id=store_id, key=key, now=now)
     if wait:
         raise TooManyLookups(wait, limit)
+    return answer
 
 
 def look_up(

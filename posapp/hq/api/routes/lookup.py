@@ -15,7 +15,6 @@ from posapp.hq.api.deps import (
     DeviceCaller,
     SessionDep,
     SettingsDep,
-    write,
 )
 from posapp.hq.schemas import LookupRecord
 from posapp.protocol.sync import MemberLookupAnswer, MemberLookupRequest
@@ -33,13 +32,13 @@ def look_up(
     settings: SettingsDep,
 ) -> MemberLookupAnswer:
     """The brand's member with this full phone or member code (none: ``member`` is null)."""
-    key = lookups.lookup_key(body)
-    store_id, now = str(caller.store_id), utcnow()
-    lookups.within_rate(database, device_id=caller.ident, store_id=store_id, kind=key.kind,
-                        limit=settings.lookup_limit_per_minute, now=now)  # fmt: skip
-    return write(
+    return lookups.serve(
         database,
-        lambda s: lookups.look_up(s, device_id=caller.ident, store_id=store_id, key=key, now=now),
+        device_id=caller.ident,
+        store_id=str(caller.store_id),
+        request=body,
+        limit=settings.lookup_limit_per_minute,
+        now=utcnow(),
     )
 
 
