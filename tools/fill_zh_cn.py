@@ -159,6 +159,9 @@ ZH: dict[str, str] = {
     "%n match(es): arrows, then Enter": "找到 %n 位：方向键选择，回车确认",
     "Not a member yet. F3 enrols this phone.": "还不是会员。按 F3 用这个手机号入会。",
     "No member found.": "未找到会员。",
+    "Not known at this store: asking HQ…": "本店没有此会员：正在询问总部…",
+    "HQ could not be asked: served as a walk-in.": "无法询问总部：按散客接待。",
+    "Member since %1 at %2": "%1 于%2入会",
     "Member": "会员",
     "(no name)": "（未留姓名）",
     "Visits %1 · spent %2 · last visit %3 · guide %4": (

@@ -113,7 +113,7 @@
 <context>
     <name>CardPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="+95"/>
+        <location filename="../../posapp/ui/panels/card.py" line="+98"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -129,12 +129,17 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+24"/>
+        <location line="+40"/>
         <source>Next step: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-17"/>
+        <location line="-27"/>
+        <source>Member since %1 at %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Member of another store — not verified offline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -177,7 +182,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+191"/>
+        <location filename="../../posapp/ui/app.py" line="+193"/>
         <source>The POS intake could not start: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -817,7 +822,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-149"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-167"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -962,12 +967,12 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+32"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+34"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+67"/>
+        <location line="+68"/>
         <source>%n match(es): arrows, then Enter</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -975,13 +980,23 @@
         </translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+15"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>No member found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>HQ could not be asked: served as a walk-in.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Not known at this store: asking HQ…</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

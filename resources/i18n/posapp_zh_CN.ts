@@ -113,7 +113,7 @@
 <context>
     <name>CardPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="+95"/>
+        <location filename="../../posapp/ui/panels/card.py" line="+98"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -129,12 +129,17 @@
     </message>
     <message>
         <location line="+12"/>
-        <location line="+24"/>
+        <location line="+40"/>
         <source>Next step: %1</source>
         <translation>下一步：%1</translation>
     </message>
     <message>
-        <location line="-17"/>
+        <location line="-27"/>
+        <source>Member since %1 at %2</source>
+        <translation>%1 于%2入会</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Member of another store — not verified offline</source>
         <translation>其他门店的会员 — 离线未验证</translation>
     </message>
@@ -177,7 +182,7 @@
 <context>
     <name>CounterApp</name>
     <message>
-        <location filename="../../posapp/ui/app.py" line="+191"/>
+        <location filename="../../posapp/ui/app.py" line="+193"/>
         <source>The POS intake could not start: %1</source>
         <translation>POS 数据接入无法启动：%1</translation>
     </message>
@@ -817,7 +822,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-149"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-167"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -962,19 +967,19 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+32"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+34"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
     </message>
     <message numerus="yes">
-        <location line="+67"/>
+        <location line="+68"/>
         <source>%n match(es): arrows, then Enter</source>
         <translation>
             <numerusform>找到 %n 位：方向键选择，回车确认</numerusform>
         </translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+15"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation>还不是会员。按 F3 用这个手机号入会。</translation>
     </message>
@@ -982,6 +987,16 @@
         <location line="+2"/>
         <source>No member found.</source>
         <translation>未找到会员。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>HQ could not be asked: served as a walk-in.</source>
+        <translation>无法询问总部：按散客接待。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Not known at this store: asking HQ…</source>
+        <translation>本店没有此会员：正在询问总部…</translation>
     </message>
 </context>
 <context>
