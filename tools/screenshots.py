@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QRect, Qt, QTimer
@@ -36,6 +37,7 @@ SCREENS = (
     "sign_in",
     "counter_empty",
     "member_identified",
+    "member_other_store",
     "candidates",
     "buyer_keypad_display",
     "buyer_keypad_counter",
@@ -52,6 +54,9 @@ GUIDE = "demo-g1"
 # Made-up numbers for the enrol dialog (the first that no seeded member has is used).
 NEW_PHONES = ("13800138000", "13912345678", "18600001111")
 NEW_NAME = {"zh_CN": "林晓雯", "en": "Lin Xiaowen"}
+# A member who joined at another store of the brand: this counter finds them at HQ.
+OTHER_STORE = ("demo-east", "示范门店 · 徐汇店")
+OTHER_MEMBER = ("+8613700137000", "周敏")
 
 
 class ScreenFailed(RuntimeError):
@@ -138,6 +143,44 @@ def pick_member_phone(world: DemoWorld) -> str:
     return str(row[0]).removeprefix("+86")
 
 
+def enrol_at_another_store(world: DemoWorld) -> str:
+    """HQ's member of another store, written into the demo HQ's database as that store's
+    sync would have left it; returns their phone as a cashier types it."""
+    from posapp.domain.ids import new_id
+    from posapp.domain.member_code import new_member_code
+    from posapp.hq import admin
+    from posapp.hq.db import HqDatabase
+    from posapp.hq.models import Consent, Member, MemberStore, Store
+    from posapp.timefmt import utcnow
+
+    (store_id, store_name), (phone, name) = OTHER_STORE, OTHER_MEMBER
+    hq_db = HqDatabase(f"sqlite:///{world.data_dir / 'hq' / 'hq.db'}")
+    try:
+        with hq_db.write() as session:
+            if session.get(Store, store_id) is None:
+                now = utcnow()
+                admin.add_store(session, store_id=store_id, name=store_name, now=now)
+                member_id = new_id()
+                session.add(
+                    Member(id=member_id, member_code=new_member_code(), phone_e164=phone,
+                           name=name, rung="regular", home_store_id=store_id,
+                           enrolled_at=now - timedelta(days=400), visit_count=9,
+                           lifetime_spend_fen=386_000, last_visit_at=now - timedelta(days=12),
+                           updated_at=now)
+                )  # fmt: skip
+                session.flush()
+                session.add(MemberStore(member_id=member_id, store_id=store_id))
+                session.add(
+                    Consent(member_id=member_id, purpose=Purpose.MEMBERSHIP.value, granted=True,
+                            notice_id="privacy", notice_version=1, notice_language="zh-CN",
+                            notice_hash="0" * 64, source="store", store_id=store_id,
+                            recorded_at=now - timedelta(days=400))
+                )  # fmt: skip
+    finally:
+        hq_db.close()
+    return phone.removeprefix("+86")
+
+
 def type_into(widget: QWidget, text: str, *, enter: bool = False) -> None:
     widget.clear()  # type: ignore[attr-defined]
     if text.isascii():
@@ -203,6 +246,11 @@ class Shooter:
         type_into(win.scan_panel.query, pick_member_code(self.world), enter=True)
         wait("the member card", lambda: win.card is not None)
         self.grab("member_identified", win)
+
+        win.counter_tab.clear_customer()  # a member of another store: asked of HQ
+        type_into(win.scan_panel.query, enrol_at_another_store(self.world), enter=True)
+        wait("the other store's member", lambda: win.card_panel.origin.text() != "")
+        self.grab("member_other_store", win)
 
         win.counter_tab.clear_customer()
         type_into(win.scan_panel.query, pick_last_four(self.world), enter=True)
