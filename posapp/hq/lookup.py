@@ -30,8 +30,8 @@ from posapp.protocol.sync import MemberLookupAnswer, MemberLookupRequest
 LookupKind = Literal["phone", "member_code"]
 FOUND, NOT_FOUND, RATE_LIMITED = "found", "not_found", "rate_limited"
 ONLY_WHOLE_KEYS = (
-    "HQ looks a member up by the full phone (E.164, e.g. +8613812345678) or the full member"
-    " code only; last four digits and names are searched at the store."
+    "HQ looks a member up by the whole phone (E.164: + and the country code first) or the"
+    " whole member code only; last four digits and names are searched at the store."
 )
 
 

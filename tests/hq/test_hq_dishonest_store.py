@@ -363,6 +363,10 @@ def test_a_revoked_till_is_shut_out_and_its_earlier_facts_stay(live: LiveHq) -> 
             f"/v1/devices/{stolen.device_id}/revoke", headers=stolen.auth
         ),
         "getMemberConsents": lambda: hq.client.get("/v1/members/x/consents", headers=stolen.auth),
+        "lookUpMember": lambda: hq.client.post(
+            "/v1/members/lookup", json={"phone_e164": "+8613800008888"}, headers=stolen.auth
+        ),
+        "listMemberLookups": lambda: hq.client.get("/v1/admin/lookups", headers=stolen.auth),
     }
     spec = hq.client.get("/openapi.json").json()
     authenticated = {

@@ -92,6 +92,12 @@ def test_every_endpoint_is_scoped_to_the_callers_store(hq: Hq) -> None:
         own = check(op, hq.client.get(f"/v1/reports/{path}", headers=b), status=200)
         assert '"a"' not in own
     check("getApplyingStatus", hq.client.get("/v1/status/applying", headers=b), status=403)
+    # A whole phone or code finds the brand's member (tests/hq/test_hq_lookup.py); a part
+    # of one, never: B cannot list A's customers.
+    for part in ({"phone_e164": "5678"}, {"phone_e164": "李"}, {"member_code": "9"}):
+        looked = hq.client.post("/v1/members/lookup", json=part, headers=b)
+        check("lookUpMember", looked, status=422)
+    check("listMemberLookups", hq.client.get("/v1/admin/lookups", headers=b), status=403)
     check(
         "getMemberConsents",
         hq.client.get(f"/v1/members/{member_a}/consents", headers=b),
