@@ -11,7 +11,8 @@ the asking store as a holder and one change to its feed.
 (b) scan → card: ``services.hq_lookup.identify_in_brand`` at a registered counter.
 
 ``--members`` sets the size (the lead runs 1,000,000 on an idle machine; 20,000 checks it
-works). ``--database-url`` takes a PostgreSQL URL; the default is a throwaway SQLite file.
+works). ``--postgres`` runs on a throwaway PostgreSQL cluster, ``--database-url`` on a given
+database; the default is a throwaway SQLite file.
 Prints one JSON line; exits 1 when a p99 misses its target.
 """
 
@@ -23,6 +24,7 @@ import random
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +32,10 @@ from sqlalchemy import insert, text
 from stdnum import luhn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_invite import percentiles
 from hq_load import hq_process
+from pgcluster import PgCluster
 from sync_world import registered_counter
 
 from posapp.domain.ids import new_id
@@ -140,10 +144,15 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=100)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--database-url", default=None, help="default: a throwaway SQLite file")
+    parser.add_argument(
+        "--postgres", action="store_true", help="on a throwaway PostgreSQL cluster instead"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="posapp-bench-lookup-") as tmp:
-        data = Path(tmp)
+    with ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="posapp-bench-lookup-")))
         url = args.database_url or f"sqlite:///{data / 'hq.db'}"
+        if args.postgres:
+            url = stack.enter_context(PgCluster()).create_database("lookup")
         db = HqDatabase(url)
         migrate(db)
         seeded = seed(db, members=args.members, stores=args.stores)
