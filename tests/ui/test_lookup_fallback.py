@@ -202,3 +202,34 @@ def test_an_answer_for_an_earlier_scan_does_not_replace_the_customer_now(
     settle(qtbot, window)
     assert card.card is None
     assert "asking HQ" not in scan.message.text()
+
+
+@pytest.mark.parametrize("hq_answering", ["500", "closed"], indirect=True)
+def test_another_stores_code_hq_cannot_vouch_for_is_a_reference(
+    qtbot: QtBot, window: CounterWindow, hq_answering: FakeHq
+) -> None:
+    """Online first: HQ is asked for the code; failing that, the offline path (the sale
+    keeps the code for HQ to credit), never an error."""
+    _ask_with(window, hq_answering)
+    code = new_member_code()
+    type_text(qtbot, window.scan_panel.query, code)
+    with Probe() as probe:
+        qtbot.keyClick(window.scan_panel.query, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "another store" in window.card_panel.name.text(), timeout=3_000)
+        settle(qtbot, window)
+    assert hq_answering.asked == (0 if hq_answering.mode == "closed" else 1)
+    assert window.card is None and window.card_panel.code.text() == code
+    assert window.scan_panel.message.text() == "Member of another store: not verified offline."
+    assert probe.longest < STALL_S, f"the GUI thread stalled for {probe.longest * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize("hq_answering", ["member"], indirect=True)
+def test_another_stores_code_hq_knows_is_their_card(
+    qtbot: QtBot, window: CounterWindow, hq_answering: FakeHq
+) -> None:
+    _ask_with(window, hq_answering)
+    assert ANSWER.member is not None
+    type_enter(qtbot, window.scan_panel.query, ANSWER.member.member_code)
+    qtbot.waitUntil(lambda: window.card_panel.origin.text() != "", timeout=3_000)
+    assert window.card is not None and window.card.id == "hq-member-1"
+    assert window.card_panel.origin.text() == "Member since 2026-03-08 at Store A"

@@ -101,18 +101,22 @@ class ScanPanel(QObject):
             self.candidates.setFocus()
             self.say(self.tr("%n match(es): arrows, then Enter", "", len(found.candidates)))
             return
-        if found.unverified_code is not None:
-            self.sig_reference.emit(found.unverified_code)
-            return
-        self.sig_no_member.emit()
+        asking = self.till.counter.asker is not None and worth_asking(found.query)
+        if found.unverified_code is None or asking:
+            self.sig_no_member.emit()  # the walk-in path, at once, while HQ is asked
         if found.query.kind is QueryKind.PHONE:
             self.unknown_phone = self.query.text()
-        if self.till.counter.asker is not None and worth_asking(found.query):
+        if asking:
             self._ask_hq(found)
             return
         self._nobody(found)
 
     def _nobody(self, found: Identification, *, hq_failed: bool = False) -> None:
+        """Nobody here, nor at HQ: a walk-in; a valid code is another store's member HQ
+        could not vouch for (not reachable, or not told of them yet), kept as a reference."""
+        if found.unverified_code is not None:
+            self.sig_reference.emit(found.unverified_code)
+            return
         if found.query.kind is QueryKind.PHONE:
             line = self.tr("Not a member yet. F3 enrols this phone.")
         else:
