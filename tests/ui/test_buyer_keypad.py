@@ -4,9 +4,11 @@ counter shows only the masked number and the result, on a real window and databa
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from counter_harness import press, settle
+from lookup_harness import FakeHq, ask_with
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
@@ -288,3 +290,45 @@ def test_a_sync_bringing_the_store_name_leaves_the_keypad_open(
     tap(qtbot, display.keypad, "138")
     display.set_store_name("静安店")
     assert display.keypad_open and display.keypad.digits == "138"
+
+
+@pytest.fixture
+def hq_answering(request: pytest.FixtureRequest) -> Iterator[FakeHq]:
+    fake = FakeHq(request.param)
+    yield fake
+    fake.stop()
+
+
+@pytest.mark.parametrize("hq_answering", ["member"], indirect=True)
+def test_another_stores_member_typing_their_phone_is_recognised_through_hq(
+    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay, hq_answering: FakeHq
+) -> None:
+    """The keypad asks HQ on a local miss, as the scan box does: no second enrolment."""
+    ask_with(window, hq_answering)
+    press(qtbot, window, Qt.Key.Key_F11)
+    tap(qtbot, display.keypad, PHONE + "=")
+    qtbot.waitUntil(lambda: window.card is not None, timeout=5_000)
+    settle(qtbot, window)
+    assert hq_answering.asked == 1
+    assert window.card_panel.name.text() == "王芳" and window.card_panel.phone.text() == MASKED
+    qtbot.waitUntil(lambda: window.card_panel.origin.text() != "", timeout=3_000)
+    assert window.card_panel.origin.text() == "Member since 2026-03-08 at Store A"
+    assert window.enrol_panel.dialog is None or not window.enrol_panel.dialog.isVisible()
+    assert_never_shown(window, PHONE)
+
+
+@pytest.mark.parametrize("hq_answering", ["500"], indirect=True)
+def test_with_hq_failing_the_typed_phone_goes_to_enrolment(
+    qtbot: QtBot, window: CounterWindow, display: CustomerDisplay, hq_answering: FakeHq
+) -> None:
+    ask_with(window, hq_answering)
+    press(qtbot, window, Qt.Key.Key_F11)
+    tap(qtbot, display.keypad, PHONE + "=")
+    qtbot.waitUntil(lambda: window.enrol_panel.dialog is not None, timeout=5_000)
+    dialog = window.enrol_panel.dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    assert hq_answering.asked == 1 and window.card is None
+    assert dialog.phone.text() == MASKED
+    assert_never_shown(window, PHONE)
+    dialog.reject()

@@ -5,80 +5,22 @@ and the GUI thread never stalls."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from counter_harness import settle, type_enter, type_text
+from lookup_harness import ANSWER, BUDGET_S, PHONE, FakeHq, ask_with
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from posapp.domain.member_code import new_member_code
-from posapp.protocol.changes import MemberView
-from posapp.protocol.sync import MemberLookupAnswer
 from posapp.sync.client import HqClient
 from posapp.sync.lookup import asker_of
 from posapp.ui.counter_window import CounterWindow
 
-PHONE = "13812345678"
-BUDGET_S = 1.5
 STALL_S = 0.05
-ANSWER = MemberLookupAnswer(
-    member=MemberView(member_id="hq-member-1", member_code=new_member_code(),
-                      phone_e164="+8613812345678", phone_masked="138****5678", name="王芳",
-                      home_store_id="a", enrolled_at=datetime(2026, 3, 8, 10, 0),
-                      consents={"membership": True}),
-    enrolled_store_name="Store A",
-)  # fmt: skip
-
-
-class FakeHq:
-    """Answers every look-up as ``mode`` says: member, slow, 429, 500, garbage, closed."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.asked = 0
-        self.release = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                fake.asked += 1
-                if fake.mode.startswith("slow"):  # answers late: after the budget, or released
-                    fake.release.wait(BUDGET_S * 2)
-                status, body = {
-                    "429": (429, b'{"error":"lookup_rate_limited","message":"slow down"}'),
-                    "500": (500, b'{"error":"internal","message":"oops"}'),
-                    "garbage": (200, b'{"member": {"member_id": 7}, "extra": [}'),
-                }.get(fake.mode, (200, ANSWER.model_dump_json().encode()))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        if mode == "closed":  # nothing listens there
-            self.server.server_close()
-        else:
-            threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.release.set()
-        if self.mode != "closed":
-            self.server.shutdown()
-            self.server.server_close()
 
 
 @pytest.fixture
@@ -130,16 +72,11 @@ class Probe:
         return max(self.gaps)
 
 
-def _ask_with(window: CounterWindow, fake: FakeHq) -> None:
-    client = HqClient(fake.url, "d.device.secret")
-    window.counter.asker = asker_of(client, budget_s=BUDGET_S)
-
-
 @pytest.mark.parametrize("hq_answering", ["closed", "slow", "429", "500", "garbage"], indirect=True)
 def test_hq_failing_leaves_the_walk_in_path_within_the_budget(
     qtbot: QtBot, window: CounterWindow, hq_answering: FakeHq
 ) -> None:
-    _ask_with(window, hq_answering)
+    ask_with(window, hq_answering)
     scan, card = window.scan_panel, window.card_panel
     said: list[tuple[str, str]] = []  # each line, with the card on screen as it was said
     scan.sig_message.connect(lambda text, _: said.append((text, card.name.text())))
@@ -167,7 +104,7 @@ def test_hq_failing_leaves_the_walk_in_path_within_the_budget(
 def test_a_member_hq_knows_shows_as_a_member_marked_where_they_joined(
     qtbot: QtBot, window: CounterWindow, hq_answering: FakeHq
 ) -> None:
-    _ask_with(window, hq_answering)
+    ask_with(window, hq_answering)
     scan, card = window.scan_panel, window.card_panel
     type_text(qtbot, scan.query, PHONE)
     with Probe() as probe:
@@ -210,7 +147,7 @@ def test_another_stores_code_hq_cannot_vouch_for_is_a_reference(
 ) -> None:
     """Online first: HQ is asked for the code; failing that, the offline path (the sale
     keeps the code for HQ to credit), never an error."""
-    _ask_with(window, hq_answering)
+    ask_with(window, hq_answering)
     code = new_member_code()
     type_text(qtbot, window.scan_panel.query, code)
     with Probe() as probe:
@@ -227,7 +164,7 @@ def test_another_stores_code_hq_cannot_vouch_for_is_a_reference(
 def test_another_stores_code_hq_knows_is_their_card(
     qtbot: QtBot, window: CounterWindow, hq_answering: FakeHq
 ) -> None:
-    _ask_with(window, hq_answering)
+    ask_with(window, hq_answering)
     assert ANSWER.member is not None
     type_enter(qtbot, window.scan_panel.query, ANSWER.member.member_code)
     qtbot.waitUntil(lambda: window.card_panel.origin.text() != "", timeout=3_000)

@@ -15,11 +15,13 @@ from PySide6.QtWidgets import QWidget
 
 from posapp.domain.phone import mask_phone
 from posapp.resources import notice_line
-from posapp.services.members import Identification
+from posapp.services.hq_lookup import worth_asking
+from posapp.services.members import Identification, MemberCard
 from posapp.settings import Settings
 from posapp.ui.keypad import KeypadDialog
 from posapp.ui.panels.enrol import EnrolPanel
 from posapp.ui.panels.sale import SalePanel
+from posapp.ui.panels.scan import ask_brand
 from posapp.ui.panels.till import Till
 from posapp.ui.words import explain
 
@@ -119,11 +121,26 @@ class BuyerKeypadPanel(QObject):
 
     def _identified(self, found: Identification, phone: str, masked: str) -> None:
         if found.card is not None:
-            self.sig_card.emit(found.card)
-            self.say(
-                self.tr("Member recognised by the phone they typed: %1.").replace("%1", masked)
-            )
+            self._recognised(found.card, masked)
             return
+        if self.till.counter.asker is not None and worth_asking(found.query):
+            asked = self._round
+            self.say(self.tr("Not known at this store: asking HQ…"))
+            ask_brand(
+                self.till, found, phone,
+                on_card=lambda card: self._recognised(card, masked)
+                if asked == self._round else None,
+                on_nobody=lambda _failed: self._not_a_member(phone, masked)
+                if asked == self._round else None,
+            )  # fmt: skip
+            return
+        self._not_a_member(phone, masked)
+
+    def _recognised(self, card: MemberCard, masked: str) -> None:
+        self.sig_card.emit(card)
+        self.say(self.tr("Member recognised by the phone they typed: %1.").replace("%1", masked))
+
+    def _not_a_member(self, phone: str, masked: str) -> None:
         self.say(
             self.tr("%1 is not a member yet: the customer decides on each consent.").replace(
                 "%1", masked

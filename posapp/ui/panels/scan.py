@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView
 
 from posapp.domain.lookup import QUERY_MAX_CHARS, QueryKind
 from posapp.services.hq_lookup import HqAnswer, worth_asking
-from posapp.services.members import Identification
+from posapp.services.members import Identification, MemberCard
 from posapp.ui.limits import bounded
 from posapp.ui.models import CandidateModel
 from posapp.ui.panels.till import Till, mark
@@ -126,33 +128,16 @@ class ScanPanel(QObject):
         self.say(line)
 
     def _ask_hq(self, found: Identification) -> None:
-        """Not known here: perhaps a member of another store. HQ is asked off the GUI
-        thread, the walk-in path is already on screen, and the member replaces it if HQ
-        knows them within its budget."""
-        scan, text, query = self._scans, self.query.text(), found.query
+        """Not known here: perhaps a member of another store. The walk-in path is already on
+        screen; the member replaces it if HQ knows them within its budget."""
+        scan = self._scans
         self.say(self.tr("Not known at this store: asking HQ…"))
-
-        def answered(asked: HqAnswer) -> None:
-            if scan != self._scans:
-                return
-            if asked.member_id is None:
-                self._nobody(found, hq_failed=bool(asked.failed))
-                return
-            self.till.tasks.run_db(
-                lambda: self.till.counter.keep_from_hq(asked, text),
-                kept,
-                lambda _: kept(found),
-            )
-
-        def kept(again: Identification) -> None:
-            if scan != self._scans:
-                return
-            if again.card is None:
-                self._nobody(found, hq_failed=True)
-                return
-            self.sig_card.emit(again.card)
-
-        self.till.tasks.run_io(lambda: self.till.counter.ask_hq(query), answered)
+        ask_brand(
+            self.till, found, self.query.text(),
+            on_card=lambda card: self.sig_card.emit(card) if scan == self._scans else None,
+            on_nobody=lambda failed: self._nobody(found, hq_failed=failed)
+            if scan == self._scans else None,
+        )  # fmt: skip
 
     def choose(self, row: int) -> None:
         member_id = self.candidate_model.at(row).id
@@ -171,3 +156,32 @@ class ScanPanel(QObject):
                     self.choose(index.row())
                 return True
         return super().eventFilter(watched, event)
+
+
+def ask_brand(
+    till: Till,
+    found: Identification,
+    text: str,
+    *,
+    on_card: Callable[[MemberCard], None],
+    on_nobody: Callable[[bool], None],
+) -> None:
+    """Ask HQ for the whole phone or code ``found`` missed here (the I/O thread), keep the
+    member it answers (the database thread), then ``on_card``; else ``on_nobody(failed)``,
+    ``failed`` when HQ could not be asked. Used by every way a customer is identified."""
+
+    def answered(asked: HqAnswer) -> None:
+        if asked.member_id is None:
+            on_nobody(bool(asked.failed))
+            return
+        till.tasks.run_db(
+            lambda: till.counter.keep_from_hq(asked, text), kept, lambda _: on_nobody(True)
+        )
+
+    def kept(again: Identification) -> None:
+        if again.card is None:
+            on_nobody(True)
+        else:
+            on_card(again.card)
+
+    till.tasks.run_io(lambda: till.counter.ask_hq(found.query), answered)
