@@ -42,7 +42,7 @@
 <context>
     <name>BuyerKeypadPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+81"/>
+        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+83"/>
         <source>The customer types their phone on the customer display (Esc cancels).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -62,7 +62,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
+        <source>Not known at this store: asking HQ…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Member recognised by the phone they typed: %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -967,7 +972,7 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+34"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+36"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -980,7 +985,7 @@
         </translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -995,7 +1000,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Not known at this store: asking HQ…</source>
         <translation type="unfinished"></translation>
     </message>

@@ -42,7 +42,7 @@
 <context>
     <name>BuyerKeypadPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+81"/>
+        <location filename="../../posapp/ui/panels/buyer_keypad.py" line="+83"/>
         <source>The customer types their phone on the customer display (Esc cancels).</source>
         <translation>顾客正在客显屏上输入手机号（Esc 取消）。</translation>
     </message>
@@ -62,7 +62,12 @@
         <translation>顾客输入了 %1，正在查询…</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
+        <source>Not known at this store: asking HQ…</source>
+        <translation>本店没有此会员：正在询问总部…</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Member recognised by the phone they typed: %1.</source>
         <translation>已按顾客输入的手机号识别会员：%1。</translation>
     </message>
@@ -967,7 +972,7 @@
 <context>
     <name>ScanPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/scan.py" line="+34"/>
+        <location filename="../../posapp/ui/panels/scan.py" line="+36"/>
         <source>Scan a member code, or type a phone, its last four digits or a name</source>
         <translation>扫会员码，或输入手机号、手机尾号后四位、姓名</translation>
     </message>
@@ -979,7 +984,7 @@
         </translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
         <source>Not a member yet. F3 enrols this phone.</source>
         <translation>还不是会员。按 F3 用这个手机号入会。</translation>
     </message>
@@ -994,7 +999,7 @@
         <translation>无法询问总部：按散客接待。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Not known at this store: asking HQ…</source>
         <translation>本店没有此会员：正在询问总部…</translation>
     </message>
