@@ -10,6 +10,7 @@ from pathlib import Path
 from posapp.domain.errors import InvalidInput
 from posapp.hq import admin, assignment
 from posapp.hq.config import HqSettings
+from posapp.hq.console import users
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
 from posapp.hq.projector import Projector
@@ -81,6 +82,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "json", help="JSON object, e.g. '{\"regular_min_purchases\": 3}' (or @file.json)"
     )
 
+    user = cmds.add_parser("user", help="people who use the HQ console (/console)")
+    user_cmds = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_cmds.add_parser(
+        "add", help="add a console user (the first brand admin, or anyone after)"
+    )
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, choices=users.ROLES)
+    user_add.add_argument("--name", default="", help="the name the console shows")
+    user_add.add_argument(
+        "--store", dest="stores", action="append", default=[],
+        help="a store a regional manager manages (repeat for several)",
+    )  # fmt: skip
+    user_add.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from standard input (else it is asked twice, not echoed)",
+    )  # fmt: skip
+
     assign = cmds.add_parser(
         "assign", help="give a customer to a guide (at most 2 transfers in 90 days, as WeCom)"
     )
@@ -125,8 +143,20 @@ def run(args: argparse.Namespace) -> int:
         db.close()
 
 
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise InvalidInput("password", "mismatch", "The two passwords differ.")
+    return first
+
+
 def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
     now = utcnow()
+    password = _password(args) if args.hq_command == "user" else ""
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
@@ -167,6 +197,12 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
             print(admin.add_credential(session, kind=kind, name=kind, now=now))
+        elif args.hq_command == "user":
+            person = users.add_user(
+                session, username=args.username, password=password, role=args.role, now=now,
+                display_name=args.name, stores=tuple(args.stores), actor="cli",
+            )  # fmt: skip
+            print(f"console user {person.username} ({person.role}) added: sign in at /console")
         elif args.hq_command == "assign":
             member = assignment.find_member(session, args.member)
             done = assignment.assign_guide(

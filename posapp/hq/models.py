@@ -404,3 +404,64 @@ class MemberLookup(Base):
         Index("ix_member_lookup_device_time", "device_id", "looked_at"),
         Index("ix_member_lookup_time", "looked_at"),
     )
+
+
+# --- the HQ console (posapp/hq/console): people, their sessions, what they did ----------------
+
+
+class ConsoleUser(Base):
+    """A person who runs HQ from a browser: a role, and for a regional manager a set of stores."""
+
+    __tablename__ = "console_user"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(24))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code is used twice
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ConsoleUserStore(Base):
+    """The stores a regional manager sees and manages (other roles have none here)."""
+
+    __tablename__ = "console_user_store"
+    user_id: Mapped[str] = mapped_column(ForeignKey("console_user.id"), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("store.id"), primary_key=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. Kept in the database so every HQ process behind a balancer shares
+    it; only a hash of the cookie's token is stored."""
+
+    __tablename__ = "console_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("console_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    second_factor_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending_totp: Mapped[str | None] = mapped_column(String(64))  # while enrolling a factor
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AuditEntry(Base):
+    """Append-only (the database refuses UPDATE and DELETE): every change made through the
+    console or the CLI, and every reveal of personal data — who, what, when, from where.
+    Holds ids, never the personal data itself."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # a console user id, "cli", an admin key id
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    address: Mapped[str] = mapped_column(String(64), default="")

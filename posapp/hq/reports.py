@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter as Tally
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, case, cast, func, select
@@ -19,6 +19,12 @@ from posapp.hq.schemas import (
     RepurchaseReport,
     RungReport,
 )
+
+
+def last_days(days: int, now: datetime) -> tuple[datetime, datetime]:
+    """A report's range: the last ``days`` days, up to a second from ``now`` (inclusive)."""
+    until = now + timedelta(seconds=1)
+    return until - timedelta(days=days), until
 
 
 def _rate(known: int, total: int) -> float | None:

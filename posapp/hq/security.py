@@ -12,6 +12,7 @@ import hmac
 import secrets
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 _pins = PasswordHasher()  # argon2-cffi's defaults are Argon2id
 
@@ -30,6 +31,18 @@ def same_secret(secret: str, stored_hash: str | None) -> bool:
 
 def hash_pin(pin: str) -> str:
     return _pins.hash(pin)
+
+
+def hash_password(password: str) -> str:
+    """A console user's password: Argon2id with the same settings as PINs."""
+    return _pins.hash(password)
+
+
+def password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _pins.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def phone_fingerprint(master_key: bytes, e164: str) -> str:

@@ -13,19 +13,17 @@ count here under ``qr``; HQ names the channel).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from posapp.domain.table_csv import Table, from_csv, to_csv
 from posapp.store.lookup import Lookup
 from posapp.timefmt import to_text as _ts
 
 CONTACT_CHANNELS = ("wecom", "phone", "in_store")
-_FORMULA = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,15 +230,6 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
 # -- CSV export ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
-    """One exportable table: what the screen shows beside a chart."""
-
-    name: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-
-
 def tables(d: Dashboard) -> list[Table]:
     """The dashboard as the tables a manager can export, one CSV file each."""
 
@@ -269,32 +258,6 @@ def tables(d: Dashboard) -> list[Table]:
               [(g.guide_id, g.name, g.completed, *(g.by_channel.get(c, 0) for c in CONTACT_CHANNELS))
                for g in d.follow_ups]),
     ]  # fmt: skip
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell a spreadsheet would run as a formula (a staff name from the roster, say) is quoted.
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
-def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA) else text
-
-
-def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    writer.writerows([_cell(v) for v in row] for row in table.rows)
-    return out.getvalue()
-
-
-def from_csv(name: str, text: str) -> Table:
-    """A table read back from its CSV; every value as text (``None`` became empty)."""
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise ValueError("empty CSV")
-    return Table(name, tuple(rows[0]), [tuple(_uncell(v) for v in row) for row in rows[1:]])
 
 
 def write_csv(table: Table, folder: Path) -> Path:

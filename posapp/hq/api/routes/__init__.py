@@ -4,8 +4,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from posapp.hq.api.routes import devices, invites, join, lookup, members, meta, reports, sync
+from posapp.hq.api.routes import (
+    console_auth,
+    console_pages,
+    devices,
+    invites,
+    join,
+    lookup,
+    members,
+    meta,
+    reports,
+    sync,
+)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router for module in (meta, devices, sync, invites, members, reports, join, lookup)
+    module.router
+    for module in (
+        meta,
+        devices,
+        sync,
+        invites,
+        members,
+        reports,
+        join,
+        lookup,
+        console_auth,
+        console_pages,
+    )
 )

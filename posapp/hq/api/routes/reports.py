@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -23,8 +23,7 @@ Days = Annotated[int, Query(ge=1, le=366)]
 
 
 def _period(days: int) -> tuple[datetime, datetime]:
-    until = utcnow() + timedelta(seconds=1)
-    return until - timedelta(days=days), until
+    return reports.last_days(days, utcnow())
 
 
 @router.get("/capture", operation_id="getCaptureReport")

@@ -1,0 +1,333 @@
+"""HQ's people: accounts, roles and store scope, sign-in with lock-out, sessions, TOTP.
+
+Used by the console's routes and by ``posapp hq user add`` alike. Every decision about what
+a person may see or change is made here, on the server, from their role and stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from posapp.domain.errors import InvalidInput
+from posapp.domain.ids import new_id
+from posapp.domain.text import clean_name
+from posapp.hq.console import audit
+from posapp.hq.models import ConsoleSession, ConsoleUser, ConsoleUserStore, Store
+from posapp.hq.security import hash_password, password_matches
+
+MAX_FAILURES = 5  # wrong passwords in a row before the account locks
+LOCK_MINUTES = 15
+SESSION_HOURS = 12  # at most, however active
+IDLE_MINUTES = 60
+MIN_PASSWORD = 10
+TOTP_ISSUER = "posapp HQ"
+_DUMMY_HASH = hash_password("not-a-password-of-anyone")  # unknown names cost the same time
+
+
+class Role(StrEnum):
+    BRAND_ADMIN = "brand_admin"
+    REGIONAL_MANAGER = "regional_manager"
+    ANALYST = "analyst"
+    PRIVACY_OFFICER = "privacy_officer"
+
+
+ROLES = tuple(r.value for r in Role)
+
+
+class Forbidden(PermissionError):
+    """The person is signed in but their role or stores do not allow this."""
+
+
+class SignInRefused(Exception):
+    def __init__(self, reason: str) -> None:  # bad_credentials, locked, bad_code
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, and what they may reach: ``stores`` None means every store."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: Role
+    stores: frozenset[str] | None
+    csrf_token: str
+    address: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.BRAND_ADMIN
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Names and (masked) phones; an analyst sees codes and figures only."""
+        return self.role is not Role.ANALYST
+
+    @property
+    def may_reveal_phone(self) -> bool:
+        """Full phones, search by full phone: the privacy officer (and the brand admin)."""
+        return self.role in (Role.BRAND_ADMIN, Role.PRIVACY_OFFICER)
+
+    @property
+    def manages_stores(self) -> bool:
+        return self.role in (Role.BRAND_ADMIN, Role.REGIONAL_MANAGER)
+
+    def can_see(self, store_id: str | None) -> bool:
+        return self.stores is None or (store_id is not None and store_id in self.stores)
+
+    def require_store(self, store_id: str | None) -> None:
+        if not self.can_see(store_id):
+            raise Forbidden(f"store {store_id} is outside {self.username}'s stores")
+
+    def require_manages(self, store_id: str) -> None:
+        if not self.manages_stores:
+            raise Forbidden("this role does not manage stores")
+        self.require_store(store_id)
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role} may not do this")
+
+    def report_scope(self, store_id: str | None) -> list[str] | None:
+        """The stores a report may cover: one asked-for store (if allowed), or all allowed."""
+        if store_id:
+            self.require_store(store_id)
+            return [store_id]
+        return None if self.stores is None else sorted(self.stores)
+
+
+def needs_totp(role: str) -> bool:
+    return role == Role.BRAND_ADMIN
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    now: datetime,
+    display_name: str = "",
+    stores: tuple[str, ...] = (),
+    actor: str,
+    address: str = "",
+) -> ConsoleUser:
+    name = username.strip().lower()
+    if not (1 <= len(name) <= 64 and name.replace(".", "").replace("-", "").replace("_", "").isalnum()
+            and name.isascii()):  # fmt: skip
+        raise InvalidInput("username", "bad_format", "User names are letters, digits, . - and _.")
+    if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == name)):
+        raise InvalidInput("username", "exists", f"User {name} already exists.")
+    if role not in ROLES:
+        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            "password", "too_short", f"A password has at least {MIN_PASSWORD} characters."
+        )
+    if role == Role.REGIONAL_MANAGER and not stores:
+        raise InvalidInput("stores", "empty", "A regional manager needs at least one store.")
+    if role != Role.REGIONAL_MANAGER and stores:
+        raise InvalidInput("stores", "not_scoped", "Only a regional manager has a set of stores.")
+    for store_id in stores:
+        if session.get(Store, store_id) is None:
+            raise InvalidInput("stores", "unknown", f"No store {store_id}.")
+    user = ConsoleUser(
+        id=new_id(), username=name, display_name=clean_name(display_name, field="name") or name,
+        role=role, password_hash=hash_password(password), failed_logins=0, active=True,
+        created_at=now,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    session.add_all(ConsoleUserStore(user_id=user.id, store_id=s) for s in sorted(set(stores)))
+    audit.record(session, actor=actor, action="user.add", now=now, target=user.id,
+                 address=address, username=name, role=role, stores=sorted(set(stores)))  # fmt: skip
+    return user
+
+
+def list_users(session: Session) -> list[tuple[ConsoleUser, list[str]]]:
+    scopes: dict[str, list[str]] = {}
+    for row in session.scalars(select(ConsoleUserStore).order_by(ConsoleUserStore.store_id)):
+        scopes.setdefault(row.user_id, []).append(row.store_id)
+    users = session.scalars(select(ConsoleUser).order_by(ConsoleUser.username))
+    return [(u, scopes.get(u.id, [])) for u in users]
+
+
+def check_password(
+    session: Session, *, username: str, password: str, now: datetime, address: str
+) -> ConsoleUser:
+    """The user, or ``SignInRefused``; five wrong passwords lock the account for a while
+    (a locked account is refused without even trying the password)."""
+    user = session.scalar(
+        select(ConsoleUser).where(ConsoleUser.username == username.strip().lower()[:64])
+        .with_for_update()
+    )  # fmt: skip
+    if user is None or not user.active:
+        password_matches(_DUMMY_HASH, password)
+        audit.record(session, actor="-", action="login.unknown", now=now, address=address,
+                     username=username[:64])  # fmt: skip
+        raise SignInRefused("bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, actor=user.id, action="login.locked", now=now, address=address)
+        raise SignInRefused("locked")
+    if not password_matches(user.password_hash, password):
+        user.failed_logins += 1
+        action = "login.failed"
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until, user.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+            action = "login.lock"
+        audit.record(session, actor=user.id, action=action, now=now, address=address)
+        raise SignInRefused("locked" if action == "login.lock" else "bad_credentials")
+    user.failed_logins, user.locked_until = 0, None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, *, user: ConsoleUser, now: datetime, address: str) -> str:
+    """A new session for ``user`` (its token, for the cookie). The second factor is still
+    owed when the user has one, or must enrol one."""
+    token = secrets.token_urlsafe(32)
+    owed = user.totp_secret is not None or needs_totp(user.role)
+    session.add(
+        ConsoleSession(
+            token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+            second_factor_done=not owed, address=address[:64], created_at=now, last_seen_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+        )
+    )  # fmt: skip
+    if not owed:
+        signed_in(session, user, now=now, address=address)
+    return token
+
+
+def signed_in(session: Session, user: ConsoleUser, *, now: datetime, address: str) -> None:
+    user.last_login_at = now
+    audit.record(session, actor=user.id, action="login.ok", now=now, address=address)
+
+
+@dataclass(frozen=True)
+class Found:
+    row: ConsoleSession
+    user: ConsoleUser
+
+
+def find_session(session: Session, token: str | None, *, now: datetime) -> Found | None:
+    if not token or len(token) > 128:
+        return None
+    row = session.get(ConsoleSession, _token_hash(token))
+    if (
+        row is None
+        or row.expires_at <= now
+        or row.last_seen_at + timedelta(minutes=IDLE_MINUTES) <= now
+    ):
+        return None
+    user = session.get(ConsoleUser, row.user_id)
+    if user is None or not user.active:
+        return None
+    return Found(row, user)
+
+
+def touch(session: Session, token: str, *, now: datetime) -> None:
+    """Keep an active session alive (written at most once a minute, not on every page)."""
+    row = session.get(ConsoleSession, _token_hash(token))
+    if row is not None and now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+
+
+def viewer_of(session: Session, found: Found) -> Viewer:
+    stores: frozenset[str] | None = None
+    if found.user.role == Role.REGIONAL_MANAGER:
+        stores = frozenset(
+            session.scalars(
+                select(ConsoleUserStore.store_id).where(ConsoleUserStore.user_id == found.user.id)
+            )
+        )
+    return Viewer(found.user.id, found.user.username, found.user.display_name,
+                  Role(found.user.role), stores, found.row.csrf_token, found.row.address)  # fmt: skip
+
+
+def close_session(session: Session, token: str | None, *, now: datetime, address: str) -> None:
+    if not token:
+        return
+    row = session.get(ConsoleSession, _token_hash(token))
+    if row is not None:
+        audit.record(session, actor=row.user_id, action="logout", now=now, address=address)
+        session.delete(row)
+
+
+def drop_expired(session: Session, *, now: datetime) -> None:
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+
+def _code_step(secret: str, code: str, last_step: int | None, at: float) -> int | None:
+    """The 30-second step ``code`` belongs to (this one or a neighbour, for clock drift), if
+    it is newer than the last one used: a code seen once never opens a second session."""
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = int(at // 30)
+    for step in (now_step - 1, now_step, now_step + 1):
+        if (last_step is None or step > last_step) and secrets.compare_digest(
+            totp.at(step * 30), code
+        ):
+            return step
+    return None
+
+
+def start_enrolment(session: Session, found: Found) -> str:
+    """A new TOTP secret waiting in the session until a code from it is typed back."""
+    if found.row.pending_totp is None:
+        found.row.pending_totp = pyotp.random_base32()
+    return found.row.pending_totp
+
+
+def enrolment_uri(secret: str, username: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+def second_factor(
+    session: Session,
+    found: Found,
+    code: str,
+    *,
+    now: datetime,
+    address: str,
+    at: float | None = None,
+) -> None:
+    """Finish signing in with a TOTP code (enrolling the pending secret if there is one)."""
+    user = session.get(ConsoleUser, found.user.id, with_for_update=True)
+    assert user is not None
+    enrolling = user.totp_secret is None
+    secret = found.row.pending_totp if enrolling else user.totp_secret
+    step = None if secret is None else _code_step(secret, code.strip(), user.totp_last_step,
+                                                   time.time() if at is None else at)  # fmt: skip
+    if step is None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until, user.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
+            session.delete(found.row)
+        audit.record(session, actor=user.id, action="login.bad_code", now=now, address=address)
+        raise SignInRefused("bad_code")
+    if enrolling:
+        user.totp_secret = secret
+        audit.record(session, actor=user.id, action="user.totp_enrol", now=now, target=user.id,
+                     address=address)  # fmt: skip
+    user.totp_last_step, user.failed_logins = step, 0
+    found.row.second_factor_done, found.row.pending_totp = True, None
+    signed_in(session, user, now=now, address=address)
