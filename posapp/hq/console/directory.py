@@ -16,6 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
+from posapp.domain.member_code import is_member_code
 from posapp.domain.phone import mask_phone, parse_mobile
 from posapp.hq import admin
 from posapp.hq.assignment import member_by_code
@@ -90,7 +91,12 @@ def search(session: Session, viewer: Viewer, text: str, *, now: datetime) -> lis
     text = text.strip()[:64]
     if not text:
         return []
-    found: list[Member] = []
+    if is_member_code(text):
+        by_code = member_by_code(session, text)
+        if by_code is None:
+            return []
+        query = select(Member).where(Member.id == by_code.id)
+        return [shown(viewer, m) for m in session.scalars(_scoped(query, viewer))]
     if _looks_like_phone(text):
         if not viewer.may_reveal_phone:
             raise Forbidden("search by phone is for the privacy officer")
@@ -98,23 +104,15 @@ def search(session: Session, viewer: Viewer, text: str, *, now: datetime) -> lis
             e164 = parse_mobile(text)
         except InvalidInput:
             return []
-        found = list(
-            session.scalars(_scoped(select(Member).where(Member.phone_e164 == e164), viewer))
-        )
+        found = list(session.scalars(_scoped(select(Member).where(Member.phone_e164 == e164), viewer)))
         audit.record(session, actor=viewer.user_id, action="member.search_phone", now=now,
                      address=viewer.address, found=[m.id for m in found])  # fmt: skip
         return [shown(viewer, m, reveal=True) for m in found]
-    by_code = member_by_code(session, text.upper())
-    if by_code is not None:
-        found = list(
-            session.scalars(_scoped(select(Member).where(Member.id == by_code.id), viewer))
-        )
-    elif viewer.sees_personal_data:
-        prefix = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = select(Member).where(Member.name.like(prefix + "%", escape="\\"))
-        found = list(
-            session.scalars(_scoped(query, viewer).order_by(Member.name, Member.id).limit(PAGE))
-        )
+    if not viewer.sees_personal_data:
+        return []
+    prefix = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = select(Member).where(Member.name.like(prefix + "%", escape="\\"))
+    found = session.scalars(_scoped(query, viewer).order_by(Member.name, Member.id).limit(PAGE))
     return [shown(viewer, m) for m in found]
 
 
