@@ -104,7 +104,9 @@ def search(session: Session, viewer: Viewer, text: str, *, now: datetime) -> lis
             e164 = parse_mobile(text)
         except InvalidInput:
             return []
-        found = list(session.scalars(_scoped(select(Member).where(Member.phone_e164 == e164), viewer)))
+        found = list(
+            session.scalars(_scoped(select(Member).where(Member.phone_e164 == e164), viewer))
+        )
         audit.record(session, actor=viewer.user_id, action="member.search_phone", now=now,
                      address=viewer.address, found=[m.id for m in found])  # fmt: skip
         return [shown(viewer, m, reveal=True) for m in found]

@@ -80,7 +80,9 @@ def test_a_brand_admin_must_enrol_totp_and_a_code_opens_one_session_only(hq: Hq)
     step = admin.get("/console/login/code")
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', step.text)
     assert secret and "<svg" in step.text
-    wrong = admin.client.post("/console/login/code", data={"csrf": csrf_of(step.text), "code": "000000"})
+    wrong = admin.client.post(
+        "/console/login/code", data={"csrf": csrf_of(step.text), "code": "000000"}
+    )
     assert wrong.status_code == 401 and "验证码不正确" in wrong.text
     code = pyotp.TOTP(secret.group(1)).now()
     done = admin.client.post("/console/login/code", data={"csrf": csrf_of(step.text), "code": code},
@@ -95,7 +97,9 @@ def test_a_brand_admin_must_enrol_totp_and_a_code_opens_one_session_only(hq: Hq)
     again.login()
     step = again.get("/console/login/code")
     assert 'id="totp-secret"' not in step.text  # enrolled: asked for a code, no new secret
-    replay = again.client.post("/console/login/code", data={"csrf": csrf_of(step.text), "code": code})
+    replay = again.client.post(
+        "/console/login/code", data={"csrf": csrf_of(step.text), "code": code}
+    )
     assert replay.status_code == 401  # the same code twice is refused
     assert again.get("/console").status_code == 303
     assert "user.totp_enrol" in _actions(hq) and "login.bad_code" in _actions(hq)
@@ -117,7 +121,9 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing(world: World) ->
                                       page="/console/stores").status_code == 303  # fmt: skip
 
 
-def test_a_regional_manager_cannot_open_another_regions_store_or_member_by_url(world: World) -> None:
+def test_a_regional_manager_cannot_open_another_regions_store_or_member_by_url(
+    world: World,
+) -> None:
     east = world.person("east")
     assert east.get("/console/stores/east").status_code == 200
     assert east.get(f"/console/members/{world.members['east']}").status_code == 200
@@ -137,9 +143,15 @@ def test_a_regional_manager_cannot_open_another_regions_store_or_member_by_url(w
     assert code.status_code == 403 and 'id="code"' not in code.text
     listed = east.get("/console/members").text
     assert world.codes["east"] in listed and world.codes["west"] not in listed
-    assert f'data-member="{world.members["east"]}"' in east.get(f"/console/members?q={world.codes['east']}").text
+    assert (
+        f'data-member="{world.members["east"]}"'
+        in east.get(f"/console/members?q={world.codes['east']}").text
+    )
     searched = east.get(f"/console/members?q={world.codes['west']}")
-    assert searched.status_code == 200 and f'data-member="{world.members["west"]}"' not in searched.text
+    assert (
+        searched.status_code == 200
+        and f'data-member="{world.members["west"]}"' not in searched.text
+    )
     assert "west" not in re.sub(r"<nav.*?</nav>", "", east.get("/console/stores").text, flags=re.S)
     assert _actions(world.hq).count("refused") >= 8  # each attempt is on record
 

@@ -1,0 +1,179 @@
+"""The console's pages, on SQLite and PostgreSQL: reports equal to the API's answers (page
+and CSV), every changing request on the audit log, names escaped, the schema as migrated."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from console_world import World, build
+from hq_harness import Hq, now
+from sqlalchemy import func, select
+
+from posapp.cli import main as posapp_main
+from posapp.domain.table_csv import BOM, from_csv
+from posapp.hq import admin
+from posapp.hq.api.routes import console_pages
+from posapp.hq.console import report_pages
+from posapp.hq.models import AuditEntry, Base, ConsoleUser, Staff
+
+CONSOLE_TABLES = {"console_user", "console_user_store", "console_session", "audit_log"}
+API = {"capture": "capture", "enrolments": "enrolments", "rungs": "rungs",
+       "repurchase": "repurchase", "follow-ups": "follow-ups"}  # fmt: skip
+
+
+@pytest.fixture
+def world(hq: Hq) -> World:
+    return build(hq)
+
+
+def _html_tables(html: str) -> dict[str, list[list[str]]]:
+    found = {}
+    for name, body in re.findall(r'data-table="([^"]+)">(.*?)</table>', html, flags=re.S):
+        found[name] = [[unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
+                       for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]  # fmt: skip
+    return found
+
+
+def _csv_rows(raw: bytes) -> list[list[str]]:
+    """The CSV read back as the counter reads its own (a quoted formula-like cell unquoted)."""
+    assert raw.startswith(BOM.encode()), "no UTF-8 BOM: Excel would garble Chinese"
+    table = from_csv("t", raw.decode("utf-8"))
+    return [list(table.columns), *(list(row) for row in table.rows)]
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize("name", report_pages.NAMES)
+def test_each_report_page_and_csv_show_the_apis_numbers(world: World, name: str) -> None:
+    for store in ("", "east"):
+        query = f"?days=30&store={store}" if store else "?days=30"
+        api = world.hq.client.get(f"/v1/reports/{API[name]}", headers=world.hq.as_admin(),
+                                  params={"days": 30, **({"store_id": store} if store else {})})  # fmt: skip
+        assert api.status_code == 200, api.text
+        expected = {t.name: [list(t.columns), *([_text(v) for v in row] for row in t.rows)]
+                    for t in report_pages.tables(name, api.json())}  # fmt: skip
+        # since/until differ by the moment each was asked: compare them to the minute
+        shown = _html_tables(world.person("admin").get(f"/console/reports/{name}{query}").text)
+        assert set(shown) == set(expected)
+        for table, rows in expected.items():
+            assert _minutes(shown[table]) == _minutes(rows), (name, table)
+            raw = world.person("admin").get(f"/console/reports/{name}/{table}.csv{query}")
+            assert raw.headers["content-type"].startswith("text/csv")
+            assert _minutes(_csv_rows(raw.content)) == _minutes(rows), (name, table)
+    if name == "capture":  # not vacuous: the sales pushed are there
+        assert expected["by_store"][1][:3] == ["east", "2", "1"]
+
+
+def _minutes(rows: list[list[str]]) -> list[list[str]]:
+    return [[re.sub(r"(T\d\d:\d\d):\d\d(\.\d+)?", r"\1", c) for c in row] for row in rows]
+
+
+def test_a_csv_cell_that_looks_like_a_formula_is_quoted(world: World) -> None:
+    with world.hq.db.write() as session:
+        admin.add_staff(session, store_id="east", name="=HYPERLINK(1)", role="guide", pin="1234",
+                        now=now(), staff_id="=cmd")  # fmt: skip
+    till = world.hq.counter("east")
+    sale = till.sale()
+    sale["payload"]["staff_id"] = "=cmd"
+    till.push()
+    raw = world.person("admin").get("/console/reports/capture/by_staff.csv?store=east").content
+    assert b"'=cmd" in raw and b"\n=cmd" not in raw
+
+
+def test_names_with_markup_and_emoji_are_shown_as_text(world: World) -> None:
+    nasty = '<script>alert("x")</script>😀 店员'
+    with world.hq.db.write() as session:
+        admin.add_store(session, store_id="odd", name=nasty, now=now())
+    admin_page = world.person("admin")
+    added = admin_page.post("/console/stores/odd/staff", {"name": nasty, "role": "guide", "pin": "2468"},
+                            page="/console/stores/odd")  # fmt: skip
+    assert added.status_code == 303
+    for path in ("/console/stores", "/console/stores/odd", "/console"):
+        html = admin_page.get(path).text
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;😀 店员" in html, path
+
+
+# Every console route that changes something, with a form that makes it succeed.
+CHANGES = {
+    "/console/stores": ({"store_id": "north", "name": "北店"}, "/console/stores", "store.add"),
+    "/console/stores/{store_id}/code": ({}, "/console/stores/east", "device.code"),
+    "/console/stores/{store_id}/staff": ({"name": "新人", "role": "cashier", "pin": "1357"},
+                                         "/console/stores/east", "staff.add"),
+    "/console/users": ({"username": "newbie", "password": "long enough password", "role": "analyst"},
+                       "/console/users", "user.add"),
+    "/console/members/{member_id}/reveal": ({}, "/console/members/{member_id}", "member.reveal_phone"),
+}  # fmt: skip
+SIGN_IN = {
+    "/console/login": "login.ok",
+    "/console/login/code": "login.ok",
+    "/console/logout": "logout",
+}
+
+
+def test_every_changing_console_request_writes_an_audit_row(world: World) -> None:
+    posts = {r.path for r in console_pages.router.routes if "POST" in getattr(r, "methods", ())}
+    assert posts == set(CHANGES), "a new changing route: add it here, with its audit action"
+    admin = world.person("admin")
+    for route, (form, origin, action) in CHANGES.items():
+        fill = {"store_id": "east", "member_id": world.members["east"]}
+        before = _count(world, action)
+        answer = admin.post(route.format(**fill), form, page=origin.format(**fill))
+        assert answer.status_code in (200, 303), (route, answer.text[:500])
+        assert _count(world, action) == before + 1, route
+    assert _count(world, "login.ok") >= 4  # the four sign-ins of build()
+    admin.post("/console/logout", {}, page="/console")
+    assert _count(world, "logout") == 1
+
+
+def _count(world: World, action: str) -> int:
+    with world.hq.db.read() as session:
+        return session.scalar(select(func.count()).where(AuditEntry.action == action)) or 0
+
+
+def test_the_console_tables_are_as_the_migration_made_them(hq: Hq) -> None:
+    with hq.db.engine.connect() as connection:
+        diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    def table_of(diff: object) -> str:
+        item = diff[0] if isinstance(diff, list) else diff
+        for part in item[1:]:  # type: ignore[index]
+            for name in (
+                part,
+                getattr(part, "name", None),
+                getattr(getattr(part, "table", None), "name", None),
+            ):
+                if isinstance(name, str) and name in CONSOLE_TABLES:
+                    return name
+        return ""
+
+    assert [d for d in diffs if table_of(d) in CONSOLE_TABLES] == []
+
+
+def test_posapp_hq_user_add_bootstraps_the_first_admin(
+    hq: Hq, hq_url: str, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("a first good password\n"))
+    code = posapp_main(["hq", "--db", hq_url, "user", "add", "boss", "--role", "brand_admin",
+                        "--name", "总部", "--password-stdin"])  # fmt: skip
+    assert code == 0 and "boss" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert posapp_main(["hq", "--db", hq_url, "user", "add", "tiny", "--role", "analyst",
+                        "--password-stdin"]) == 2  # fmt: skip
+    with hq.db.read() as session:
+        boss = session.scalar(select(ConsoleUser).where(ConsoleUser.username == "boss"))
+        assert (
+            boss is not None
+            and boss.role == "brand_admin"
+            and boss.password_hash.startswith("$argon2id$")
+        )
+        assert session.scalar(select(AuditEntry.actor).where(AuditEntry.target == boss.id)) == "cli"
+        assert session.scalar(select(ConsoleUser).where(ConsoleUser.username == "tiny")) is None
+        assert session.scalar(select(func.count()).select_from(Staff)) == 0
