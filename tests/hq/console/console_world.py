@@ -112,8 +112,9 @@ def build(hq: Hq, *, sign_in: bool = True) -> World:
         codes[store] = enrolled["payload"]["member_code"]
     hq.applied()
     with hq.db.write() as session:
-        from posapp.hq.models import Member, MemberAlias
         from sqlalchemy import select
+
+        from posapp.hq.models import Member, MemberAlias
 
         for store, local in list(ids.items()):
             canonical = session.scalar(

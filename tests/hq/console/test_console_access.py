@@ -13,11 +13,11 @@ from console_world import (
     PASSWORD,
     WEST_NAME,
     WEST_PHONE,
+    Person,
     World,
     build,
     client_of,
     csrf_of,
-    Person,
 )
 from hq_harness import Hq, now
 from sqlalchemy import select, text
