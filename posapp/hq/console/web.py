@@ -66,6 +66,16 @@ def words(lang: str) -> Any:
     return t
 
 
+def labels(lang: str) -> Any:
+    """A report's table or column name in the page's language; the API's own name if none."""
+    table = TEXT[lang]
+
+    def label(kind: str, name: str) -> str:
+        return table.get(f"{kind}.{name}") or name
+
+    return label
+
+
 def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value else "—"
 
@@ -93,7 +103,7 @@ def page(
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
     other = "en" if lang == "zh" else "zh"
     html = _env.get_template("console/" + template).render(
-        t=words(lang), lang=lang, viewer=viewer, path=request.url.path,
+        t=words(lang), label=labels(lang), lang=lang, viewer=viewer, path=request.url.path,
         switch_url=request.url.path + "?" + urlencode({**query, "lang": other}),
         csrf=viewer.csrf_token if viewer else context.pop("csrf", ""), **context,
     )  # fmt: skip
