@@ -114,10 +114,8 @@ def add_staff(
 ) -> Staff:
     if session.get(Store, store_id) is None:
         raise NotFound(f"no store {store_id}")
-    if role not in ROLES:
-        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
-    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
-        raise InvalidInput("pin", "bad_format", "A PIN is 4 to 12 digits.")
+    _check_role(role)
+    _check_pin(pin)
     clean = clean_name(name, field="name")
     if clean is None:
         raise InvalidInput("name", "empty", "Staff need a name.")
@@ -136,6 +134,54 @@ def add_staff(
     session.flush()
     emit(session, [Pending(store_id, "staff", staff.id, staff_view(staff))], now=now)
     return staff
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
+
+
+def _check_pin(pin: str) -> None:
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
+        raise InvalidInput("pin", "bad_format", "A PIN is 4 to 12 digits.")
+
+
+def update_staff(
+    session: Session,
+    *,
+    staff_id: str,
+    now: datetime,
+    role: str | None = None,
+    active: bool | None = None,
+    pin: str | None = None,
+) -> Staff:
+    """Change a staff member's role, deactivate or reactivate them, or reset their PIN; the
+    store's counters learn it with their next pull, as they learned the staff member."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff {staff_id[:64]}")
+    if role is not None:
+        _check_role(role)
+        staff.role = role
+    if pin is not None:
+        _check_pin(pin)
+        staff.pin_hash = hash_pin(pin)
+    if active is not None:
+        staff.active = active
+    staff.updated_at = now
+    emit(session, [Pending(staff.store_id, "staff", staff.id, staff_view(staff))], now=now)
+    return staff
+
+
+def edit_store(session: Session, *, store_id: str, name: str, region: str) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id[:64]}")
+    if not (len(region) == 2 and region.isascii() and region.isalpha()):
+        raise InvalidInput("region", "bad_format", "A region is a two-letter country code (CN).")
+    store.name = clean_name(name, field="name") or store.id
+    store.region = region.upper()
+    return store
 
 
 def device_code(session: Session, *, store_id: str, now: datetime, minutes: int) -> str:

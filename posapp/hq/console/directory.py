@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from posapp.domain.assignment import next_transfer_allowed, transfers_in_window
 from posapp.domain.errors import InvalidInput
 from posapp.domain.member_code import is_member_code
 from posapp.domain.phone import mask_phone, parse_mobile
@@ -160,6 +161,8 @@ class MemberPage:
     purchases: list[Sale]
     assignments: list[Assignment]
     erasure: dict[str, Any] | None
+    transfers: int  # in WeCom's 90-day window: a third is refused
+    next_transfer: datetime | None  # when one is allowed again, if not now
 
 
 def member_page(
@@ -184,5 +187,7 @@ def member_page(
     except admin.NotFound:
         erasure = None
     birthday = f"{member.birthday:%m-%d}" if member.birthday and viewer.sees_personal_data else ""
+    earlier = [a.assigned_at for a in moves if a.from_guide_id is not None]
     return MemberPage(shown(viewer, member, reveal=reveal), birthday, stores_of(session, member.id),
-                      consents, purchases, moves, erasure)  # fmt: skip
+                      consents, purchases, moves, erasure, len(transfers_in_window(earlier, now)),
+                      next_transfer_allowed(earlier, now))  # fmt: skip

@@ -71,7 +71,7 @@ def labels(lang: str) -> Any:
     table = TEXT[lang]
 
     def label(kind: str, name: str) -> str:
-        return table.get(f"{kind}.{name}") or name
+        return table.get(f"{kind}.{name}") or name.replace("_", " ")
 
     return label
 

@@ -15,6 +15,7 @@ from hq_harness import Hq, now
 from sqlalchemy import func, select
 
 from posapp.cli import main as posapp_main
+from posapp.domain.ladder import LadderRules
 from posapp.domain.table_csv import BOM, from_csv
 from posapp.hq import admin
 from posapp.hq.api.routes import console_pages
@@ -103,21 +104,27 @@ def test_names_with_markup_and_emoji_are_shown_as_text(world: World) -> None:
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;😀 店员" in html, path
 
 
-# Every console route that changes something, with a form that makes it succeed.
+# Every console route that changes something, with a form that makes it succeed (in order:
+# the guide change needs the guide still active, the erasure comes last).
+LADDER = {k: ("on" if v is True else "" if v is False else str(v)) for k, v in
+          {**LadderRules().to_dict(), "regular_min_purchases": 3}.items()}  # fmt: skip
 CHANGES = {
     "/console/stores": ({"store_id": "north", "name": "北店"}, "/console/stores", "store.add"),
+    "/console/stores/{store_id}": ({"name": "东店", "region": "CN"}, "/console/stores/east", "store.edit"),
     "/console/stores/{store_id}/code": ({}, "/console/stores/east", "device.code"),
     "/console/stores/{store_id}/staff": ({"name": "新人", "role": "cashier", "pin": "1357"},
                                          "/console/stores/east", "staff.add"),
+    "/console/members/{member_id}/guide": ({"guide_id": "east-guide-0"}, "/console/members/{member_id}",
+                                           "member.guide"),
+    "/console/stores/{store_id}/staff/{staff_id}": ({"change": "deactivate"}, "/console/stores/east",
+                                                    "staff.deactivate"),
     "/console/users": ({"username": "newbie", "password": "long enough password", "role": "analyst"},
                        "/console/users", "user.add"),
+    "/console/rules/{kind}": (LADDER, "/console/rules", "rules.set"),
     "/console/members/{member_id}/reveal": ({}, "/console/members/{member_id}", "member.reveal_phone"),
+    "/console/members/{member_id}/erase": ({"confirm": "{code}"}, "/console/members/{member_id}",
+                                           "member.erase"),
 }  # fmt: skip
-SIGN_IN = {
-    "/console/login": "login.ok",
-    "/console/login/code": "login.ok",
-    "/console/logout": "logout",
-}
 
 
 def test_every_changing_console_request_writes_an_audit_row(world: World) -> None:
@@ -125,8 +132,10 @@ def test_every_changing_console_request_writes_an_audit_row(world: World) -> Non
     assert posts == set(CHANGES), "a new changing route: add it here, with its audit action"
     admin = world.person("admin")
     for route, (form, origin, action) in CHANGES.items():
-        fill = {"store_id": "east", "member_id": world.members["east"]}
+        fill = {"store_id": "east", "member_id": world.members["east"], "staff_id": "east-guide-0",
+                "kind": "ladder", "code": world.codes["east"]}  # fmt: skip
         before = _count(world, action)
+        form = {k: v.format(**fill) for k, v in form.items()}
         answer = admin.post(route.format(**fill), form, page=origin.format(**fill))
         assert answer.status_code in (200, 303), (route, answer.text[:500])
         assert _count(world, action) == before + 1, route

@@ -4,20 +4,33 @@ by ``posapp.hq.console`` and ``posapp.hq.admin``/``reports``, the API's own serv
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.table_csv import Table, csv_bytes
 from posapp.hq import admin
-from posapp.hq.api.deps import DatabaseDep, ProjectorDep, SettingsDep, apply_if_quick, write
-from posapp.hq.console import audit, directory, overview, report_pages, users
+from posapp.hq.api.deps import (
+    DatabaseDep,
+    MasterKey,
+    ProjectorDep,
+    SettingsDep,
+    SmsSenderDep,
+    apply_if_quick,
+    write,
+)
+from posapp.hq.console import actions, audit, directory, overview, report_pages, users
 from posapp.hq.console.routing import ConsoleRoute, SignedIn
 from posapp.hq.console.users import Role
 from posapp.hq.console.web import SECURITY_HEADERS, check_csrf, form_of, page, redirect
+from posapp.hq.erasure import erase_everywhere
 from posapp.hq.models import Staff, Store
 from posapp.timefmt import utcnow
 
@@ -88,9 +101,9 @@ def _store_page(request: Request, viewer: users.Viewer, database: Any, settings:
         store = session.get(Store, store_id)
         if store is None:
             raise admin.NotFound(f"no store {store_id}")
-        staff = (
-            session.query(Staff).filter(Staff.store_id == store_id).order_by(Staff.staff_no).all()
-        )
+        staff = session.scalars(
+            select(Staff).where(Staff.store_id == store_id).order_by(Staff.staff_no)
+        ).all()
         lines = overview.devices(session, viewer, now=utcnow(), skew_warn_s=settings.clock_skew_warn_s,
                                  store_id=store_id)  # fmt: skip
         return page(request, "store.html", viewer=viewer, store=store, staff=staff, devices=lines,
@@ -324,3 +337,118 @@ async def add_person(request: Request, viewer: SignedIn, database: DatabaseDep) 
                         error=error, form={k: v for k, v in form.items() if k != "password"},
                         http_status=422)  # fmt: skip
     return redirect("/console/users")
+
+
+# --- changes made through posapp.hq.console.actions -----------------------------------------
+
+
+def _attempt(database: Any, change: Callable[[Session, datetime], Any]) -> InvalidInput | None:
+    """Run one change in its transaction; a refused input rolls all of it back and is shown."""
+    try:
+        write(database, lambda session: change(session, utcnow()))
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
+@router.post("/console/stores/{store_id}")
+async def edit_store(request: Request, store_id: str, viewer: SignedIn, database: DatabaseDep,
+                     settings: SettingsDep) -> Response:  # fmt: skip
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    error = _attempt(
+        database, lambda s, now: actions.edit_store(s, viewer, store_id[:64], form, now)
+    )
+    if error is not None:
+        return _store_page(request, viewer, database, settings, store_id[:64], error=error)
+    return redirect(f"/console/stores/{store_id[:64]}")
+
+
+@router.post("/console/stores/{store_id}/staff/{staff_id}")
+async def change_staff(request: Request, store_id: str, staff_id: str, viewer: SignedIn,
+                       database: DatabaseDep, settings: SettingsDep) -> Response:  # fmt: skip
+    """Role, deactivate or reactivate, or a new PIN: the store's counters learn it on sync."""
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    error = _attempt(database, lambda s, now: actions.change_staff(
+        s, viewer, store_id[:64], staff_id[:64], form, now))  # fmt: skip
+    if error is not None:
+        return _store_page(request, viewer, database, settings, store_id[:64], error=error)
+    return redirect(f"/console/stores/{store_id[:64]}")
+
+
+def _member_page(request: Request, viewer: users.Viewer, database: Any, member_id: str,
+                 **extra: Any) -> Response:  # fmt: skip
+    with database.read() as session:
+        shown = directory.member_page(session, viewer, member_id, now=utcnow())
+        return page(request, "member.html", viewer=viewer, m=shown,
+                    http_status=422 if extra.get("error") else 200, **extra)  # fmt: skip
+
+
+@router.post("/console/members/{member_id}/guide")
+async def change_guide(request: Request, member_id: str, viewer: SignedIn, database: DatabaseDep,
+                       projector: ProjectorDep) -> Response:  # fmt: skip
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    apply_if_quick(projector)
+    error = _attempt(database, lambda s, now: actions.change_guide(
+        s, viewer, member_id[:64], form.get("guide_id", ""), now))  # fmt: skip
+    if error is not None:
+        return _member_page(request, viewer, database, member_id[:64], error=error)
+    return redirect(f"/console/members/{member_id[:64]}")
+
+
+@router.post("/console/members/{member_id}/erase")
+async def erase(request: Request, member_id: str, viewer: SignedIn, database: DatabaseDep,
+                master_key: MasterKey, sender: SmsSenderDep, projector: ProjectorDep) -> Response:  # fmt: skip
+    """Erase (the member code typed again to confirm); each store's acknowledgement then
+    shows on the member page as it arrives."""
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    viewer.require(Role.BRAND_ADMIN, Role.PRIVACY_OFFICER)
+    apply_if_quick(projector)
+    with database.read() as session:
+        member = directory.require_member(session, viewer, member_id[:64])
+        code = member.member_code
+    if form.get("confirm", "").strip() != code:
+        return _member_page(request, viewer, database, member_id[:64],
+                            error=InvalidInput("confirm", "mismatch", "Type the member code to confirm."))  # fmt: skip
+
+    def record(session: Session, done: admin.ErasureResult) -> None:
+        audit.record(session, actor=viewer.user_id, action="member.erase", now=utcnow(),
+                     target=done.member_id, address=viewer.address, stores=done.stores)  # fmt: skip
+
+    erase_everywhere(database, write, member_id=member_id[:64], requested_by=viewer.user_id,
+                     master_key=master_key, sender=sender, also=record)  # fmt: skip
+    return redirect(f"/console/members/{member_id[:64]}")
+
+
+@router.get("/console/members/{member_id}/export.json")
+def export(member_id: str, viewer: SignedIn, database: DatabaseDep) -> Response:
+    """The member's own data as JSON (PIPL art. 45), for the privacy officer to hand over."""
+    data = write(database, lambda s: actions.export_member(s, viewer, member_id[:64], utcnow()),
+                 sequenced=False)  # fmt: skip
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json",
+                    headers={**SECURITY_HEADERS, "Content-Disposition":
+                             f'attachment; filename="member-{member_id[:64]}.json"'})  # fmt: skip
+
+
+@router.get("/console/rules")
+def rules(request: Request, viewer: SignedIn, database: DatabaseDep) -> Response:
+    viewer.require(Role.BRAND_ADMIN)
+    with database.read() as session:
+        return page(request, "rules.html", viewer=viewer, rules=actions.current_rules(session))
+
+
+@router.post("/console/rules/{kind}")
+async def set_rules(
+    request: Request, kind: str, viewer: SignedIn, database: DatabaseDep
+) -> Response:
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    error = _attempt(database, lambda s, now: actions.set_rules(s, viewer, kind[:32], form, now))
+    if error is not None:
+        with database.read() as session:
+            return page(request, "rules.html", viewer=viewer, rules=actions.current_rules(session),
+                        error=error, failed=kind[:32], http_status=422)  # fmt: skip
+    return redirect("/console/rules")

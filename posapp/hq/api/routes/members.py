@@ -19,8 +19,9 @@ from posapp.hq.api.deps import (
     SmsSenderDep,
     write,
 )
+from posapp.hq.console import audit
+from posapp.hq.erasure import erase_everywhere
 from posapp.hq.schemas import ConsentHistory, ErasureDone, ErasureStatus, GuideAssigned
-from posapp.hq.sms import forget_phone
 from posapp.timefmt import utcnow
 
 log = logging.getLogger("posapp.hq")
@@ -41,18 +42,12 @@ def erase(
     master_key: MasterKey,
     sender: SmsSenderDep,
 ) -> ErasureDone:
-    def act(session: Session) -> admin.ErasureResult:
-        return admin.erase_member(
-            session, member_id=member_id, requested_by=caller.ident, now=utcnow(),
-            master_key=master_key,
-        )  # fmt: skip
+    def record(session: Session, done: admin.ErasureResult) -> None:
+        audit.record(session, actor=f"admin-key:{caller.ident}", action="member.erase",
+                     now=utcnow(), target=done.member_id, stores=done.stores)  # fmt: skip
 
-    done = write(database, act)
-    # Answered once no HQ file keeps an old copy of what was erased (docs/hq.md).
-    if not database.purge_old_versions(admin.ERASED_TABLES):
-        log.warning("erasure: the SQLite log could not be truncated yet (busy readers)")
-    if done.phone_e164:
-        forget_phone(sender, done.phone_e164)
+    done = erase_everywhere(database, write, member_id=member_id, requested_by=caller.ident,
+                            master_key=master_key, sender=sender, also=record)  # fmt: skip
     return ErasureDone(
         member_id=done.member_id, erased_at=done.erased_at.isoformat(), stores=done.stores
     )
