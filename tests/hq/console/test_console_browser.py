@@ -282,6 +282,7 @@ SCREENS = [
     ("10-events", "/console/events"),
     ("11-audit", "/console/audit"),
     ("12-users", "/console/users"),
+    ("13-rules", "/console/rules"),
 ]
 
 
@@ -306,7 +307,7 @@ def test_every_screen_draws_without_a_csp_violation(hq: LiveHq, lang: str) -> No
             browser.shot(name)
         browser.open("/console/stores/east")
         browser.by("#device-code").click()
-        browser.shot("13-device-code")
+        browser.shot("14-device-code")
         assert browser.csp_violations() == []
     finally:
         browser.quit()
