@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
+from posapp.domain.table_csv import Table
 from posapp.hq import admin, assignment
-from posapp.hq.console import audit, directory
+from posapp.hq.console import audit, directory, users
 from posapp.hq.console.users import Forbidden, Role, Viewer
 from posapp.hq.models import Assignment, RuleSet, Sale, Staff
 
@@ -145,3 +146,57 @@ def set_rules(
     saved = admin.set_rules(session, kind=kind, body=body, now=now)
     audit.record(session, actor=viewer.user_id, action="rules.set", now=now, target=kind,
                  address=viewer.address, rules=saved)  # fmt: skip
+
+
+# --- stores, counters, people ---------------------------------------------------------------
+
+
+def add_store(session: Session, viewer: Viewer, form: dict[str, str], now: datetime) -> str:
+    viewer.require(Role.BRAND_ADMIN)
+    store = admin.add_store(session, store_id=form.get("store_id", "").strip(),
+                            name=form.get("name", ""), now=now,
+                            region=form.get("region", "CN")[:2] or "CN")  # fmt: skip
+    audit.record(session, actor=viewer.user_id, action="store.add", now=now, target=store.id,
+                 store_id=store.id, address=viewer.address, name=store.name)  # fmt: skip
+    return store.id
+
+
+def device_code(
+    session: Session, viewer: Viewer, store_id: str, now: datetime, minutes: int
+) -> str:
+    """A one-time registration code for a new counter: shown once, only its hash is kept."""
+    viewer.require_manages(store_id)
+    code = admin.device_code(session, store_id=store_id, now=now, minutes=minutes)
+    audit.record(session, actor=viewer.user_id, action="device.code", now=now, target=store_id,
+                 store_id=store_id, address=viewer.address)  # fmt: skip
+    return code
+
+
+def add_staff(
+    session: Session, viewer: Viewer, store_id: str, form: dict[str, str], now: datetime
+) -> None:
+    viewer.require_manages(store_id)
+    staff = admin.add_staff(session, store_id=store_id, name=form.get("name", ""),
+                            role=form.get("role", ""), pin=form.get("pin", ""), now=now)  # fmt: skip
+    audit.record(session, actor=viewer.user_id, action="staff.add", now=now, target=staff.id,
+                 store_id=staff.store_id, address=viewer.address, role=staff.role)  # fmt: skip
+
+
+def add_person(session: Session, viewer: Viewer, form: dict[str, str], now: datetime) -> None:
+    """A new console user (the brand admin's People page); ``users.add_user`` audits it."""
+    viewer.require(Role.BRAND_ADMIN)
+    scope = tuple(s.strip() for s in form.get("stores", "").split(",") if s.strip())
+    users.add_user(session, username=form.get("username", ""), password=form.get("password", ""),
+                   role=form.get("role", ""), now=now, display_name=form.get("display_name", ""),
+                   stores=scope, actor=viewer.user_id, address=viewer.address)  # fmt: skip
+
+
+def export_audit(session: Session, viewer: Viewer, now: datetime) -> Table:
+    """The audit log as a CSV table (newest first); the export is itself on the log."""
+    viewer.require(Role.BRAND_ADMIN)
+    rows = audit.entries(session, limit=100_000)
+    audit.record(session, actor=viewer.user_id, action="audit.export", now=now,
+                 address=viewer.address, rows=len(rows))  # fmt: skip
+    return Table("audit", ("id", "at", "actor", "action", "target", "store_id", "address", "detail"),
+                 [(r.id, r.at.isoformat(), r.actor, r.action, r.target, r.store_id, r.address,
+                   r.detail) for r in rows])  # fmt: skip

@@ -224,3 +224,18 @@ def test_user_names_passwords_roles_and_stores_are_checked(hq: Hq) -> None:
         with pytest.raises(InvalidInput) as refused, hq.db.write() as session:
             users.add_user(session, now=now(), actor="test", **args)  # type: ignore[arg-type]
         assert refused.value.field == field
+
+
+def test_the_brand_admin_exports_the_audit_log_and_the_export_is_logged(world: World) -> None:
+    answer = world.person("admin").get("/console/audit.csv")
+    assert answer.status_code == 200 and answer.content.startswith("\ufeff".encode())
+    assert b"login.ok" in answer.content
+    assert world.person("east").get("/console/audit.csv").status_code == 403
+    assert _actions(world.hq)[-1] == "refused" and "audit.export" in _actions(world.hq)
+
+
+def test_one_address_trying_many_passwords_is_slowed_down(hq: Hq) -> None:
+    hq.client.app.state.settings.join_limit_per_minute = 3
+    person = Person(client_of(hq), "nobody")
+    answers = [person.login("guess").status_code for _ in range(4)]
+    assert answers == [401, 401, 401, 429]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
-from posapp.hq.api.deps import DatabaseDep, MasterKey, write
+from posapp.hq.api.deps import DatabaseDep, MasterKey, SettingsDep, count_request, write
 from posapp.hq.console import users
 from posapp.hq.console.routing import LOGIN, ConsoleRoute, address_of, https_of
 from posapp.hq.console.web import (
@@ -56,13 +56,17 @@ def login_form(request: Request, master_key: MasterKey) -> Response:
 
 
 @router.post("/console/login")
-async def login(request: Request, database: DatabaseDep, master_key: MasterKey) -> Response:
+async def login(
+    request: Request, database: DatabaseDep, master_key: MasterKey, settings: SettingsDep
+) -> Response:
     form = await form_of(request)
     if not Csrf(master_key).matches(
         LOGIN_CSRF_PURPOSE, form.get("csrf", ""), request.cookies.get(LOGIN_CSRF_COOKIE)
     ):
         raise BadForm("csrf")
     address = address_of(request)
+    with database.transaction() as session:  # one address trying many accounts is slowed too
+        count_request(session, f"console-login:{address}", settings.join_limit_per_minute)
 
     def act(session: Session) -> str | users.SignInRefused:
         now = utcnow()

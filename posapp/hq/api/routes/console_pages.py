@@ -73,25 +73,13 @@ async def add_store(request: Request, viewer: SignedIn, database: DatabaseDep) -
     form = await form_of(request)
     check_csrf(viewer, form)
     viewer.require(Role.BRAND_ADMIN)
-
-    def act(session: Session) -> InvalidInput | str:
-        now = utcnow()
-        try:
-            store = admin.add_store(session, store_id=form.get("store_id", "").strip(),
-                                    name=form.get("name", ""), now=now,
-                                    region=form.get("region", "CN")[:2] or "CN")  # fmt: skip
-        except InvalidInput as exc:
-            return exc
-        audit.record(session, actor=viewer.user_id, action="store.add", now=now, target=store.id,
-                     store_id=store.id, address=viewer.address, name=store.name)  # fmt: skip
-        return store.id
-
-    done = write(database, act)
-    if isinstance(done, InvalidInput):
+    added: list[str] = []
+    error = _attempt(database, lambda s, now: added.append(actions.add_store(s, viewer, form, now)))
+    if error is not None:
         with database.read() as session:
-            return page(request, "stores.html", viewer=viewer, http_status=422, error=done,
+            return page(request, "stores.html", viewer=viewer, http_status=422, error=error,
                         stores=overview.visible_stores(session, viewer), form=form)  # fmt: skip
-    return redirect(f"/console/stores/{done}")
+    return redirect(f"/console/stores/{added[0]}")
 
 
 def _store_page(request: Request, viewer: users.Viewer, database: Any, settings: Any,
@@ -119,20 +107,11 @@ def store(request: Request, store_id: str, viewer: SignedIn, database: DatabaseD
 @router.post("/console/stores/{store_id}/code")
 async def device_code(request: Request, store_id: str, viewer: SignedIn, database: DatabaseDep,
                       settings: SettingsDep) -> Response:  # fmt: skip
-    """A one-time registration code for a new counter: shown once, only its hash is kept."""
+    """A one-time registration code for a new counter, shown once on the store's page."""
     form = await form_of(request)
     check_csrf(viewer, form)
-    viewer.require_manages(store_id[:64])
-
-    def act(session: Session) -> str:
-        now = utcnow()
-        code = admin.device_code(session, store_id=store_id[:64], now=now,
-                                 minutes=settings.device_code_minutes)  # fmt: skip
-        audit.record(session, actor=viewer.user_id, action="device.code", now=now,
-                     target=store_id[:64], store_id=store_id[:64], address=viewer.address)  # fmt: skip
-        return code
-
-    code = write(database, act)
+    code = write(database, lambda s: actions.device_code(s, viewer, store_id[:64], utcnow(),
+                                                         settings.device_code_minutes))  # fmt: skip
     return _store_page(request, viewer, database, settings, store_id[:64], code=code,
                        code_minutes=settings.device_code_minutes)  # fmt: skip
 
@@ -142,20 +121,9 @@ async def add_staff(request: Request, store_id: str, viewer: SignedIn, database:
                     settings: SettingsDep) -> Response:  # fmt: skip
     form = await form_of(request)
     check_csrf(viewer, form)
-    viewer.require_manages(store_id[:64])
-
-    def act(session: Session) -> InvalidInput | None:
-        now = utcnow()
-        try:
-            staff = admin.add_staff(session, store_id=store_id[:64], name=form.get("name", ""),
-                                    role=form.get("role", ""), pin=form.get("pin", ""), now=now)  # fmt: skip
-        except InvalidInput as exc:
-            return exc
-        audit.record(session, actor=viewer.user_id, action="staff.add", now=now, target=staff.id,
-                     store_id=staff.store_id, address=viewer.address, role=staff.role)  # fmt: skip
-        return None
-
-    error = write(database, act)
+    error = _attempt(
+        database, lambda s, now: actions.add_staff(s, viewer, store_id[:64], form, now)
+    )
     if error is not None:
         return _store_page(
             request, viewer, database, settings, store_id[:64], error=error, form=form
@@ -292,17 +260,8 @@ def audit_log(request: Request, viewer: SignedIn, database: DatabaseDep,
 
 @router.get("/console/audit.csv")
 def audit_csv(viewer: SignedIn, database: DatabaseDep) -> Response:
-    viewer.require(Role.BRAND_ADMIN)
-
-    def act(session: Session) -> Table:
-        rows = audit.entries(session, limit=100_000)
-        audit.record(session, actor=viewer.user_id, action="audit.export", now=utcnow(),
-                     address=viewer.address, rows=len(rows))  # fmt: skip
-        return Table("audit", ("id", "at", "actor", "action", "target", "store_id", "address", "detail"),
-                     [(r.id, r.at.isoformat(), r.actor, r.action, r.target, r.store_id, r.address,
-                       r.detail) for r in rows])  # fmt: skip
-
-    return _csv(write(database, act, sequenced=False), "audit")
+    table = write(database, lambda s: actions.export_audit(s, viewer, utcnow()), sequenced=False)
+    return _csv(table, "audit")
 
 
 @router.get("/console/users")
@@ -317,19 +276,7 @@ def people(request: Request, viewer: SignedIn, database: DatabaseDep) -> Respons
 async def add_person(request: Request, viewer: SignedIn, database: DatabaseDep) -> Response:
     form = await form_of(request)
     check_csrf(viewer, form)
-    viewer.require(Role.BRAND_ADMIN)
-    scope = tuple(s.strip() for s in form.get("stores", "").split(",") if s.strip())
-
-    def act(session: Session) -> InvalidInput | None:
-        try:
-            users.add_user(session, username=form.get("username", ""), password=form.get("password", ""),
-                           role=form.get("role", ""), now=utcnow(), display_name=form.get("display_name", ""),
-                           stores=scope, actor=viewer.user_id, address=viewer.address)  # fmt: skip
-        except InvalidInput as exc:
-            return exc
-        return None
-
-    error = write(database, act, sequenced=False)
+    error = _attempt(database, lambda s, now: actions.add_person(s, viewer, form, now))
     if error is not None:
         with database.read() as session:
             return page(request, "users.html", viewer=viewer, people=users.list_users(session),
