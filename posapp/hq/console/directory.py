@@ -23,7 +23,7 @@ from posapp.hq import admin
 from posapp.hq.assignment import member_by_code
 from posapp.hq.console import audit
 from posapp.hq.console.users import Forbidden, Viewer
-from posapp.hq.models import Assignment, Member, MemberStore, Sale
+from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Sale
 
 PAGE = 50
 HIDDEN = "•••"
@@ -161,6 +161,7 @@ class MemberPage:
     purchases: list[Sale]
     assignments: list[Assignment]
     erasure: dict[str, Any] | None
+    merged: list[MemberAlias]  # enrolments at other counters found to be this member
     transfers: int  # in WeCom's 90-day window: a third is refused
     next_transfer: datetime | None  # when one is allowed again, if not now
 
@@ -188,6 +189,10 @@ def member_page(
         erasure = None
     birthday = f"{member.birthday:%m-%d}" if member.birthday and viewer.sees_personal_data else ""
     earlier = [a.assigned_at for a in moves if a.from_guide_id is not None]
+    merged = list(session.scalars(
+        select(MemberAlias).where(MemberAlias.member_id == member.id, MemberAlias.local_id != member.id)
+        .order_by(MemberAlias.store_id, MemberAlias.local_id)
+    ))  # fmt: skip
     return MemberPage(shown(viewer, member, reveal=reveal), birthday, stores_of(session, member.id),
-                      consents, purchases, moves, erasure, len(transfers_in_window(earlier, now)),
+                      consents, purchases, moves, erasure, merged, len(transfers_in_window(earlier, now)),
                       next_transfer_allowed(earlier, now))  # fmt: skip

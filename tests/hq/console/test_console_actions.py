@@ -127,3 +127,13 @@ def test_a_members_own_data_export_is_for_the_privacy_officer_and_on_record(worl
         refused = world.person(role).get(path)
         assert refused.status_code == 403 and EAST_PHONE not in refused.text
     assert _audited(world, "member.export") == 1
+
+
+def test_a_member_enrolled_again_at_another_store_shows_the_merge(world: World) -> None:
+    till = world.hq.counter("west")
+    again = till.enrol(EAST_PHONE, name="王小明")
+    till.push()
+    world.hq.applied()
+    page = world.person("admin").get(f"/console/members/{world.members['east']}").text
+    assert 'id="merged"' in page and again["payload"]["member_id"] in page
+    assert "east, west" in page  # the member is held by both stores now
