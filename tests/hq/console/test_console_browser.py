@@ -9,6 +9,7 @@ Screenshots of each screen go to $POSAPP_SCREENSHOT_DIR when it is set
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -311,3 +312,52 @@ def test_every_screen_draws_without_a_csp_violation(hq: LiveHq, lang: str) -> No
         assert browser.csp_violations() == []
     finally:
         browser.quit()
+
+
+def _counter(data: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "posapp", "--data-dir", str(data), *args],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def test_a_counter_registers_with_the_code_shown_and_a_rule_change_reaches_it(
+    hq: LiveHq, tmp_path: Path
+) -> None:
+    from posapp.store.db import connect_raw
+
+    two_regions(hq)
+    posapp_hq(hq, "user", "add", "boss", "--role", "brand_admin")
+    browser, _ = admin_signed_in(hq)
+    till = tmp_path / "till"
+    try:
+        browser.open("/console/stores/east")
+        browser.submit("#device-code")
+        _counter(
+            till,
+            "register",
+            "--hq",
+            hq.base,
+            "--code",
+            browser.by("#code").text,
+            "--name",
+            "收银台 3",
+        )
+        _counter(till, "sync", "--once")
+        browser.open("/console/stores/east")
+        assert "收银台 3" in browser.by("#devices").text
+        browser.open("/console/rules")
+        box = browser.by("#rules-ladder input[name=regular_min_purchases]")
+        box.clear()
+        box.send_keys("5")
+        browser.submit("#rules-ladder-submit")
+        assert (
+            browser.by("#rules-ladder input[name=regular_min_purchases]").get_attribute("value")
+            == "5"
+        )
+    finally:
+        browser.quit()
+    _counter(till, "sync", "--once")
+    with connect_raw(till / "posapp.db") as db:
+        body = db.execute("SELECT body FROM rule_set WHERE kind = 'ladder'").fetchone()
+    assert body is not None and json.loads(body[0])["regular_min_purchases"] == 5
