@@ -1,7 +1,9 @@
 """The console in a real headless browser (Debian's chromium, driven by Selenium) against a
 real `posapp hq serve`: the first admin made with `posapp hq user add`, then signing in
 with TOTP, lock-out, store scope by URL, masked phones, CSRF, escaped names, a report equal
-to its API answer — and every screen drawn in zh and en without one CSP violation.
+to its API answer, a counter registering with the code shown and receiving a rule changed
+in the console, an erasure acknowledged by two counters, the third guide change refused —
+and every screen drawn in zh and en without one CSP violation.
 
 Screenshots of each screen go to $POSAPP_SCREENSHOT_DIR when it is set
 (tools/console_screenshots.py sets it to docs/screenshots/hq/).
@@ -361,3 +363,61 @@ def test_a_counter_registers_with_the_code_shown_and_a_rule_change_reaches_it(
     with connect_raw(till / "posapp.db") as db:
         body = db.execute("SELECT body FROM rule_set WHERE kind = 'ladder'").fetchone()
     assert body is not None and json.loads(body[0])["regular_min_purchases"] == 5
+
+
+def test_an_erasure_reaches_two_counters_and_the_console_shows_both_acknowledgements(
+    hq: LiveHq,
+) -> None:
+    hq.store("east")
+    hq.store("west")
+    tills = {store: hq.counter(store) for store in ("east", "west")}
+    first = tills["east"].enrol(EAST_PHONE, name=EAST_NAME)
+    tills["east"].push()
+    tills["west"].enrol(EAST_PHONE, name=EAST_NAME)  # the same customer at the other store
+    tills["west"].push()
+    hq.applied()
+    for till in tills.values():
+        till.pull()
+    member_id = hq.rows(
+        "SELECT member_id FROM member_alias WHERE local_id = :i", i=first["payload"]["member_id"]
+    )[0][0]
+    code = hq.rows("SELECT member_code FROM member WHERE id = :i", i=member_id)[0][0]
+    posapp_hq(hq, "user", "add", "dpo", "--role", "privacy_officer")
+    browser = Browser(hq)
+    try:
+        browser.sign_in("dpo")
+        browser.open(f"/console/members/{member_id}")
+        browser.by("#erase-confirm").send_keys(code)
+        browser.submit("#erase-submit")
+        rows = browser.all("#erasure tbody tr")
+        assert [r.text.split()[0] for r in rows] == ["east", "west"]
+        assert all("等待门店确认" in r.text for r in rows)
+        assert EAST_NAME not in browser.driver.page_source
+        for n, till in enumerate(tills.values()):
+            assert any(c["kind"] == "member.erased" for c in till.pull())
+            till.event("erasure.applied", {"member_id": member_id})
+            till.push()
+            hq.applied()
+            browser.open(f"/console/members/{member_id}")
+            waiting = [r for r in browser.all("#erasure tbody tr") if "等待门店确认" in r.text]
+            assert len(waiting) == 1 - n  # each acknowledgement shows as it arrives
+        assert browser.csp_violations() == []
+    finally:
+        browser.quit()
+
+
+def test_a_third_guide_change_in_90_days_is_refused_in_the_browser(hq: LiveHq) -> None:
+    members = two_regions(hq)
+    hq.store("east-2", staff=3)
+    posapp_hq(hq, "user", "add", "boss", "--role", "brand_admin")
+    browser, _ = admin_signed_in(hq)
+    try:
+        for guide in ("east-guide-0", "east-2-guide-0", "east-2-guide-1", "east-2-guide-2"):
+            browser.open(f"/console/members/{members['east']}")
+            browser.by("#guide-id").send_keys(guide)
+            browser.submit("#guide-submit")
+        assert "twice in the last 90 days" in browser.by("#message").text
+        assert browser.by("#transfers").get_attribute("data-transfers") == "2"
+        assert "east-2-guide-2" not in browser.by("dl.facts").text
+    finally:
+        browser.quit()
