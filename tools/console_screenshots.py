@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST], cwd=ROOT, env=env
     )
     shots = sorted(args.out.glob("*.png"))
-    print(f"{len(shots)} screenshots in {args.out}")
+    sys.stdout.write(f"{len(shots)} screenshots in {args.out}\n")
     return done.returncode
 
 
