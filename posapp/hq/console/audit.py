@@ -1,6 +1,6 @@
 """The audit log: who changed what, and who saw whose personal data, when and from where.
 
-Append-only — the database refuses UPDATE and DELETE on it (migration hq0009) — and it
+Append-only — the database refuses UPDATE and DELETE on it (migration hq0010) — and it
 holds ids, never the personal data itself, so erasing a member leaves it intact.
 """
 

@@ -1,7 +1,7 @@
 """The HQ console: its users, their stores and sessions, and the append-only audit log
 
-Revision ID: hq0009
-Revises: hq0008
+Revision ID: hq0010
+Revises: hq0009
 Create Date: 2026-12-03 07:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "hq0009"
-down_revision = "hq0008"
+revision = "hq0010"
+down_revision = "hq0009"
 branch_labels = None
 depends_on = None
 
