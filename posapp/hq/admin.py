@@ -20,6 +20,7 @@ from posapp.domain.follow_up import FollowUpRules
 from posapp.domain.ids import new_id
 from posapp.domain.invite import DEFAULT_CHANNEL_URLS
 from posapp.domain.ladder import Channel, LadderRules
+from posapp.domain.local_day import valid_zone, zone_for_region
 from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
 from posapp.hq.feed import Pending, emit, staff_view
@@ -50,6 +51,7 @@ from posapp.hq.security import (
     phone_fingerprint,
     same_secret,
 )
+from posapp.protocol.changes import StoreAssigned
 
 ROLES = ("cashier", "guide", "manager")
 CHANNELS = tuple(c.value for c in Channel)
@@ -83,7 +85,9 @@ def add_store(
     now: datetime,
     region: str = "CN",
     currency: str = "CNY",
+    timezone: str | None = None,
 ) -> Store:
+    """A new store; its days are kept in ``timezone`` (its region's zone when not given)."""
     if (
         not store_id
         or len(store_id) > 64
@@ -95,9 +99,35 @@ def add_store(
     clean = clean_name(name, field="name") or store_id
     number = (session.scalar(select(func.max(Store.store_no))) or 0) + 1
     store = Store(
-        id=store_id, store_no=number, name=clean, region=region, currency=currency, created_at=now
-    )
+        id=store_id, store_no=number, name=clean, region=region, currency=currency,
+        created_at=now, timezone=_zone_name(timezone or zone_for_region(region)),
+    )  # fmt: skip
     session.add(store)
+    session.flush()
+    return store
+
+
+def _zone_name(name: str) -> str:
+    try:
+        return valid_zone(name)
+    except ValueError:
+        raise InvalidInput(
+            "timezone", "bad_format", f"{name!r} is not an IANA time zone (Asia/Shanghai)."
+        ) from None
+
+
+def set_store_timezone(session: Session, *, store_id: str, timezone: str, now: datetime) -> Store:
+    """The store keeps its days in ``timezone`` from now on: its reports at once, its counters
+    at their next sync (they recount their per-day tally in it)."""
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id}")
+    store.timezone = _zone_name(timezone)
+    emit(
+        session,
+        [Pending(store_id, "store", store_id, StoreAssigned(timezone=store.timezone))],
+        now=now,
+    )
     session.flush()
     return store
 

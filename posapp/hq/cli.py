@@ -42,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     store_add.add_argument("--name", required=True)
     store_add.add_argument("--region", default="CN")
     store_add.add_argument("--currency", default="CNY")
+    store_add.add_argument(
+        "--timezone", help="IANA zone the store keeps its days in (default: its region's)"
+    )
+    store_zone = store_cmds.add_parser("timezone", help="set the zone a store keeps its days in")
+    store_zone.add_argument("store_id")
+    store_zone.add_argument("timezone", help="an IANA zone, e.g. Asia/Shanghai")
 
     staff = cmds.add_parser("staff", help="staff")
     staff_cmds = staff.add_subparsers(dest="staff_command", required=True)
@@ -160,7 +166,12 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
-        if args.hq_command == "store":
+        if args.hq_command == "store" and args.store_command == "timezone":
+            store = admin.set_store_timezone(
+                session, store_id=args.store_id, timezone=args.timezone, now=now
+            )
+            print(f"store {store.id} keeps its days in {store.timezone}")
+        elif args.hq_command == "store":
             store = admin.add_store(
                 session,
                 store_id=args.store_id,
@@ -168,8 +179,9 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                 now=now,
                 region=args.region,
                 currency=args.currency,
+                timezone=args.timezone,
             )
-            print(f"store {store.id} (no. {store.store_no}) added")
+            print(f"store {store.id} (no. {store.store_no}, {store.timezone}) added")
         elif args.hq_command == "staff":
             staff = admin.add_staff(
                 session, store_id=args.store_id, name=args.name, role=args.role, pin=args.pin, now=now,

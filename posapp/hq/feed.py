@@ -31,6 +31,7 @@ from posapp.hq.models import (
     MemberStore,
     RuleSet,
     Staff,
+    Store,
 )
 from posapp.protocol.changes import (
     ChangeData,
@@ -306,7 +307,10 @@ def _snapshot_page(
 ) -> tuple[list[ChangeEnvelope], str, bool]:
     changes: list[ChangeEnvelope] = []
     if first:
-        changes.append(StoreChange(seq=as_of, key=store_id, data=StoreAssigned(snapshot=True)))
+        store = session.get(Store, store_id)
+        zone_name = store.timezone if store is not None else None
+        changes.append(StoreChange(seq=as_of, key=store_id,
+                                   data=StoreAssigned(snapshot=True, timezone=zone_name)))  # fmt: skip
         for rule in session.scalars(select(RuleSet)):
             changes.append(RulesChange(seq=as_of, key=rule.kind, data=json.loads(rule.body)))
         for s in session.scalars(select(Staff).where(Staff.store_id == store_id)):

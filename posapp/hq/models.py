@@ -59,6 +59,10 @@ class Store(Base):
     region: Mapped[str] = mapped_column(String(2), default="CN")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The IANA zone the store keeps its days in (its reports, its counters' dashboards).
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Shanghai", server_default="Asia/Shanghai"
+    )
 
 
 class Staff(Base):

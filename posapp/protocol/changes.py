@@ -95,9 +95,12 @@ class StaffView(ChangeData):
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class StoreAssigned(ChangeData):
-    """The store this counter belongs to; the first change of every snapshot."""
+    """The store this counter belongs to; the first change of every snapshot, and again
+    when HQ changes the store (its time zone). ``timezone``: the IANA zone the store keeps
+    its days in (None from an HQ that does not send it: the counter keeps its own)."""
 
     snapshot: bool = False
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
+from posapp.domain.local_day import is_zone
 from posapp.protocol.changes import (
     ChangeEnvelope,
     ErasedChange,
@@ -30,6 +31,7 @@ from posapp.protocol.changes import (
     StoreChange,
 )
 from posapp.protocol.events import ErasureApplied
+from posapp.store.local_days import keep_days_in
 from posapp.store.lookup import Ledger
 from posapp.store.models import (
     AuditEntry,
@@ -297,9 +299,16 @@ def _hq_consents(conn: Any, members: list[tuple[str, dict[str, bool]]]) -> None:
 
 
 def _store(session: Session, change: StoreChange) -> None:
-    if session.get(Store, change.key) is None:
-        session.add(Store(id=change.key, name=change.key, region="CN", currency="CNY"))
+    store = session.get(Store, change.key)
+    if store is None:
+        store = Store(id=change.key, name=change.key, region="CN", currency="CNY")
+        session.add(store)
     session.execute(update(SyncState).where(SyncState.id == 1).values(store_id=change.key))
+    zone_name = change.data.timezone
+    if zone_name and is_zone(zone_name):  # a zone newer than this counter's tzdata: keep ours
+        store.timezone = zone_name
+        session.flush()
+        keep_days_in(session, zone_name)
 
 
 def _rules(session: Session, change: RulesChange) -> None:

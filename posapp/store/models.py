@@ -35,6 +35,10 @@ class Store(Base):
     # HQ's short numbers for the store, this device and each staff member: they are what
     # an invite token carries (30 characters leave no room for ids).
     store_no: Mapped[int | None] = mapped_column(Integer)
+    # The store's IANA zone, from HQ: every day the counter counts is a day on this clock.
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Shanghai", server_default="Asia/Shanghai"
+    )
 
 
 class Device(Base):
@@ -146,9 +150,10 @@ class Purchase(Base):
 
 
 class PurchaseDay(Base):
-    """Sales and sales with a known member per UTC day and staff member ('' for none).
+    """Sales and sales with a known member per local day of the store and staff member ('' for
+    none).
 
-    Kept by triggers on ``purchase`` (migration 0007), so the dashboard's capture rate over a
+    Kept by triggers on ``purchase`` (migrations 0007, 0009), so the dashboard's capture rate over a
     year reads a few hundred rows instead of millions of sales.
     """
 
@@ -157,6 +162,15 @@ class PurchaseDay(Base):
     staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sales: Mapped[int] = mapped_column(Integer)
     known: Mapped[int] = mapped_column(Integer)
+
+
+class StoreUtcOffset(Base):
+    """The store zone's UTC offset from each instant on: the tally's triggers find a sale's
+    local day with it (SQLite has no time zones). Rewritten when HQ changes the zone."""
+
+    __tablename__ = "store_utc_offset"
+    from_utc: Mapped[str] = mapped_column(String(26), primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(Integer)
 
 
 class ConsentRecord(Base):

@@ -1,0 +1,55 @@
+"""The counter's clock: which zone its store keeps days in, and the SQL that finds a sale's
+local day (the per-day tally's triggers use the same offsets, migration 0009)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from posapp.domain.local_day import DEFAULT_ZONE, utc_offsets, valid_zone
+from posapp.store.lookup import Lookup
+from posapp.timefmt import to_text
+
+# A sale's local day in SQL: its instant plus the zone's offset in force at that instant.
+LOCAL_DAY_SQL = (
+    "date({column}, coalesce((SELECT offset_seconds FROM store_utc_offset"
+    " WHERE from_utc <= {column} ORDER BY from_utc DESC LIMIT 1), 0) || ' seconds')"
+)
+
+_STORE_ZONE = (
+    "SELECT s.timezone FROM store s JOIN sync_state st ON st.store_id = s.id WHERE st.id = 1"
+)
+
+
+def store_zone(lookup: Lookup) -> str:
+    """This counter's store's zone; China's until HQ has named the store."""
+    rows = lookup.query(_STORE_ZONE)
+    return rows[0][0] if rows and rows[0][0] else DEFAULT_ZONE
+
+
+def keep_days_in(session: Session, zone_name: str) -> bool:
+    """Count this counter's days in ``zone_name`` from now on, and recount the tally of past
+    sales in it; False when the counter already does (nothing to recount)."""
+    valid_zone(zone_name)
+    offsets = [{"f": to_text(t), "s": s} for t, s in utc_offsets(zone_name)]
+    current = [
+        {"f": f, "s": s}
+        for f, s in session.execute(
+            text("SELECT from_utc, offset_seconds FROM store_utc_offset ORDER BY from_utc")
+        )
+    ]
+    if current == offsets:
+        return False
+    session.execute(text("DELETE FROM store_utc_offset"))
+    session.execute(
+        text("INSERT INTO store_utc_offset (from_utc, offset_seconds) VALUES (:f, :s)"), offsets
+    )
+    session.execute(text("DELETE FROM purchase_day"))
+    session.execute(
+        text(
+            "INSERT INTO purchase_day (day, staff_id, sales, known)"
+            f" SELECT {LOCAL_DAY_SQL.format(column='occurred_at')}, coalesce(staff_id, ''),"
+            " count(*), count(member_id) FROM purchase GROUP BY 1, 2"
+        )
+    )
+    return True
