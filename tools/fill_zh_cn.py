@@ -92,6 +92,7 @@ ZH: dict[str, str] = {
     "Repurchase rate": "复购率",
     "Follow-ups done": "完成回访",
     "Waiting to sync": "待同步",
+    "Time zone": "时区",
     "Capture rate by day": "每日会员识别率",
     "Capture rate by cashier": "各收银员会员识别率",
     "Table": "明细表",

@@ -49,6 +49,7 @@ from posapp.services.members import (
 from posapp.services.sales import SaleResult, record_sale
 from posapp.services.staff import SignedIn, guard_unsynced, require, roster, sign_in
 from posapp.store.db import Database
+from posapp.store.local_days import store_zone
 from posapp.store.models import Store, SyncState
 from posapp.timefmt import utcnow
 
@@ -235,7 +236,8 @@ class Counter:
         """The store's figures for whole days ``first``..``last`` (the manager's view)."""
         store_id = self.store().store_id
         with self.db.lookup() as lookup:
-            return dashboard(lookup, Period.days(first, last), store_id=store_id)
+            period = Period.days(first, last, store_zone(lookup))
+            return dashboard(lookup, period, store_id=store_id)
 
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:

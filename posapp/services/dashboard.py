@@ -4,7 +4,8 @@ Qt-free: the UI calls :func:`dashboard` off the GUI thread and draws what it ret
 Every figure is one SQL aggregate over an index on the counter's own database (fast at a
 million members and five million sales), and each is defined as HQ's report defines it
 (:mod:`posapp.hq.reports`), so after a sync the two agree for the same store and range.
-Times are UTC, days are UTC days, ranges are ``[since, until)``, as at HQ.
+Stored times are UTC; days are the store's local days (its zone from HQ,
+:mod:`posapp.domain.local_day`), ranges are ``[since, until)``, as at HQ.
 
 What the counter cannot know the same way as HQ: sales made at *other* tills of the store
 (each till holds its own), and which QR channel a member who joined by scanning used (they
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from posapp.domain.local_day import day_bounds, day_start, days_bounds, local_day
 from posapp.domain.table_csv import Table, from_csv, to_csv
+from posapp.store.local_days import LOCAL_DAY_SQL, store_zone
 from posapp.store.lookup import Lookup
 from posapp.timefmt import to_text as _ts
 
@@ -28,30 +31,25 @@ CONTACT_CHANNELS = ("wecom", "phone", "in_store")
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """``[since, until)`` in naive UTC."""
+    """``[since, until)`` in naive UTC; the constructors take whole days of the store's zone."""
 
     since: datetime
     until: datetime
 
     @classmethod
-    def today(cls, now: datetime) -> Period:
-        start = datetime.combine(now.date(), time.min)
-        return cls(start, start + timedelta(days=1))
+    def today(cls, now: datetime, zone: str) -> Period:
+        return cls(*day_bounds(local_day(now, zone), zone))
 
     @classmethod
-    def this_week(cls, now: datetime) -> Period:
-        """Monday to the end of today."""
-        start = datetime.combine(now.date() - timedelta(days=now.weekday()), time.min)
-        return cls(start, datetime.combine(now.date(), time.min) + timedelta(days=1))
+    def this_week(cls, now: datetime, zone: str) -> Period:
+        """Monday to the end of today, on the store's calendar."""
+        today = local_day(now, zone)
+        return cls(*days_bounds(today - timedelta(days=today.weekday()), today, zone))
 
     @classmethod
-    def days(cls, first: date, last: date) -> Period:
+    def days(cls, first: date, last: date, zone: str) -> Period:
         """A custom range of whole days, both ends included."""
-        if last < first:
-            first, last = last, first
-        return cls(
-            datetime.combine(first, time.min), datetime.combine(last, time.min) + timedelta(days=1)
-        )
+        return cls(*days_bounds(first, last, zone))
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -105,6 +103,7 @@ class Dashboard:
     oldest_pending: datetime | None
     staff_names: dict[str, str]
     staff_roles: dict[str, str] = field(default_factory=dict)
+    zone: str = "UTC"  # the store's zone: the days of capture_by_day are its calendar days
 
     @property
     def capture_by_cashier(self) -> list[Capture]:
@@ -129,10 +128,13 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
         names[staff_id], roles[staff_id] = name, role
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     staff: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    # Whole UTC days come from the per-day tally the purchase triggers keep; a range that
-    # starts or ends inside a day reads that day's sales themselves.
-    first_day = period.since.date() + timedelta(days=0 if period.since.time() == time.min else 1)
-    end_day = period.until.date()
+    # Whole local days come from the per-day tally the purchase triggers keep (in the store's
+    # zone); a range that starts or ends inside a day reads that day's sales themselves.
+    zone = store_zone(lookup)
+    first_day = local_day(period.since, zone)
+    if day_start(first_day, zone) < period.since:
+        first_day += timedelta(days=1)
+    end_day = local_day(period.until, zone)
     tallied: list[tuple[Any, ...]] = []
     if first_day < end_day:
         tallied = lookup.query(
@@ -140,15 +142,16 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
             " WHERE day >= :first AND day < :end AND sales > 0",
             {"first": first_day.isoformat(), "end": end_day.isoformat()},
         )
-        edges = [(period.since, datetime.combine(first_day, time.min)),
-                 (datetime.combine(end_day, time.min), period.until)]  # fmt: skip
+        edges = [(period.since, day_start(first_day, zone)),
+                 (day_start(end_day, zone), period.until)]  # fmt: skip
     else:
         edges = [(period.since, period.until)]
     for since, until in edges:
         if since < until:
             tallied += lookup.query(
-                "SELECT substr(occurred_at, 1, 10), staff_id, count(*), count(member_id)"
-                " FROM purchase WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2",
+                f"SELECT {LOCAL_DAY_SQL.format(column='occurred_at')}, staff_id, count(*),"
+                " count(member_id) FROM purchase WHERE occurred_at >= ? AND occurred_at < ?"
+                " GROUP BY 1, 2",
                 (_ts(since), _ts(until)),
             )
     for day, who, sales, known in tallied:
@@ -156,8 +159,8 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
             tally[key][0] += sales
             tally[key][1] += known
     by_day = []
-    day = period.since.date()
-    while datetime.combine(day, time.min) < period.until:
+    day = local_day(period.since, zone)
+    while day_start(day, zone) < period.until:
         sales, known = days.get(day.isoformat(), (0, 0))
         by_day.append(Capture(day.isoformat(), day.isoformat(), sales, known))
         day += timedelta(days=1)
@@ -224,6 +227,7 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
         oldest_pending=datetime.fromisoformat(oldest) if oldest else None,
         staff_names=names,
         staff_roles=roles,
+        zone=zone,
     )
 
 
@@ -244,6 +248,7 @@ def tables(d: Dashboard) -> list[Table]:
             ("buyers", d.repurchase.buyers), ("repeat_buyers", d.repurchase.repeat_buyers),
             ("repurchase_rate", d.repurchase.repurchase_rate),
             ("follow_ups_completed", d.follow_ups_completed), ("pending_events", d.pending_events),
+            ("timezone", d.zone),
         ]),
         Table("capture_by_day", ("day", "label", "sales", "known", "capture_rate"),
               [capture(c) for c in d.capture_by_day]),

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from posapp.domain.local_day import local_day
 from posapp.services.dashboard import Table
 from posapp.ui.models import Column, RowsModel
 from posapp.ui.words import rung_name
@@ -55,6 +56,7 @@ _FIGURES = {
     "repurchase_rate": QT_TRANSLATE_NOOP("DashboardTab", "Repurchase rate"),
     "follow_ups_completed": QT_TRANSLATE_NOOP("DashboardTab", "Follow-ups done"),
     "pending_events": QT_TRANSLATE_NOOP("DashboardTab", "Waiting to sync"),
+    "timezone": QT_TRANSLATE_NOOP("DashboardTab", "Time zone"),
 }
 _CHANNELS = {
     "counter": QT_TRANSLATE_NOOP("DashboardTab", "at the counter"),
@@ -82,18 +84,21 @@ def _as_read(value: Any, column: str) -> Any:
     return value
 
 
-def _summary_value(figure: str, value: Any) -> Any:
+def _summary_value(figure: str, value: Any, zone: str) -> Any:
     if isinstance(value, str) and figure in ("since", "until"):
         moment = datetime.fromisoformat(value)
-        # The range ends at midnight after its last day: a manager reads that day.
-        return (moment - timedelta(days=1) if figure == "until" else moment).date().isoformat()
+        # The range ends at the store's midnight after its last day: a manager reads that day.
+        if figure == "until":
+            return (local_day(moment, zone) - timedelta(days=1)).isoformat()
+        return local_day(moment, zone).isoformat()
     return _as_read(value, figure)
 
 
 def shown_table(table: Table) -> Table:
     """The exported table as the screen shows it: translated names, no identifiers."""
     if table.name == "summary":
-        rows = [(_t(_FIGURES.get(f, f)), _summary_value(f, v)) for f, v in table.rows]
+        zone = dict(table.rows).get("timezone") or "UTC"
+        rows = [(_t(_FIGURES.get(f, f)), _summary_value(f, v, zone)) for f, v in table.rows]
         return Table(_t(_TABLES["summary"]), (_t("Figure"), _t("Value")), rows)
     keep = [i for i, column in enumerate(table.columns) if column not in _HIDDEN]
     columns = tuple(_t(_COLUMNS.get(table.columns[i], table.columns[i])) for i in keep)

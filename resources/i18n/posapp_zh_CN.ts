@@ -508,7 +508,7 @@
     <message>
         <location line="+9"/>
         <location line="+143"/>
-        <location filename="../../posapp/ui/dashboard_tables.py" line="+35"/>
+        <location filename="../../posapp/ui/dashboard_tables.py" line="+36"/>
         <location line="+16"/>
         <source>Capture rate</source>
         <translation>会员识别率</translation>
@@ -668,7 +668,12 @@
         <translation>复购会员</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+4"/>
+        <source>Time zone</source>
+        <translation>时区</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>at the counter</source>
         <translation>收银台入会</translation>
     </message>

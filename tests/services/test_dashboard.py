@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -30,6 +31,13 @@ from posapp.store.db import Database, connect_raw
 from posapp.store.seed import seed_members, seed_walk_in_sales
 
 NOW = datetime(2026, 11, 25, 15, 30)
+ZONE = "Asia/Shanghai"  # the test store's: HQ has named no other
+
+
+def _shanghai_day(text: object) -> str:
+    """The sale's day on a Shanghai wall clock, computed here with zoneinfo alone."""
+    moment = datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(ZONE)).date().isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +94,7 @@ def _expected(path: Path, period: Period, store: str) -> dict[str, object]:
     by_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_staff: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for t, s, m in sales:
-        for tally, key in ((by_day, str(t)[:10]), (by_staff, s or "-")):
+        for tally, key in ((by_day, _shanghai_day(t)), (by_staff, s or "-")):
             tally[key][0] += 1
             tally[key][1] += m is not None
     members = _rows(path, "SELECT enrolled_at, enrolled_store_id, joined_via, CASE WHEN joined_via IS NULL THEN guide_id ELSE joined_guide_id END, rung, erased_at FROM member")  # fmt: skip
@@ -130,10 +138,10 @@ def _dashboard(path: Path, period: Period) -> Dashboard:
 @pytest.mark.parametrize(
     "period",
     [
-        Period.today(NOW),
-        Period.this_week(NOW),
-        Period.days(date(2026, 11, 1), date(2026, 11, 25)),
-        Period.days(date(2025, 1, 1), date(2026, 12, 31)),
+        Period.today(NOW, ZONE),
+        Period.this_week(NOW, ZONE),
+        Period.days(date(2026, 11, 1), date(2026, 11, 25), ZONE),
+        Period.days(date(2025, 1, 1), date(2026, 12, 31), ZONE),
         Period(NOW - timedelta(days=3, hours=5), NOW - timedelta(hours=2)),  # partial days
     ],
     ids=["today", "week", "month", "all", "partial"],
@@ -142,15 +150,21 @@ def test_figures_equal_a_direct_computation(seeded: Path, period: Period) -> Non
     figures = _dashboard(seeded, period)
     assert _figures(figures) == _expected(seeded, period, "test-store")
     assert figures.capture.sales > 0
-    assert len(figures.capture_by_day) == (period.until.date() - period.since.date()).days + (
-        period.until.time() != datetime.min.time()
-    )
+    last_moment = period.until - timedelta(microseconds=1)
+    days_touched = (date.fromisoformat(_shanghai_day(last_moment))
+                    - date.fromisoformat(_shanghai_day(period.since))).days + 1  # fmt: skip
+    assert len(figures.capture_by_day) == days_touched
     assert figures.pending_events > 0 and figures.oldest_pending is not None
 
 
 def test_the_daily_tally_follows_every_change_of_a_sale(seeded: Path) -> None:
-    direct = _rows(seeded, "SELECT substr(occurred_at, 1, 10), coalesce(staff_id, ''), count(*),"
-                           " count(member_id) FROM purchase GROUP BY 1, 2 ORDER BY 1, 2")  # fmt: skip
+    per_day: Counter[tuple[str, str]] = Counter()
+    known: Counter[tuple[str, str]] = Counter()
+    for at, staff, member in _rows(seeded, "SELECT occurred_at, staff_id, member_id FROM purchase"):
+        key = (_shanghai_day(at), str(staff or ""))
+        per_day[key] += 1
+        known[key] += member is not None
+    direct = [(*key, n, known[key]) for key, n in sorted(per_day.items())]
     tally = _rows(seeded, "SELECT day, staff_id, sales, known FROM purchase_day WHERE sales > 0"
                           " ORDER BY 1, 2")  # fmt: skip
     assert tally == direct
@@ -160,7 +174,7 @@ def test_the_daily_tally_follows_every_change_of_a_sale(seeded: Path) -> None:
 @settings(max_examples=2, deadline=None)
 def test_csv_export_round_trips(tmp_path_factory: pytest.TempPathFactory, which: str) -> None:
     d = Dashboard(
-        store_id="s", period=Period.today(NOW), capture=_capture(), capture_by_day=[_capture()],
+        store_id="s", period=Period.today(NOW, ZONE), capture=_capture(), capture_by_day=[_capture()],
         capture_by_staff=[_capture()], enrolments_by_channel={"counter": 2},
         enrolments_by_guide={"g1": 2}, rungs={"member": 3}, repurchase=_repurchase(),
         follow_ups=[], pending_events=0, oldest_pending=None,
@@ -189,7 +203,7 @@ def test_any_table_round_trips_through_csv(rows: list[tuple[object, ...]]) -> No
 
 
 def test_real_dashboard_tables_round_trip(seeded: Path, tmp_path: Path) -> None:
-    for table in tables(_dashboard(seeded, Period.days(date(2026, 11, 1), date(2026, 11, 25)))):
+    for table in tables(_dashboard(seeded, Period.days(date(2026, 11, 1), date(2026, 11, 25), ZONE))):
         assert read_csv(write_csv(table, tmp_path)) == _as_text(table)
 
 
@@ -215,15 +229,18 @@ def _repurchase():  # type: ignore[no-untyped-def]
 
 def test_period_helpers() -> None:
     monday = datetime(2026, 11, 23)
-    assert Period.this_week(NOW) == Period(monday, datetime(2026, 11, 26))
-    assert Period.today(NOW) == Period(datetime(2026, 11, 25), datetime(2026, 11, 26))
-    assert Period.days(date(2026, 11, 3), date(2026, 11, 1)) == Period(
+    assert Period.this_week(NOW, "UTC") == Period(monday, datetime(2026, 11, 26))
+    assert Period.today(NOW, "UTC") == Period(datetime(2026, 11, 25), datetime(2026, 11, 26))
+    assert Period.days(date(2026, 11, 3), date(2026, 11, 1), "UTC") == Period(
         datetime(2026, 11, 1), datetime(2026, 11, 4)
     )
+    # 15:30 UTC is 23:30 in Shanghai: still the 25th there, which began at 16:00 UTC the day before.
+    assert Period.today(NOW, ZONE) == Period(datetime(2026, 11, 24, 16), datetime(2026, 11, 25, 16))
+    assert Period.today(NOW + timedelta(hours=1), ZONE).since == datetime(2026, 11, 25, 16)
 
 
 def test_an_empty_store_has_no_rates(db: Database, notice: Notice) -> None:
     with db.lookup() as lookup:
-        d = dashboard(lookup, Period.today(NOW))
+        d = dashboard(lookup, Period.today(NOW, ZONE))
     assert d.capture.capture_rate is None and d.repurchase.repurchase_rate is None
     assert d.enrolments == 0 and d.follow_ups_completed == 0 and d.rungs == {}
