@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter as Tally
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from posapp.hq.models import APPLIED, Event, FollowUpDone, Member, MemberStore, Redemption, Sale
+from posapp.domain.local_day import DEFAULT_ZONE, utc_offsets
+from posapp.hq.models import (
+    APPLIED,
+    Event,
+    FollowUpDone,
+    Member,
+    MemberStore,
+    Redemption,
+    Sale,
+    Store,
+)
 from posapp.hq.schemas import (
     CaptureReport,
     EnrolmentReport,
@@ -19,6 +30,7 @@ from posapp.hq.schemas import (
     RepurchaseReport,
     RungReport,
 )
+from posapp.timefmt import to_text
 
 
 def last_days(days: int, now: datetime) -> tuple[datetime, datetime]:
@@ -31,8 +43,77 @@ def _rate(known: int, total: int) -> float | None:
     return round(known / total, 4) if total else None
 
 
-def _day(session: Session, column: Any) -> Any:
-    return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
+STORE_LOCAL = "store"  # a brand-wide report's days: each sale on its own store's calendar
+
+
+def store_zone(session: Session, store_id: str) -> str:
+    """The zone ``store_id`` keeps its days in (China's for a store HQ does not know)."""
+    return session.scalar(select(Store.timezone).where(Store.id == store_id)) or DEFAULT_ZONE
+
+
+def _days_by_zone(session: Session, store_id: str | None) -> dict[str, list[str] | None]:
+    """Which stores count their days in which zone; ``None``: every store not named elsewhere."""
+    if store_id is not None:
+        return {store_zone(session, store_id): [store_id]}
+    zones: dict[str, list[str]] = defaultdict(list)
+    for store, zone_name in session.execute(select(Store.id, Store.timezone)):
+        if zone_name != DEFAULT_ZONE:
+            zones[zone_name].append(store)
+    return {DEFAULT_ZONE: None, **zones}
+
+
+def _local_day_of(
+    session: Session, column: Any, zone_name: str, since: datetime, until: datetime
+) -> Any:
+    """``column``'s local day in ``zone_name`` as SQL, for instants in ``[since, until)``: the
+    instant plus the offset in force, one branch per change of offset within the range (none
+    in Shanghai, two a year in Berlin), so a report reads its sales once."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def shifted(seconds: int) -> Any:
+        # Literals, not parameters: the expression is grouped by, and must read the same twice.
+        if sqlite:
+            return func.date(column, literal_column(f"'{seconds:+d} seconds'"))
+        return cast(column + literal_column(f"interval '{seconds:d} seconds'"), Date)
+
+    offsets = utc_offsets(zone_name)
+    in_force = [o for o in offsets if o[0] <= since][-1:] or [offsets[0]]
+    spans = in_force + [o for o in offsets if since < o[0] < until]
+    if len(spans) == 1:
+        return shifted(spans[0][1])
+    return case(
+        *(
+            (column < literal_column(f"'{to_text(later[0])}'"), shifted(earlier[1]))
+            for earlier, later in itertools.pairwise(spans)
+        ),
+        else_=shifted(spans[-1][1]),
+    )
+
+
+def _by_day(
+    session: Session, where: list[Any], known: Any, *, store_id: str | None, since: datetime,
+    until: datetime,
+) -> tuple[list[Any], str]:  # fmt: skip
+    """Sales per local day: a store's in its own zone; brand-wide, each store's sales on its own
+    calendar, summed by date. Also the zone the days are in (``STORE_LOCAL`` when several)."""
+    zones = _days_by_zone(session, store_id)
+    named = [s for stores in zones.values() if stores for s in stores]
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for zone_name, stores in zones.items():
+        day = _local_day_of(session, Sale.occurred_at, zone_name, since, until)
+        scope = Sale.store_id.in_(stores) if stores is not None else Sale.store_id.not_in(named)
+        rows = session.execute(
+            select(day.label("day"), func.count(), known).where(*where, scope).group_by(day)
+        )
+        for local, n, m in rows:
+            tally[str(local)][0] += n
+            tally[str(local)][1] += int(m or 0)
+    label = next(iter(zones)) if len(zones) == 1 else STORE_LOCAL
+    by_day = [
+        {"day": day, "sales": n, "known": m, "capture_rate": _rate(m, n)}
+        for day, (n, m) in sorted(tally.items())
+    ]
+    return by_day, label
 
 
 def capture_rate(
@@ -59,6 +140,7 @@ def capture_rate(
         ]  # fmt: skip
 
     by_store = grouped(Sale.store_id, "store_id")
+    by_day, day_zone = _by_day(session, where, known, store_id=store_id, since=since, until=until)
     total = sum(r["sales"] for r in by_store)
     # The guide who served (导购), kept on the sale beside the cashier who rang it up.
     by_guide = {r["guide_id"] or "-": r["sales"] for r in grouped(Sale.guide_id, "guide_id")}
@@ -72,7 +154,8 @@ def capture_rate(
         "by_store": by_store,
         "by_staff": grouped(Sale.staff_id, "staff_id"),
         "by_guide": dict(sorted(by_guide.items())),
-        "by_day": grouped(_day(session, Sale.occurred_at), "day"),
+        "by_day": by_day,
+        "timezone": day_zone,
     }
 
 

@@ -118,6 +118,9 @@ class CaptureReport(TypedDict):
     by_staff: list[StaffCapture]
     by_guide: dict[str, int]  # the guide who served → sales ("-": none named)
     by_day: list[DayCapture]
+    # The zone by_day's days are in: the store's own, or "store" brand-wide when stores keep
+    # days in different zones (each sale counted on its own store's calendar).
+    timezone: str
 
 
 class EnrolmentReport(TypedDict):
