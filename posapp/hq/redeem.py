@@ -19,6 +19,7 @@ from posapp.domain import invite as invites
 from posapp.domain.consent import Purpose
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
+from posapp.domain.local_day import local_day
 from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.domain.text import clean_name
@@ -45,7 +46,10 @@ def verify_token(
     if store is None:
         raise InvalidInput("token", "other_store", "This invite names a store HQ does not know.")
     invite = invites.verify(
-        token, invites.store_key(master_key, store.id), today=today.date(), store_no=store.store_no
+        token,
+        invites.store_key(master_key, store.id),
+        today=local_day(today, store.timezone),  # the store's calendar, as the counter dated it
+        store_no=store.store_no,
     )
     return invite, store
 

@@ -49,9 +49,8 @@ from posapp.services.members import (
 from posapp.services.sales import SaleResult, record_sale
 from posapp.services.staff import SignedIn, guard_unsynced, require, roster, sign_in
 from posapp.store.db import Database
-from posapp.store.local_days import store_zone
+from posapp.store.local_days import store_today, store_zone
 from posapp.store.models import Store, SyncState
-from posapp.timefmt import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +217,7 @@ class Counter:
 
     def my_customers(self, *, guide_id: str) -> list[CustomerRow]:
         with self.db.lookup() as lookup:
-            return my_customers(lookup, guide_id, utcnow().date(), region=self.region)
+            return my_customers(lookup, guide_id, store_today(lookup), region=self.region)
 
     def complete_follow_up(
         self, *, follow_up_id: str, staff_id: str, channel: str, outcome: str

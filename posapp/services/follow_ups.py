@@ -32,11 +32,13 @@ from posapp.domain.follow_up import (
     task_id,
     tasks_for,
 )
+from posapp.domain.local_day import local_day
 from posapp.domain.phone import DEFAULT_REGION, mask_phone
 from posapp.domain.roles import Permission, may_guide
 from posapp.protocol.events import FollowUpCompleted, ReassignmentRequested
 from posapp.services.common import require_staff
 from posapp.services.staff import require
+from posapp.store.local_days import store_today, store_zone
 from posapp.store.lookup import Ledger, Lookup
 from posapp.store.models import FollowUp, Member, Staff
 from posapp.store.outbox import append_event
@@ -173,13 +175,14 @@ def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:
         params,
     ):
         consent[member_id] = bool(granted)  # the latest decision wins
+    zone = store_zone(lookup)  # a purchase's day, an enrolment's: the store's calendar days
     days: dict[str, set[date]] = defaultdict(set)
     for member_id, at in lookup.query(
         "SELECT p.member_id, p.occurred_at FROM purchase p JOIN member m ON m.id = p.member_id"
         f" WHERE {where}",
         params,
     ):
-        days[member_id].add(datetime.fromisoformat(at).date())
+        days[member_id].add(local_day(datetime.fromisoformat(at), zone))
     done: dict[str, set[tuple[str, date]]] = defaultdict(set)
     for member_id, kind, anchor, due in lookup.query(
         "SELECT f.member_id, f.kind, f.anchor_on, f.due_on FROM follow_up f"
@@ -192,9 +195,9 @@ def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:
         member_id, last_visit, enrolled = row[0], _dt(row[7]), _dt(row[10])
         bought = days.get(member_id, set())
         if last_visit is not None:
-            bought.add(last_visit.date())  # HQ's last visit may be at another store
+            bought.add(local_day(last_visit, zone))  # HQ's last visit may be at another store
         facts = Facts(
-            enrolled_on=(enrolled or datetime.min).date(),
+            enrolled_on=local_day(enrolled, zone) if enrolled else date.min,
             purchase_days=tuple(sorted(bought)),
             birthday=date.fromisoformat(row[9]) if row[9] else None,
             guide_contact=consent.get(member_id, False),
@@ -309,8 +312,10 @@ def complete_follow_up(
         )  # fmt: skip
     ledger = Ledger.within(session)
     task = next(
-        (t for t in open_follow_ups(ledger, member_id, now.date()) if t.id == follow_up_id), None
-    )
+        (t for t in open_follow_ups(ledger, member_id, store_today(ledger, now))
+         if t.id == follow_up_id),
+        None,
+    )  # fmt: skip
     if task is None:
         raise InvalidInput(
             "follow_up",

@@ -22,6 +22,7 @@ from posapp.domain.ladder import Channel, CustomerStanding, assess
 from posapp.protocol.events import InviteIssued
 from posapp.services.common import require_staff
 from posapp.services.standing import assess_member, ladder_rules
+from posapp.store.local_days import store_today
 from posapp.store.lookup import Ledger, Lookup
 from posapp.store.models import Invite, Member, Staff
 from posapp.store.outbox import append_event
@@ -72,19 +73,20 @@ def issue_invite(
     staff_no = 0
     if staff_id is not None:
         staff_no = session.scalar(select(Staff.staff_no).where(Staff.id == staff_id)) or 0
+    issued_on = store_today(ledger, now)  # an invite lasts whole days of the store's calendar
     if offer.referral:
         code = session.scalar(
             select(Member.member_code).where(Member.id == member_id, Member.erased_at.is_(None))
         )
         if code is None or not code.isdigit():
             raise InvalidInput("member", "unknown", "Only a known member has a referral QR.")
-        invite = tokens.Invite(offer.channel, signer.store_no, now.date(), referrer_code=code)
+        invite = tokens.Invite(offer.channel, signer.store_no, issued_on, referrer_code=code)
     else:
         serial = session.scalar(select(func.coalesce(func.max(Invite.serial), 0))) or 0
         invite = tokens.Invite(
             offer.channel,
             signer.store_no,
-            now.date(),
+            issued_on,
             device_no=signer.device_no,
             staff_no=staff_no,
             serial=(serial + 1) % tokens.LIMITS["serial"],

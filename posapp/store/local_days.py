@@ -3,12 +3,14 @@ local day (the per-day tally's triggers use the same offsets, migration 0009).""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from posapp.domain.local_day import DEFAULT_ZONE, utc_offsets, valid_zone
+from posapp.domain.local_day import DEFAULT_ZONE, local_day, utc_offsets, valid_zone
 from posapp.store.lookup import Lookup
-from posapp.timefmt import to_text
+from posapp.timefmt import to_text, utcnow
 
 # A sale's local day in SQL: its instant plus the zone's offset in force at that instant.
 LOCAL_DAY_SQL = (
@@ -25,6 +27,11 @@ def store_zone(lookup: Lookup) -> str:
     """This counter's store's zone; China's until HQ has named the store."""
     rows = lookup.query(_STORE_ZONE)
     return rows[0][0] if rows and rows[0][0] else DEFAULT_ZONE
+
+
+def store_today(lookup: Lookup, now: datetime | None = None) -> date:
+    """Today on the store's calendar (``now``: naive UTC, this moment when not given)."""
+    return local_day(now or utcnow(), store_zone(lookup))
 
 
 def keep_days_in(session: Session, zone_name: str) -> bool:
