@@ -171,7 +171,7 @@ def test_guides_work_syncs_and_the_dashboard_equals_hqs_reports(
         reasons = s.execute(text("SELECT detail FROM audit_log WHERE action = 'hq_rejected'")).scalars().all()  # fmt: skip
     assert any("twice in the last 90 days" in r for r in reasons)
 
-    for period in (Period.today(start), Period.this_week(start),
+    for period in (Period.today(start, "Asia/Shanghai"), Period.this_week(start, "Asia/Shanghai"),
                    Period(start - timedelta(minutes=1), now() + timedelta(minutes=1))):  # fmt: skip
         with db.lookup() as lookup:
             mine = _counter_figures(dashboard(lookup, period, store_id="a"))
