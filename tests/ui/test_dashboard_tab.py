@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,16 @@ from pytestqt.qtbot import QtBot
 from roster import CASHIER, MANAGER
 
 from posapp.domain.consent import Notice
+from posapp.domain.local_day import day_start, local_day
 from posapp.services.dashboard import read_csv, tables
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.seed import seed_members
-from posapp.timefmt import utcnow
+from posapp.timefmt import to_text, utcnow
 from posapp.ui.app import CounterApp, install_language
 from posapp.ui.dashboard_tab import DashboardTab, TableModel
+
+ZONE = "Asia/Shanghai"  # the test store's, until HQ names another
 
 
 @pytest.fixture
@@ -49,7 +52,10 @@ def _open_custom(qtbot: QtBot, app: CounterApp, first: date, last: date) -> Dash
     tab.first_day.setDate(first)
     settle(qtbot, window)
     qtbot.waitUntil(
-        lambda: tab.dashboard is not None and tab.dashboard.period.since.date() == first
+        lambda: (
+            tab.dashboard is not None
+            and local_day(tab.dashboard.period.since, tab.dashboard.zone) == first
+        )
     )
     return tab
 
@@ -57,14 +63,14 @@ def _open_custom(qtbot: QtBot, app: CounterApp, first: date, last: date) -> Dash
 def test_the_figures_equal_a_direct_count_of_the_store(
     qtbot: QtBot, manager_app: CounterApp, store: Database, qtmodeltester: object
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = local_day(utcnow(), ZONE)  # the store's today, not UTC's
     first = today - timedelta(days=800)
     tab = _open_custom(qtbot, manager_app, first, today)
     sales, known = (
         store.raw()
         .execute(
             "SELECT count(*), count(member_id) FROM purchase WHERE occurred_at >= ?",
-            (first.isoformat(),),
+            (to_text(day_start(first, ZONE)),),
         )
         .fetchone()
     )
@@ -82,7 +88,7 @@ def test_the_figures_equal_a_direct_count_of_the_store(
 def test_every_table_exports_to_csv_and_reads_back(
     qtbot: QtBot, manager_app: CounterApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = local_day(utcnow(), ZONE)
     tab = _open_custom(qtbot, manager_app, today - timedelta(days=30), today)
     monkeypatch.setattr(DashboardTab, "ask_folder", classmethod(lambda cls, parent: tmp_path))
     tab.export_button.click()
