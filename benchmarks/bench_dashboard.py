@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from posapp.domain.local_day import DEFAULT_ZONE, local_day
 from posapp.resources import current_notice
 from posapp.services.dashboard import Period, dashboard
 from posapp.store.db import key_for
@@ -88,11 +89,12 @@ def _follow_ups(raw: object, *, count: int) -> None:
 
 def measure(data: Path) -> dict[str, dict[str, float]]:
     now = _now()
+    zone, today = DEFAULT_ZONE, local_day(now, DEFAULT_ZONE)  # the seeded store's days
     periods = {
-        "today": Period.today(now),
-        "this_week": Period.this_week(now),
-        "30_days": Period.days(now.date() - timedelta(days=29), now.date()),
-        "365_days": Period.days(now.date() - timedelta(days=364), now.date()),
+        "today": Period.today(now, zone),
+        "this_week": Period.this_week(now, zone),
+        "30_days": Period.days(today - timedelta(days=29), today, zone),
+        "365_days": Period.days(today - timedelta(days=364), today, zone),
     }
     results: dict[str, dict[str, float]] = {}
     for name, period in periods.items():
