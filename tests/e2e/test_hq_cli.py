@@ -140,3 +140,16 @@ def test_list_and_revoke_a_counter(tmp_path: Path) -> None:
     db.close()
     unknown = hq(home, "device", "revoke", "nobody")
     assert unknown.returncode == 2 and "no device" in unknown.stderr
+
+
+def test_a_store_keeps_its_days_in_the_zone_given_at_hq(tmp_path: Path) -> None:
+    home = tmp_path / "hq"
+    added = hq(home, "store", "add", "sh-01", "--name", "上海静安店")
+    assert added.returncode == 0 and "Asia/Shanghai" in added.stdout  # region CN's
+    berlin = hq(home, "store", "add", "be-01", "--name", "Berlin", "--timezone", "Europe/Berlin")
+    assert berlin.returncode == 0 and "Europe/Berlin" in berlin.stdout
+    bad = hq(home, "store", "add", "x-01", "--name", "x", "--timezone", "Shanghai")
+    assert bad.returncode == 2 and "IANA" in bad.stderr and "Traceback" not in bad.stderr
+    moved = hq(home, "store", "timezone", "sh-01", "Asia/Urumqi")
+    assert moved.returncode == 0 and "Asia/Urumqi" in moved.stdout
+    assert hq(home, "store", "timezone", "nowhere", "Asia/Urumqi").returncode == 2
