@@ -203,7 +203,9 @@ def test_any_table_round_trips_through_csv(rows: list[tuple[object, ...]]) -> No
 
 
 def test_real_dashboard_tables_round_trip(seeded: Path, tmp_path: Path) -> None:
-    for table in tables(_dashboard(seeded, Period.days(date(2026, 11, 1), date(2026, 11, 25), ZONE))):
+    for table in tables(
+        _dashboard(seeded, Period.days(date(2026, 11, 1), date(2026, 11, 25), ZONE))
+    ):
         assert read_csv(write_csv(table, tmp_path)) == _as_text(table)
 
 
