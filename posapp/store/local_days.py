@@ -3,6 +3,7 @@ local day (the per-day tally's triggers use the same offsets, migration 0009).""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 
 from sqlalchemy import text
@@ -51,12 +52,30 @@ def keep_days_in(session: Session, zone_name: str) -> bool:
     session.execute(
         text("INSERT INTO store_utc_offset (from_utc, offset_seconds) VALUES (:f, :s)"), offsets
     )
-    session.execute(text("DELETE FROM purchase_day"))
-    session.execute(
-        text(
-            "INSERT INTO purchase_day (day, staff_id, sales, known)"
-            f" SELECT {LOCAL_DAY_SQL.format(column='occurred_at')}, coalesce(staff_id, ''),"
-            " count(*), count(member_id) FROM purchase GROUP BY 1, 2"
-        )
-    )
+    recount_tally(session)
     return True
+
+
+# One range of sales under one offset, added to the tally (a day may straddle two ranges).
+_RECOUNT = (
+    "INSERT INTO purchase_day (day, staff_id, sales, known)"
+    " SELECT date(occurred_at, :shift), coalesce(staff_id, ''), count(*), count(member_id)"
+    " FROM purchase WHERE occurred_at >= :since AND occurred_at < :until GROUP BY 1, 2"
+    " ON CONFLICT (day, staff_id) DO UPDATE"
+    " SET sales = sales + excluded.sales, known = known + excluded.known"
+)
+
+
+def recount_tally(session: Session) -> None:
+    """The per-day tally counted again from the sales, in the offsets ``store_utc_offset``
+    holds: one range of the time index per offset in force, not a look-up per sale."""
+    spans = [("", 0)] + [
+        (f, s) for f, s in session.execute(
+            text("SELECT from_utc, offset_seconds FROM store_utc_offset ORDER BY from_utc")
+        )
+    ]  # fmt: skip
+    session.execute(text("DELETE FROM purchase_day"))
+    for (since, seconds), (until, _) in itertools.pairwise([*spans, ("\uffff", 0)]):
+        session.execute(
+            text(_RECOUNT), {"shift": f"{seconds:+d} seconds", "since": since, "until": until}
+        )
