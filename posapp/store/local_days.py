@@ -1,5 +1,5 @@
 """The counter's clock: which zone its store keeps days in, and the SQL that finds a sale's
-local day (the per-day tally's triggers use the same offsets, migration 0009)."""
+local day (the per-day tally's triggers use the same offsets, migration 0010)."""
 
 from __future__ import annotations
 

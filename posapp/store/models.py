@@ -153,7 +153,7 @@ class PurchaseDay(Base):
     """Sales and sales with a known member per local day of the store and staff member ('' for
     none).
 
-    Kept by triggers on ``purchase`` (migrations 0007, 0009), so the dashboard's capture rate over a
+    Kept by triggers on ``purchase`` (migrations 0007, 0010), so the dashboard's capture rate over a
     year reads a few hundred rows instead of millions of sales.
     """
 

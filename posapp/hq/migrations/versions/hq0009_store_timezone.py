@@ -1,7 +1,7 @@
 """the IANA zone each store keeps its days in (its reports, its counters' dashboards)
 
-Revision ID: hq0008
-Revises: hq0007
+Revision ID: hq0009
+Revises: hq0008
 Create Date: 2026-12-03 07:50:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "hq0008"
-down_revision = "hq0007"
+revision = "hq0009"
+down_revision = "hq0008"
 branch_labels = None
 depends_on = None
 

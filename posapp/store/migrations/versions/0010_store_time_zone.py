@@ -6,8 +6,8 @@ SQLite knows no time zones, so ``store_utc_offset`` lists every change of the zo
 sale to its instant. HQ sends the zone with the store; a change there rewrites the offsets
 and the tally (``posapp.store.local_days``). Stored instants stay UTC.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 from posapp.domain.local_day import DEFAULT_ZONE, utc_offsets
 from posapp.timefmt import to_text
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
