@@ -1,7 +1,7 @@
 """the IANA zone each store keeps its days in (its reports, its counters' dashboards)
 
-Revision ID: hq0010
-Revises: hq0009
+Revision ID: hq0011
+Revises: hq0010
 Create Date: 2026-12-03 07:50:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "hq0010"
-down_revision = "hq0009"
+revision = "hq0011"
+down_revision = "hq0010"
 branch_labels = None
 depends_on = None
 
