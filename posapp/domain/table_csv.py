@@ -22,14 +22,19 @@ class Table:
     rows: list[tuple[Any, ...]]
 
 
+def _looks_like_formula(text: str) -> bool:
+    """A formula, or one already quoted (``'=``): quoting it again keeps the round trip."""
+    return text.lstrip("'").startswith(_FORMULA)
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
     # A cell a spreadsheet would run as a formula (a staff name from the roster, say) is quoted.
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "'" + text if _looks_like_formula(text) else text
 
 
 def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA) else text
+    return text[1:] if text.startswith("'") and _looks_like_formula(text[1:]) else text
 
 
 def to_csv(table: Table) -> str:

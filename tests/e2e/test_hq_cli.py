@@ -16,7 +16,7 @@ OPERATIONS = {
     "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
     "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus", "revokeDevice",
-    "getMemberConsents",
+    "getMemberConsents", "lookUpMember", "listMemberLookups",
 }  # fmt: skip
 
 
