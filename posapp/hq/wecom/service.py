@@ -37,7 +37,7 @@ from posapp.hq.wecom.contact_ways import (
 from posapp.hq.wecom.errors import WeComError
 from posapp.hq.wecom.gateway import SdkGateway, WeComGateway
 from posapp.hq.wecom.links import attach_member
-from posapp.hq.wecom.models import WeComLink, WeComTransfer
+from posapp.hq.wecom.models import WeComGuide, WeComLink, WeComTransfer
 from posapp.hq.wecom.transfers import Outcome, moves_for_members, poll_transfers, transfer_customers
 from posapp.timefmt import utcnow
 
@@ -140,9 +140,12 @@ class WeComService:
         return set_guide_userid(self.database.transaction, self.gateway, staff_id, userid,
                                 now=self.clock())  # fmt: skip
 
-    def departed(self, staff_id: str) -> None:
+    def departed(self, staff_id: str) -> str | None:
+        """Mark the guide departed; their WeCom userid, or ``None`` if they had none."""
         with self.database.transaction() as session:
             guide_departed(session, staff_id, now=self.clock())
+            guide = session.get(WeComGuide, staff_id)
+            return guide.userid if guide is not None else None
 
     # --- reassignments ---------------------------------------------------------------------
 

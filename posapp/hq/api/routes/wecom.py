@@ -1,19 +1,26 @@
 """WeCom's callback (企业微信 接收事件服务器): ``GET`` verifies the URL, ``POST`` delivers an
 event. Both answer at once; what the event means is worked behind the answer
-(``posapp.hq.wecom``). Served only while WeCom is configured: otherwise 404."""
+(``posapp.hq.wecom``). And the admin's side: a guide's WeCom userid, a guide who left.
+Served only while WeCom is configured: otherwise 404 (callback) or 409 (admin)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from posapp.hq.admin import NotFound
+from posapp.hq.api.deps import AdminCaller
 from posapp.hq.api.errors import ApiFailure
 from posapp.hq.wecom.errors import BadSignature
+from posapp.hq.wecom.schemas import GuideUserid, GuideWeCom
 from posapp.hq.wecom.service import WeComService
 
-router = APIRouter(include_in_schema=False, default_response_class=PlainTextResponse)
+router = APIRouter(tags=["wecom"])
 PATH = "/wecom/callback"
+StaffId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def _service(request: Request) -> WeComService:
@@ -27,7 +34,7 @@ def _forged() -> ApiFailure:
     return ApiFailure(403, "forbidden", "Not signed by this corp's WeCom callback token.")
 
 
-@router.get(PATH)
+@router.get(PATH, include_in_schema=False, response_class=PlainTextResponse)
 async def verify(request: Request) -> PlainTextResponse:
     service = _service(request)
     try:
@@ -37,7 +44,7 @@ async def verify(request: Request) -> PlainTextResponse:
     return PlainTextResponse(plain)
 
 
-@router.post(PATH)
+@router.post(PATH, include_in_schema=False, response_class=PlainTextResponse)
 async def deliver(request: Request) -> PlainTextResponse:
     service = _service(request)
     body = await request.body()
@@ -49,3 +56,36 @@ async def deliver(request: Request) -> PlainTextResponse:
     if worker is not None:
         worker.kick()
     return PlainTextResponse("success")
+
+
+def _configured(request: Request) -> WeComService:
+    service: WeComService | None = getattr(request.app.state, "wecom", None)
+    if service is None:
+        raise ApiFailure(409, "wecom_off", "WeCom is not configured at this HQ.")
+    return service
+
+
+@router.put("/v1/staff/{staff_id}/wecom", operation_id="setGuideWeComUserid")
+def set_userid(
+    staff_id: StaffId, body: GuideUserid, caller: AdminCaller, request: Request
+) -> GuideWeCom:
+    """Connect a guide to their WeCom account; their card's contact QR follows (made again
+    when the userid changes). The userid is kept even while WeCom refuses or is down."""
+    service = _configured(request)
+    try:
+        card = service.set_userid(staff_id, body.userid)
+    except LookupError:
+        raise NotFound(f"no staff {staff_id}") from None
+    return GuideWeCom(staff_id=staff_id, userid=body.userid, departed=False,
+                      card_qr=card.qr_code, rule=card.rule)  # fmt: skip
+
+
+@router.post("/v1/staff/{staff_id}/wecom/departed", operation_id="markGuideDeparted")
+def departed(staff_id: StaffId, caller: AdminCaller, request: Request) -> GuideWeCom:
+    """The guide left: their customers move through WeCom's resigned transfer when HQ
+    reassigns them (``posapp hq assign``, the API, a store's request)."""
+    service = _configured(request)
+    found = service.departed(staff_id)
+    if found is None:
+        raise NotFound(f"no WeCom account for staff {staff_id}")
+    return GuideWeCom(staff_id=staff_id, userid=found, departed=True)
