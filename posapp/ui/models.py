@@ -24,7 +24,7 @@ from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
 from posapp.services.members import MemberSummary
 from posapp.services.staff import SignedIn
-from posapp.ui.words import kind_name, role_name, rung_name
+from posapp.ui.words import kind_name, role_name, rung_name, wecom_contact_text
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -167,6 +167,11 @@ class CustomersModel(RowsModel[CustomerRow]):
             Column(
                 self.tr("Next follow-up"), _next_follow_up,
                 sort=lambda c: c.next_due_on.isoformat() if c.next_due_on else "9999",
+            ),
+            Column(
+                self.tr("WeCom"), lambda c: f"✓ {c.wecom.since:%Y-%m-%d}" if c.wecom else "",
+                sort=lambda c: c.wecom.since.isoformat() if c.wecom else "",
+                tip=lambda c: wecom_contact_text(c.wecom),
             ),
         ]  # fmt: skip
         self.set_rows([], columns)
