@@ -226,3 +226,35 @@ def test_without_wecom_configured_nothing_calls_it_and_hq_serves_as_before(
         assert answer.status_code == 409 and answer.json()["error"] == "wecom_off"
         assert hq.client.get("/healthz").status_code == 200
     assert fake.calls == []
+
+
+def test_the_report_counts_invites_shown_adds_kept_contacts_removals_and_transfers(
+    hq: Hq, fake: FakeWeCom
+) -> None:
+    _connected(hq)
+    kept, lost = _member_with_invite(hq, "m-7"), _member_with_invite(hq, "m-8")
+    never = new_invite(hq.db)
+    for token in (kept, lost, never):
+        assert hq.wecom.invite_qr(token, GUIDE_A, STORE, utcnow() + timedelta(days=7))
+    hq.assign("m-7", GUIDE_A)
+    hq.deliver(fake.customer_adds(kept, "wm-7"))
+    hq.deliver(fake.customer_adds(lost, "wm-8"))
+    eventually(lambda: len(hq.links()) == 2)
+    hq.deliver(fake.customer_removes("guide.a", "wm-8"))
+    eventually(lambda: any(link.end_reason == "removed" for link in hq.links()))
+    hq.assign("m-7", GUIDE_B)
+    eventually(lambda: len(fake.transfers) == 1)
+    fake.customer_answers("wm-7", 3)  # the customer refuses the new guide
+    fake.advance(TRANSFER_DELAY_S + 60)
+    hq.wecom.hourly()
+    with hq.db.transaction() as session:  # the add of m-7 was 40 days ago, and it stands
+        link = session.scalars(select(WeComLink).where(WeComLink.member_id == "m-7")).one()
+        link.since = utcnow() - timedelta(days=40)
+    answer = hq.client.get("/v1/reports/wecom", params={"days": 60}, headers=hq.as_admin())
+    assert answer.status_code == 200, answer.text
+    by_guide = {(r["store_id"], r["guide_id"]): r for r in answer.json()["by_guide"]}
+    a, b = by_guide[(STORE, GUIDE_A)], by_guide[(STORE, GUIDE_B)]
+    assert (a["invites_shown"], a["added"], a["removed"]) == (3, 2, 1)
+    assert (a["settled_30_days"], a["kept_30_days"]) == (1, 1)
+    assert (b["transfers_done"], b["transfers_refused"]) == (0, 1)
+    assert answer.json()["totals"]["added"] == 2

@@ -5,18 +5,21 @@ Served only while WeCom is configured: otherwise 404 (callback) or 409 (admin)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from posapp.hq.admin import NotFound
-from posapp.hq.api.deps import AdminCaller
+from posapp.hq.api.deps import AdminCaller, ReportScope, SessionDep
 from posapp.hq.api.errors import ApiFailure
 from posapp.hq.wecom.errors import BadSignature
-from posapp.hq.wecom.schemas import GuideUserid, GuideWeCom
+from posapp.hq.wecom.report import wecom_report
+from posapp.hq.wecom.schemas import GuideUserid, GuideWeCom, WeComReport
 from posapp.hq.wecom.service import WeComService
+from posapp.timefmt import utcnow
 
 router = APIRouter(tags=["wecom"])
 PATH = "/wecom/callback"
@@ -89,3 +92,15 @@ def departed(staff_id: StaffId, caller: AdminCaller, request: Request) -> GuideW
     if found is None:
         raise NotFound(f"no WeCom account for staff {staff_id}")
     return GuideWeCom(staff_id=staff_id, userid=found, departed=True)
+
+
+@router.get("/v1/reports/wecom", operation_id="getWeComReport", tags=["reports"])
+def report(
+    store: ReportScope, session: SessionDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> WeComReport:
+    """Per store and guide: invites shown → contacts added → still contacts after 30 days;
+    removals; transfers done and refused (empty while WeCom is not configured)."""
+    now = utcnow()
+    until = now + timedelta(seconds=1)
+    return wecom_report(session, store_id=store, since=until - timedelta(days=days),
+                        until=until, now=now)  # fmt: skip
