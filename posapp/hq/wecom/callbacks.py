@@ -168,9 +168,11 @@ def process_callbacks(
             log.exception("WeCom callback %s could not be processed", item.id)
             status, note = "retry", type(exc).__name__
         with sessions() as session:
-            row = session.get(WeComInbox, item.id)
+            row = session.scalar(
+                select(WeComInbox).where(WeComInbox.id == item.id, WeComInbox.status == "working")
+            )
             if row is None:
-                continue  # erased meanwhile
+                continue  # erased meanwhile (SQLite may even have given its id to a new event)
             if status == "retry":
                 row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
             else:
@@ -205,23 +207,28 @@ def _take(sessions: Sessions, now: datetime, limit: int) -> list[_Taken]:
                 .limit(limit)
             )
         )
-    items = []
-    for event_id in ids:
-        with sessions() as session:
-            claimed = session.execute(
+    if not ids:
+        return []
+    with sessions() as session:  # one claim for the lot: a row another worker took is skipped
+        claimed = set(
+            session.scalars(
                 update(WeComInbox)
-                .where(WeComInbox.id == event_id, WeComInbox.status == "received")
+                .where(WeComInbox.id.in_(ids), WeComInbox.status == "received")
                 .values(status="working", attempts=WeComInbox.attempts + 1, processed_at=now)
-            ).rowcount
-            if claimed != 1:
-                continue  # another worker has it
-            row = session.get(WeComInbox, event_id)
-            assert row is not None
-            fields = xmltodict.parse(row.body)["xml"] if row.body else {}
-            items.append(
-                _Taken(row.id, row.change_type, row.event, row.external_userid, row.userid, fields)
+                .returning(WeComInbox.id)
             )
-    return items
+        )
+        rows = session.execute(
+            select(WeComInbox.id, WeComInbox.change_type, WeComInbox.event,
+                   WeComInbox.external_userid, WeComInbox.userid, WeComInbox.body)
+            .where(WeComInbox.id.in_(claimed))
+            .order_by(WeComInbox.id)
+        ).all() if claimed else []  # fmt: skip
+    return [
+        _Taken(r.id, r.change_type, r.event, r.external_userid, r.userid,
+               xmltodict.parse(r.body)["xml"] if r.body else {})
+        for r in rows
+    ]  # fmt: skip
 
 
 def _process(

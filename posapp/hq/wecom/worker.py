@@ -2,8 +2,10 @@
 
 The callback route stores an event and kicks the worker, which processes it at once
 (a ``WelcomeCode`` lasts 20 s); a committed reassignment kicks it too (the transfer
-follows). Between kicks it wakes every ``interval`` seconds to retry what failed, and
-every ``hourly`` seconds polls transfers and sweeps contact ways. Nothing it meets stops
+follows). A burst of kicks is let pass first (``quiet`` seconds without one, at most
+``max_lag``: well inside the welcome code's 20 s), so the callbacks' answers never queue
+behind the processing. Between kicks it wakes every ``interval`` seconds to retry what
+failed, and every ``hourly`` seconds polls transfers and sweeps contact ways. Nothing it meets stops
 it: a failing round is logged and the next one tries again.
 """
 
@@ -27,10 +29,17 @@ _RUNNING: weakref.WeakSet[WeComWorker] = weakref.WeakSet()
 
 class WeComWorker:
     def __init__(
-        self, service: WeComService, *, interval: float = 30.0, hourly: float = 3600.0
+        self,
+        service: WeComService,
+        *,
+        interval: float = 30.0,
+        hourly: float = 3600.0,
+        quiet: float = 0.2,
+        max_lag: float = 2.0,
     ) -> None:
         self.service = service
         self.interval = interval
+        self.quiet, self.max_lag = quiet, max_lag
         self.hourly_every = hourly
         self._kicked = threading.Event()
         self._stop = threading.Event()
@@ -75,7 +84,13 @@ class WeComWorker:
         while not self._stop.is_set():
             self._kicked.clear()
             self.round()
-            self._kicked.wait(self.interval)
+            if not self._kicked.wait(self.interval):
+                continue
+            first = time.monotonic()
+            while not self._stop.is_set() and time.monotonic() - first < self.max_lag:
+                self._kicked.clear()
+                if not self._kicked.wait(self.quiet):
+                    break
 
 
 @event.listens_for(Session, "after_commit")
