@@ -27,8 +27,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from hq_load import free_port, hq_process
 from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from hq_load import free_port, hq_process
+from pgcluster import PgCluster
 
 from posapp.hq import admin
 from posapp.hq.assignment import assign_guide
@@ -72,9 +75,8 @@ def _store(db: HqDatabase) -> list[str]:
         ]  # fmt: skip
 
 
-def callbacks(folder: Path, seconds: float, threads: int) -> dict[str, object]:
+def callbacks(db_url: str, folder: Path, seconds: float, threads: int) -> dict[str, object]:
     """(a): paced POSTs from ``threads`` senders, each at its share of ``RATE``."""
-    db_url = f"sqlite:///{folder / 'hq.db'}"
     db = HqDatabase(db_url)
     migrate(db)
     _store(db)
@@ -174,19 +176,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="callback load duration")
     parser.add_argument("--threads", type=int, default=8, help="concurrent callback senders")
     parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--database", choices=("both", "postgresql", "sqlite"), default="both")
     args = parser.parse_args(argv)
+    results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="posapp-bench-wecom-") as tmp:
         folder = Path(tmp)
-        load = callbacks(folder, args.seconds, args.threads)
+        if args.database in ("both", "postgresql"):
+            with PgCluster() as pg:
+                results["postgresql"] = callbacks(pg.create_database("wecom"), folder,
+                                                  args.seconds, args.threads)  # fmt: skip
+            print(json.dumps({"callback_postgresql": results["postgresql"]}), flush=True)
+        if args.database in ("both", "sqlite"):
+            results["sqlite"] = callbacks(f"sqlite:///{folder / 'hq.db'}", folder, args.seconds,
+                                          args.threads)  # fmt: skip
+            print(json.dumps({"callback_sqlite": results["sqlite"]}), flush=True)
         moved = bulk(folder, args.customers)
-    ok = (
+    ok = all(
         load["latency_ms"]["p99"] <= CALLBACK_P99_MS  # type: ignore[index]
         and load["refused"] == 0 and load["stored"] == load["callbacks"]
         and load["unprocessed"] == 0
-        and moved["transfer_calls"] <= BULK_CALLS and moved["follow_s"] <= BULK_SECONDS  # type: ignore[operator]
+        for load in results.values()
+    ) and (
+        moved["transfer_calls"] <= BULK_CALLS and moved["follow_s"] <= BULK_SECONDS  # type: ignore[operator]
         and moved["outcomes"] == moved["waiting_rows"] == args.customers
     )  # fmt: skip
-    print(json.dumps({"bench": "wecom", "callback": load, "bulk": moved, "ok": ok}))
+    print(json.dumps({"bench": "wecom", "callback": results, "bulk": moved, "ok": ok}))
     return 0 if ok else 1
 
 

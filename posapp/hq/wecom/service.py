@@ -103,10 +103,11 @@ class WeComService:
         with self.database.transaction() as session:
             return accept_callback(session, self.settings, query, body, now=self.clock())
 
-    def process(self) -> int:
-        """Work the stored callbacks; each event's member changes go down with it."""
+    def process(self, limit: int = 200) -> int:
+        """Work up to ``limit`` stored callbacks (how many it took); each event's member
+        changes go down with it."""
         return process_callbacks(self.database.write, self.gateway, self.settings,
-                                 now=self.clock(), on_members=announce)  # fmt: skip
+                                 now=self.clock(), limit=limit, on_members=announce)  # fmt: skip
 
     # --- the join page ---------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from posapp.hq.assignment import REASSIGNED
 from posapp.hq.wecom.service import WeComService
 
 log = logging.getLogger(__name__)
+CHUNK = 50  # callbacks a round: small, so a burst's requests get the process between rounds
 _RUNNING: weakref.WeakSet[WeComWorker] = weakref.WeakSet()
 
 
@@ -64,14 +65,18 @@ class WeComWorker:
             self._thread.join(timeout=30)
             self._thread = None
 
-    def round(self) -> None:
-        """One pass: callbacks, reassignments, and the hourly work when it is due."""
-        for name, job in (("callbacks", self.service.process),
-                          ("transfers", self.service.follow_assignments)):  # fmt: skip
-            try:
-                job()
-            except Exception as exc:  # the database or WeCom unwell: the next round retries
-                log.error("WeCom %s: %s; will try again", name, type(exc).__name__)
+    def round(self) -> bool:
+        """One pass: a chunk of callbacks, reassignments, and the hourly work when it is
+        due; True when more callbacks are waiting."""
+        more = False
+        try:
+            more = self.service.process(CHUNK) >= CHUNK
+        except Exception as exc:  # the database or WeCom unwell: the next round retries
+            log.error("WeCom callbacks: %s; will try again", type(exc).__name__)
+        try:
+            self.service.follow_assignments()
+        except Exception as exc:
+            log.error("WeCom transfers: %s; will try again", type(exc).__name__)
         if time.monotonic() - self._last_hourly >= self.hourly_every:
             try:
                 self.service.hourly()
@@ -79,11 +84,15 @@ class WeComWorker:
                 log.error("WeCom hourly round: %s; will try again", type(exc).__name__)
             else:
                 self._last_hourly = time.monotonic()
+        return more
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._kicked.clear()
-            self.round()
+            if self.round():  # a backlog: on with it, but a burst's answers come first
+                if self._kicked.is_set():
+                    self._stop.wait(self.quiet)
+                continue
             if not self._kicked.wait(self.interval):
                 continue
             first = time.monotonic()
