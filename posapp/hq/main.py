@@ -73,7 +73,13 @@ def create_app(
     )
     # WeCom only when configured (POSAPP_HQ_WECOM_*): otherwise nothing calls it.
     app.state.wecom = WeComService.configured(database, wecom_settings)
-    app.state.wecom_worker = WeComWorker(app.state.wecom) if app.state.wecom else None
+    wecom = app.state.wecom
+    app.state.wecom_worker = (
+        WeComWorker(wecom, quiet=wecom.settings.worker_quiet_s,
+                    max_lag=wecom.settings.worker_max_lag_s)
+        if wecom is not None
+        else None
+    )  # fmt: skip
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
