@@ -358,7 +358,6 @@ ZH: dict[str, str] = {
     "WeCom contact of %1 since %2": "自 %2 起为 %1 的企业微信好友",
     "Not a WeCom contact yet": "尚未添加企业微信",
     "a guide": "导购",
-    "WeCom": "企业微信",
     "Not WeCom contacts yet": "仅看未加企业微信",
 }
 
@@ -367,6 +366,8 @@ BY_CONTEXT: dict[tuple[str, str], str] = {
     ("EnrolDialog", "Phone"): "手机号",
     # A follow-up made by telephone, beside WeCom and in store.
     ("DashboardTab", "Phone"): "电话",
+    # My customers' narrow WeCom column: the short form every guide uses.
+    ("CustomersModel", "WeCom"): "企微",
 }
 
 PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")

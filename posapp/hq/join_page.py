@@ -91,7 +91,6 @@ TEXT: dict[str, dict[str, str]] = {
         "channel.guide_contact": "添加专属导购",
         "wecom.title": "添加您的专属导购为企业微信好友",
         "wecom.hint": "用微信扫一扫，或长按识别二维码，添加后导购会第一时间为您服务。",
-        "wecom.open": "在企业微信中打开",
         "bad.title": "无法使用这个二维码",
         "bad.invalid": "这个二维码无法识别。",
         "bad.expired": "这个二维码已过期。",
@@ -141,7 +140,6 @@ TEXT: dict[str, dict[str, str]] = {
         "channel.guide_contact": "Add your personal guide",
         "wecom.title": "Add your personal guide on WeCom",
         "wecom.hint": "Scan with WeChat, or press and hold the code, to add your guide as a contact.",
-        "wecom.open": "Open in WeCom",
         "bad.title": "This QR cannot be used",
         "bad.invalid": "This QR code is not recognised.",
         "bad.expired": "This QR code has expired.",
@@ -314,24 +312,24 @@ def welcome_page(
         for ch, url in links
     )
     next_block = f'<h2>{e(t["next"])}</h2><ul class="next">{items}</ul>' if items else ""
+    origin = _image_origin(contact_qr) if contact_qr else None
+    guide = (  # the reason this invite was shown: first after the member's own code
+        f'<div class="card" id="wecom-contact"><h2>{e(t["wecom.title"])}</h2>'
+        f'<img class="qr" id="wecom-qr" src="{e(contact_qr)}" alt="{e(t["wecom.title"])}">'
+        f"<p>{e(t['wecom.hint'])}</p></div>"
+        if contact_qr and origin
+        else ""
+    )
     body = (
         f'<div class="card" id="welcome" data-member-code="{e(answer.member_code)}">'
         f"<h1>{e(t['welcome'] if answer.created else t['welcome_back'])}</h1>"
         f"<p>{e(t['member_code'])}</p>{qr_svg(answer.member_code)}"
         f'<p class="code" id="member-code">{e(answer.member_code)}</p></div>'
+        + guide
         + (f'<div class="card">{next_block}</div>' if next_block else "")
     )
-    origin = _image_origin(contact_qr) if contact_qr else None
-    if contact_qr and origin:
-        body += (
-            f'<div class="card" id="wecom-contact"><h2>{e(t["wecom.title"])}</h2>'
-            f'<img class="qr" id="wecom-qr" src="{e(contact_qr)}" alt="{e(t["wecom.title"])}">'
-            f"<p>{e(t['wecom.hint'])}</p>"
-            f'<p><a class="btn" href="{e(contact_qr)}" rel="noopener">{e(t["wecom.open"])}</a></p>'
-            "</div>"
-        )
     response = page(lang, t["welcome"], body)
-    if contact_qr and origin:
+    if guide:
         policy = SECURITY_HEADERS["Content-Security-Policy"]
         response.headers["Content-Security-Policy"] = policy.replace(
             "img-src 'self' data:", f"img-src 'self' data: {origin}"

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from posapp.domain.follow_up import ContactChannel, Outcome
 from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
-from posapp.ui.models import SORT_ROLE, CustomersModel
+from posapp.ui.models import DUE_COLUMN, SORT_ROLE, CustomersModel
 from posapp.ui.panels.till import Till
 from posapp.ui.words import explain, kind_name, wecom_contact_text
 
@@ -106,7 +106,7 @@ class CustomersTab(QWidget):
         self.table = _KeyTable(objectName="customersTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(8, Qt.SortOrder.DescendingOrder)
+        self.table.sortByColumn(DUE_COLUMN, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
