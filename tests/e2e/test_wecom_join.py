@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser_harness import chromium, post_form
 from join_world import GUIDE, JoinWorld, Visitor, join_world
 from sync_world import now
-from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
+from sysdeps import browser_problem, require
 
 from posapp.domain.ladder import Channel
 from posapp.hq import admin
@@ -139,31 +140,6 @@ def test_without_the_guide_contact_consent_or_with_wecom_refusing_the_page_is_as
     assert requests.get(f"{world.base}/healthz", timeout=10).status_code == 200
 
 
-def _driver(lang: str):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=412,1000", f"--lang={lang}", "--hide-scrollbars"):  # fmt: skip
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": lang})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(10)
-    return driver
-
-
-def _post(driver, button: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, button).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
-
-
 def _shot(driver, name: str) -> None:
     folder = os.environ.get("POSAPP_SCREENSHOT_DIR")
     if folder:
@@ -182,17 +158,17 @@ def test_the_contact_qr_loads_in_a_real_browser_and_add_connects_the_member(
     from selenium.webdriver.common.by import By
 
     short = lang[:2]
-    driver = _driver(lang)
+    driver = chromium(lang)
     try:
         driver.get(f"{world.base}/g/{world.token(serial=6, channel=Channel.GUIDE_CONTACT)}")
         driver.find_element(By.ID, "consent-membership").click()
         driver.find_element(By.ID, "consent-guide_contact").click()
         driver.find_element(By.ID, "phone").send_keys(PHONE)
-        _post(driver, "send")
+        post_form(driver, "send")
         code = world.code_for(E164)
         assert code is not None
         driver.find_element(By.ID, "code").send_keys(code)
-        _post(driver, "submit")
+        post_form(driver, "submit")
         image = driver.find_element(By.ID, "wecom-qr")
         _eventually(lambda: driver.execute_script("return arguments[0].complete", image), 10)
         assert driver.execute_script("return arguments[0].naturalWidth", image) > 0  # CSP let it in
@@ -201,7 +177,7 @@ def test_the_contact_qr_loads_in_a_real_browser_and_add_connects_the_member(
                          "Add your personal guide on WeCom")  # fmt: skip
         _shot(driver, f"{short}-1-contact-qr.png")
         driver.get(image.get_attribute("src").replace("/qr/", "/scan/").removesuffix(".svg"))
-        _post(driver, "add")  # the customer adds the guide in (the fake) WeCom
+        post_form(driver, "add")  # the customer adds the guide in (the fake) WeCom
         _shot(driver, f"{short}-2-added.png")
     finally:
         driver.quit()

@@ -103,6 +103,16 @@ def _member_with_invite(hq: Hq, member_id: str) -> str:
     return token
 
 
+def _added_guide_a(hq: Hq, fake: FakeWeCom, member_id: str, external_userid: str) -> None:
+    """The member (of the store, with guide A since before) added guide A through their
+    invite's contact QR, and HQ has processed it."""
+    token = _member_with_invite(hq, member_id)
+    hq.assign(member_id, GUIDE_A)
+    assert hq.wecom.invite_qr(token, GUIDE_A, STORE, utcnow() + timedelta(days=7))
+    hq.deliver(fake.customer_adds(token, external_userid))
+    eventually(lambda: any(link.member_id == member_id for link in hq.links()))
+
+
 def test_the_callback_url_is_verified_and_a_forged_check_is_refused(
     hq: Hq, fake: FakeWeCom
 ) -> None:
@@ -151,11 +161,7 @@ def test_a_reassignment_moves_the_customer_in_wecom_and_the_store_hears_of_it(
     hq: Hq, fake: FakeWeCom
 ) -> None:
     _connected(hq)
-    token = _member_with_invite(hq, "m-3")
-    hq.assign("m-3", GUIDE_A)
-    hq.wecom.invite_qr(token, GUIDE_A, STORE, utcnow() + timedelta(days=7))
-    hq.deliver(fake.customer_adds(token, "wm-3"))
-    eventually(lambda: len(hq.links()) == 1)
+    _added_guide_a(hq, fake, "m-3", "wm-3")
     hq.assign("m-3", GUIDE_B)  # committed: the worker follows it into WeCom
     eventually(lambda: len(fake.transfers) == 1 and _transfers(hq) == ["waiting"])
     [moved] = fake.transfers
@@ -172,10 +178,7 @@ def test_erasure_ends_the_link_and_later_events_for_the_person_are_dropped(
     hq: Hq, fake: FakeWeCom
 ) -> None:
     _connected(hq)
-    token = _member_with_invite(hq, "m-4")
-    hq.wecom.invite_qr(token, GUIDE_A, STORE, utcnow() + timedelta(days=7))
-    hq.deliver(fake.customer_adds(token, "wm-4"))
-    eventually(lambda: len(hq.links()) == 1)
+    _added_guide_a(hq, fake, "m-4", "wm-4")
     answer = hq.client.post("/v1/members/m-4/erase", headers=hq.as_admin())
     assert answer.status_code == 200, answer.text
     [link] = hq.links()
