@@ -17,6 +17,8 @@ OPERATIONS = {
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
     "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus", "revokeDevice",
     "getMemberConsents",
+    "lookUpMember", "listMemberLookups",  # the look-up of another store's member (issue 15)
+    "setGuideWeComUserid", "markGuideDeparted", "getWeComReport",  # WeCom (issue 16)
 }  # fmt: skip
 
 
