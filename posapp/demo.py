@@ -9,6 +9,11 @@ The channel templates point at HQ's own join page, so an invite's QR opens a rea
 With ``lan`` (``posapp --demo --lan``) HQ also listens on the local network and the QR
 holds this machine's LAN address: a phone on the same network joins for real, with the
 SMS code from the development sender's file.
+
+A fake WeCom (``posapp.hq.wecom.fake``, on loopback) stands in for 企业微信: every guide
+has a WeCom account there, so a guide invite's join page shows the guide's contact QR;
+opening it and pressing "Add" sends HQ the same encrypted callback WeCom would, and after
+the next sync the counter shows the member as the guide's WeCom contact.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -80,8 +86,12 @@ class DemoWorld:
     # Where invites lead: HQ's join page, ``<join_base><token>``
     # (``http://<address>:<port>/j/``; the LAN address with ``lan``, else loopback).
     join_base: str = ""
+    wecom: Any = field(default=None, repr=False)  # the fake WeCom (posapp.hq.wecom.fake)
 
     def stop(self) -> None:
+        if self.wecom is not None:
+            self.wecom.stop()
+            self.wecom = None
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -90,9 +100,10 @@ class DemoWorld:
                 self.process.kill()
 
 
-def _prepare_hq(hq_dir: Path, hq_base: str) -> str:
+def _prepare_hq(hq_dir: Path, hq_base: str, wecom: Any = None) -> str:
     """The demo store and staff at a new HQ database, its channel templates pointing at
-    HQ's join page under ``hq_base``; returns a device code."""
+    HQ's join page under ``hq_base``, its guides connected to the fake ``wecom``; returns a
+    device code."""
     try:
         from posapp.hq import admin
         from posapp.hq.db import HqDatabase
@@ -115,9 +126,45 @@ def _prepare_hq(hq_dir: Path, hq_base: str) -> str:
             admin.set_rules(session, kind="channels", now=now, body={
                 "mini_program": f"{hq_base}/j/{{token}}", "micro_mall": f"{hq_base}/j/{{token}}",
                 "app": f"{hq_base}/j/{{token}}", "guide_contact": f"{hq_base}/g/{{token}}"})  # fmt: skip
-            return admin.device_code(session, store_id=DEMO_STORE_ID, now=now, minutes=10)
+            code = admin.device_code(session, store_id=DEMO_STORE_ID, now=now, minutes=10)
+        if wecom is not None:
+            _connect_guides(hq_db, wecom)
+        return code
     finally:
         hq_db.close()
+
+
+def _start_wecom() -> Any:
+    """The fake WeCom, or ``None`` on an install without HQ's WeCom packages."""
+    try:
+        from posapp.hq.wecom.fake import FakeWeCom
+    except ImportError:
+        return None
+    return FakeWeCom().start()
+
+
+def _connect_guides(hq_db: Any, wecom: Any) -> None:
+    """Every guide and the manager get a WeCom account in the fake (their card QR too)."""
+    from posapp.hq.wecom.config import WeComSettings
+    from posapp.hq.wecom.service import WeComService
+
+    service = WeComService(hq_db, WeComSettings(**_wecom_settings(wecom)))
+    for staff_id, _name, role in STAFF:
+        if role in ("guide", "manager"):
+            service.set_userid(staff_id, staff_id.replace("-", "."))
+
+
+def _wecom_settings(wecom: Any) -> dict[str, str]:
+    prefix = "POSAPP_HQ_WECOM_"
+    return {k.removeprefix(prefix).lower(): v for k, v in _wecom_env(wecom).items()}
+
+
+def _wecom_env(wecom: Any) -> dict[str, str]:
+    if wecom is None:
+        return {}
+    return wecom.settings_env() | {
+        "POSAPP_HQ_WECOM_WELCOME_TEXT": f"您好，我是{DEMO_BRAND}的专属导购，有任何需要随时找我。"
+    }
 
 
 def _die_with_parent() -> None:
@@ -129,7 +176,9 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen[bytes]]:
+def _serve_hq(
+    hq_dir: Path, port: int, host: str, wecom: Any = None
+) -> tuple[str, subprocess.Popen[bytes]]:
     """``posapp hq serve`` on ``host`` (loopback, or every interface for the LAN); returns
     the loopback URL this counter talks to, once HQ answers."""
     env = {
@@ -138,6 +187,7 @@ def _serve_hq(hq_dir: Path, port: int, host: str) -> tuple[str, subprocess.Popen
         "POSAPP_HQ_MASTER_KEY": DEMO_MASTER_KEY.decode(),
         "POSAPP_HQ_LOG_LEVEL": "warning",
         "POSAPP_HQ_BRAND_NAME": DEMO_BRAND,
+        **_wecom_env(wecom),
     }
     log = open(hq_dir / "hq.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
@@ -177,10 +227,18 @@ def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS, lan: bool = False
     host = "0.0.0.0" if address != LOOPBACK else LOOPBACK  # every interface: asked for
     port = _free_port(host)
     hq_base = f"http://{address}:{port}"
-    code = _prepare_hq(hq_dir, hq_base)
-    url, process = _serve_hq(hq_dir, port, host)
+    wecom = _start_wecom()
+    try:
+        code = _prepare_hq(hq_dir, hq_base, wecom)
+        url, process = _serve_hq(hq_dir, port, host, wecom)
+    except BaseException:
+        if wecom is not None:
+            wecom.stop()
+        raise
+    if wecom is not None:
+        wecom.callback_url = f"{url}/wecom/callback"  # "Add" in the fake reaches this HQ
     db = open_database(settings.db_path)
-    world = DemoWorld(data_dir, url, db, process, join_base=f"{hq_base}/j/")
+    world = DemoWorld(data_dir, url, db, process, join_base=f"{hq_base}/j/", wecom=wecom)
     try:
         register(db, data_dir, hq_url=url, code=code, name="demo counter")
         SyncEngine(db, client_for(db, data_dir)).run_once()
@@ -193,6 +251,10 @@ def start_demo(data_dir: Path, *, members: int = DEMO_MEMBERS, lan: bool = False
     from posapp.hq.sms import OUTBOX_NAME
 
     sys.stderr.write(where_invites_lead(world.join_base, hq_dir / OUTBOX_NAME, lan=lan) + "\n")
+    if wecom is not None:
+        sys.stderr.write(f"posapp demo: a fake WeCom runs at {wecom.base_url} (this computer):"
+                         " a guide invite's page shows the guide's contact QR; open it and"
+                         " press Add, and the counter shows the WeCom contact after a sync\n")  # fmt: skip
     return world
 
 

@@ -355,6 +355,11 @@ ZH: dict[str, str] = {
     "Sale %1 of %2 recorded for a member of another store (HQ credits it)": (
         "已记录其他门店会员的销售：小票 %1，金额 %2（由总部计入）"
     ),
+    # WeCom (企业微信): whether the member is their guide's contact, as HQ last said.
+    "WeCom contact of %1 since %2": "自 %2 起为 %1 的企业微信好友",
+    "Not a WeCom contact yet": "尚未添加企业微信",
+    "a guide": "导购",
+    "Not WeCom contacts yet": "仅看未加企业微信",
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {
@@ -362,6 +367,8 @@ BY_CONTEXT: dict[tuple[str, str], str] = {
     ("EnrolDialog", "Phone"): "手机号",
     # A follow-up made by telephone, beside WeCom and in store.
     ("DashboardTab", "Phone"): "电话",
+    # My customers' narrow WeCom column: the short form every guide uses.
+    ("CustomersModel", "WeCom"): "企微",
 }
 
 PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")

@@ -25,6 +25,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import text
 
 from posapp.demo import DEMO_PINS, DemoWorld, start_demo
 from posapp.domain.consent import Purpose
@@ -179,6 +180,22 @@ def enrol_at_another_store(world: DemoWorld) -> str:
     finally:
         hq_db.close()
     return phone.removeprefix("+86")
+
+
+def mark_wecom_contacts(world: DemoWorld) -> None:
+    """Some members as HQ's feed marks a guide's WeCom contacts (the seeded members never
+    reached HQ, so no callback could): the card's member and every other customer of the
+    guide, so the card and My customers show both states."""
+    card = pick_member_code(world)
+    with world.db.write() as session:
+        session.execute(
+            text(
+                "UPDATE member SET wecom_guide_id = guide_id, wecom_since = :since"
+                " WHERE guide_id IS NOT NULL AND erased_at IS NULL AND (member_code = :card"
+                " OR (guide_id = :guide AND CAST(substr(member_code, -1) AS INTEGER) % 2 = 0))"
+            ),
+            {"since": "2026-11-20 09:30:00.000000", "card": card, "guide": GUIDE},
+        )
 
 
 def type_into(widget: QWidget, text: str, *, enter: bool = False) -> None:
@@ -355,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="posapp-screenshots-") as tmp:
         sys.stderr.write("screenshots: starting the demo (local HQ, seeded members) …\n")
         world = start_demo(Path(tmp))
+        mark_wecom_contacts(world)
         try:
             for lang in args.lang or LANGUAGES:
                 for path in Shooter(world, args.out, lang).run():

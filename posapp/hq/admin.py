@@ -51,6 +51,7 @@ from posapp.hq.security import (
     phone_fingerprint,
     same_secret,
 )
+from posapp.hq.wecom.links import erase_member as erase_wecom_links
 from posapp.protocol.changes import StoreAssigned
 
 ROLES = ("cashier", "guide", "manager")
@@ -456,6 +457,7 @@ def erase_member(
     local_ids = sorted({member_id, *(a.local_id for a in aliases)})
     _scrub_history(session, member_id, local_ids, phone, stores)
     forget_code_references(session, codes)
+    erase_wecom_links(session, member_id, now)  # WeCom ids go; only a hash stays
     emit(
         session,
         [
@@ -475,7 +477,8 @@ def erase_member(
     return ErasureResult(member_id, now, stores, phone)
 
 
-ERASED_TABLES = ("member", "member_alias", "consent", "event", "change", "redemption")
+ERASED_TABLES = ("member", "member_alias", "consent", "event", "change", "redemption",
+                 "wecom_link", "wecom_inbox", "wecom_transfer")  # fmt: skip
 _SCRUBBED = {"phone_e164": "", "name": None, "birthday": None, "member_code": ""}
 
 

@@ -21,6 +21,10 @@ from posapp.hq.admin import NotFound
 from posapp.hq.members import settle_members
 from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Staff
 
+# session.info: the members whose guide this transaction changed; once it commits, HQ's
+# WeCom worker (posapp.hq.wecom.worker) moves those who are WeCom contacts to the new guide.
+REASSIGNED = "posapp.reassigned"
+
 
 class TransferLimit(InvalidInput):
     """WeCom would refuse this transfer: the customer was moved twice in the last 90 days."""
@@ -118,6 +122,7 @@ def assign_guide(
     if session.get(MemberStore, (member.id, guide.store_id)) is None:
         session.add(MemberStore(member_id=member.id, store_id=guide.store_id))  # the guide's store
     session.flush()
+    session.info.setdefault(REASSIGNED, set()).add(member.id)
     if announce:
         settle_members(session, {member.id}, now=now)  # a guide can make a regular
     return Assigned(member.id, previous, guide_id, True, counted)

@@ -111,6 +111,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     assign.add_argument("--member", required=True, help="member code (or member id)")
     assign.add_argument("--guide", required=True, help="the guide's staff id")
 
+    wecom = cmds.add_parser("wecom", help="WeCom (企业微信): guides' accounts, background work")
+    wecom_cmds = wecom.add_subparsers(dest="wecom_command", required=True)
+    wecom_userid = wecom_cmds.add_parser("userid", help="connect a guide to their WeCom userid")
+    wecom_userid.add_argument("staff_id")
+    wecom_userid.add_argument("userid")
+    wecom_gone = wecom_cmds.add_parser(
+        "departed", help="a guide left: their customers move by WeCom's resigned transfer"
+    )
+    wecom_gone.add_argument("staff_id")
+    wecom_cmds.add_parser(
+        "run", help="one round of what HQ's worker does (callbacks, transfers, the sweep)"
+    )
+
 
 def settings_from(args: argparse.Namespace) -> HqSettings:
     overrides: dict[str, object] = {}
@@ -138,7 +151,12 @@ def run(args: argparse.Namespace) -> int:
                 f"HQ database at the current schema: {db.engine.url.render_as_string(hide_password=True)}"
             )
             return 0
-        return _admin(db, settings, args)
+        if args.hq_command == "wecom":
+            return _wecom(db, args)
+        done_admin = _admin(db, settings, args)
+        if args.hq_command == "assign":  # committed: the WeCom contact follows now
+            _follow_in_wecom(db)
+        return done_admin
     except InvalidInput as exc:
         print(f"posapp hq: {exc.field}: {exc.message}", file=sys.stderr)
         return 2
@@ -238,6 +256,44 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                     admin.set_rules(session, kind=args.kind, body=body, now=now), ensure_ascii=False
                 )
             )
+    return 0
+
+
+def _follow_in_wecom(db: HqDatabase) -> None:
+    from posapp.hq.wecom.service import WeComService
+
+    service = WeComService.configured(db)
+    if service is not None:
+        for outcome in service.follow_assignments():
+            print(f"WeCom transfer of member {outcome.member_id}: {outcome.status}"
+                  + (f" ({outcome.rule})" if outcome.rule else ""))  # fmt: skip
+
+
+def _wecom(db: HqDatabase, args: argparse.Namespace) -> int:
+    from posapp.hq.wecom.service import WeComService
+
+    service = WeComService.configured(db)
+    if service is None:
+        print("posapp hq: WeCom is not configured (POSAPP_HQ_WECOM_CORP_ID, _SECRET, ...)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.wecom_command == "userid":
+        try:
+            card = service.set_userid(args.staff_id, args.userid)
+        except LookupError:
+            raise admin.NotFound(f"no staff {args.staff_id}") from None
+        made = f"card QR {card.qr_code}" if card.qr_code else f"no card QR yet ({card.rule})"
+        print(f"staff {args.staff_id} is WeCom user {args.userid}; {made}")
+    elif args.wecom_command == "departed":
+        if service.departed(args.staff_id) is None:
+            raise admin.NotFound(f"no WeCom account for staff {args.staff_id}")
+        print(f"staff {args.staff_id} departed: reassign their customers (posapp hq assign)")
+    else:
+        taken = service.process()
+        moved = service.follow_assignments()
+        hourly = service.hourly()
+        print(f"callbacks processed: {taken}; transfers asked: {len(moved)};"
+              f" outcomes recorded: {len(hourly.transfers)}")  # fmt: skip
     return 0
 
 

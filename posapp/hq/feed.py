@@ -33,6 +33,7 @@ from posapp.hq.models import (
     Staff,
     Store,
 )
+from posapp.hq.wecom.models import WeComLink
 from posapp.protocol.changes import (
     ChangeData,
     ChangeEnvelope,
@@ -123,7 +124,12 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _view(m: Any, consents: dict[str, bool], codes: list[str]) -> MemberView:
+Contact = tuple[str | None, datetime]  # the guide (staff id) a member is a WeCom contact of, since
+
+
+def _view(
+    m: Any, consents: dict[str, bool], codes: list[str], contact: Contact | None = None
+) -> MemberView:
     # Validated although HQ built it from its own rows: pydantic's checks run in compiled
     # code, faster than model_construct, which runs in Python.
     return MemberView(
@@ -143,7 +149,22 @@ def _view(m: Any, consents: dict[str, bool], codes: list[str]) -> MemberView:
         last_visit_at=m.last_visit_at,
         referrals=m.referrals,
         consents=consents,
+        wecom_guide_id=contact[0] if contact else None,
+        wecom_since=contact[1] if contact else None,
     )
+
+
+def _contacts(session: Session, *where: Any, joined: bool = False) -> dict[str, Contact]:
+    """Each member's open WeCom link (the newest, when a transfer briefly leaves two)."""
+    query = select(WeComLink.member_id, WeComLink.staff_id, WeComLink.since)
+    if joined:
+        query = query.join(MemberStore, MemberStore.member_id == WeComLink.member_id)
+    found: dict[str, Contact] = {}
+    for link in session.execute(
+        query.where(WeComLink.ended_at.is_(None), *where).order_by(WeComLink.since)
+    ):
+        found[link.member_id] = (link.staff_id, link.since)
+    return found
 
 
 def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, MemberView]:
@@ -165,8 +186,9 @@ def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, Membe
             )
         ):
             codes[a.member_id].append(a.member_code)
+        contacts = _contacts(session, WeComLink.member_id.in_(part))
         for m in session.execute(select(*_MEMBER_COLUMNS).where(Member.id.in_(part))):
-            views[m.id] = _view(m, consents[m.id], codes[m.id])
+            views[m.id] = _view(m, consents[m.id], codes[m.id], contacts.get(m.id))
     return views
 
 
@@ -208,7 +230,8 @@ def snapshot_views(session: Session, store_id: str, after: str, limit: int) -> l
         .where(*in_range)
     ):
         codes[a.member_id].append(a.member_code)
-    return [_view(m, consents[m.id], codes[m.id]) for m in members]
+    contacts = _contacts(session, *in_range, joined=True)
+    return [_view(m, consents[m.id], codes[m.id], contacts.get(m.id)) for m in members]
 
 
 def member_changes(session: Session, member_ids: Iterable[str]) -> list[Pending]:

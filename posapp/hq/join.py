@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -56,6 +57,7 @@ from posapp.hq.sms import (
     issue_code,
     use_code,
 )
+from posapp.hq.wecom.service import WeComService, attach_redeemer
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.resources import current_notice
 from posapp.timefmt import utcnow
@@ -130,9 +132,11 @@ class JoinDesk:
         master_key: bytes,
         sender: SmsSender,
         projector: Projector,
+        wecom: WeComService | None = None,
     ) -> None:
         self.database, self.settings, self.master_key = database, settings, master_key
         self.sender, self.projector = sender, projector
+        self.wecom = wecom
         self.rules = SmsRules.of(settings)
         self.csrf = Csrf(master_key)
 
@@ -197,7 +201,7 @@ class JoinDesk:
             if exc.field == "token":
                 return refusal_page(lang, "expired" if exc.rule == "expired" else "invalid")
             return again(t["err.phone"])
-        return welcome_page(lang, answer, links)
+        return welcome_page(lang, answer, links, contact_qr=self._guide_qr(ctx, form, answer))
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -281,10 +285,24 @@ class JoinDesk:
                 if member is None or member.phone_e164 != phone:
                     raise PageRefused("used")
             answer = redeem(session, request_body, master_key=self.master_key, now=utcnow())
+            attach_redeemer(session, token, answer.member_id)  # added the guide before joining
             return answer, self._next_links(session, token)
 
         apply_if_quick(self.projector)  # a counter's enrolment of this phone, pushed a moment ago
         return write(self.database, act)
+
+    def _guide_qr(self, ctx: JoinContext, form: Form, answer: RedeemResponse) -> str | None:
+        """The guide's WeCom contact QR for a guide-contact invite, once the customer has
+        consented to being contacted by the guide; ``None`` (the page as before WeCom)
+        without WeCom, without consent, or when WeCom makes none."""
+        if (
+            self.wecom is None
+            or ctx.invite.channel is not Channel.GUIDE_CONTACT
+            or Purpose.GUIDE_CONTACT.value not in form.purposes
+        ):
+            return None
+        expires = datetime.combine(ctx.invite.expires_on() + timedelta(days=1), datetime.min.time())
+        return self.wecom.invite_qr(ctx.token, answer.guide_id, answer.store_id, expires)
 
     def _next_links(self, session: Session, token: str) -> list[tuple[str, str]]:
         row = session.get(RuleSet, "channels")

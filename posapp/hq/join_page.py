@@ -10,6 +10,7 @@ import hashlib
 import html
 from dataclasses import dataclass, field
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 
@@ -36,7 +37,7 @@ button,a.btn{font-size:1rem;padding:.65rem 1rem;border-radius:8px;border:0;backg
 color:#fff;text-decoration:none;display:inline-block}button.alt{background:#555}
 button.main{width:100%;font-size:1.15rem;margin-top:.6rem}.err{color:#b00020}.ok{color:#176b2c}
 details .notice{white-space:pre-wrap;font-size:.85rem;max-height:50vh;overflow:auto}
-svg.qr{width:14rem;height:14rem;display:block;margin:.5rem auto}.code{text-align:center;
+svg.qr,img.qr{width:14rem;height:14rem;display:block;margin:.5rem auto}.code{text-align:center;
 font:1.3rem monospace;letter-spacing:.1em}ul.next{padding-left:1.2rem}ul.next li{margin:.5rem 0}.lang{text-align:right}
 """
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
@@ -88,6 +89,8 @@ TEXT: dict[str, dict[str, str]] = {
         "channel.app": "下载品牌 App",
         "channel.mini_program": "打开会员小程序",
         "channel.guide_contact": "添加专属导购",
+        "wecom.title": "添加您的专属导购为企业微信好友",
+        "wecom.hint": "用微信扫一扫，或长按识别二维码，添加后导购会第一时间为您服务。",
         "bad.title": "无法使用这个二维码",
         "bad.invalid": "这个二维码无法识别。",
         "bad.expired": "这个二维码已过期。",
@@ -135,6 +138,8 @@ TEXT: dict[str, dict[str, str]] = {
         "channel.app": "Get the brand app",
         "channel.mini_program": "Open the member mini-program",
         "channel.guide_contact": "Add your personal guide",
+        "wecom.title": "Add your personal guide on WeCom",
+        "wecom.hint": "Scan with WeChat, or press and hold the code, to add your guide as a contact.",
         "bad.title": "This QR cannot be used",
         "bad.invalid": "This QR code is not recognised.",
         "bad.expired": "This QR code has expired.",
@@ -290,7 +295,16 @@ def form_page(
     return page(lang, t["title"].format(**fill), body)
 
 
-def welcome_page(lang: str, answer: RedeemResponse, links: list[tuple[str, str]]) -> HTMLResponse:
+def welcome_page(
+    lang: str,
+    answer: RedeemResponse,
+    links: list[tuple[str, str]],
+    *,
+    contact_qr: str | None = None,
+) -> HTMLResponse:
+    """``contact_qr``: the guide's WeCom contact QR (an image WeCom serves) made for this
+    invite, shown once the customer consented to guide contact; its origin alone is added
+    to the page's ``img-src``."""
     t = TEXT[lang]
     e = html.escape
     items = "".join(
@@ -298,11 +312,35 @@ def welcome_page(lang: str, answer: RedeemResponse, links: list[tuple[str, str]]
         for ch, url in links
     )
     next_block = f'<h2>{e(t["next"])}</h2><ul class="next">{items}</ul>' if items else ""
+    origin = _image_origin(contact_qr) if contact_qr else None
+    guide = (  # the reason this invite was shown: first after the member's own code
+        f'<div class="card" id="wecom-contact"><h2>{e(t["wecom.title"])}</h2>'
+        f'<img class="qr" id="wecom-qr" src="{e(contact_qr)}" alt="{e(t["wecom.title"])}">'
+        f"<p>{e(t['wecom.hint'])}</p></div>"
+        if contact_qr and origin
+        else ""
+    )
     body = (
         f'<div class="card" id="welcome" data-member-code="{e(answer.member_code)}">'
         f"<h1>{e(t['welcome'] if answer.created else t['welcome_back'])}</h1>"
         f"<p>{e(t['member_code'])}</p>{qr_svg(answer.member_code)}"
         f'<p class="code" id="member-code">{e(answer.member_code)}</p></div>'
+        + guide
         + (f'<div class="card">{next_block}</div>' if next_block else "")
     )
-    return page(lang, t["welcome"], body)
+    response = page(lang, t["welcome"], body)
+    if guide:
+        policy = SECURITY_HEADERS["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {origin}"
+        )
+    return response
+
+
+def _image_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL with nothing that could break the header."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return origin if all(c.isalnum() or c in ":/.-[]" for c in origin) else None

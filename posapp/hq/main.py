@@ -21,16 +21,25 @@ from posapp.hq.config import HqSettings
 from posapp.hq.db import HqDatabase
 from posapp.hq.projector import Projector
 from posapp.hq.sms import SmsSender, sender_for
+from posapp.hq.wecom.config import WeComSettings
+from posapp.hq.wecom.service import WeComService
+from posapp.hq.wecom.worker import WeComWorker
 from posapp.timefmt import utcnow
 
 
 @asynccontextmanager
 async def _projecting(app: FastAPI) -> AsyncIterator[None]:
-    """The projector's thread runs while the app serves."""
+    """The projector's thread (and the WeCom worker's, when configured) runs while the app
+    serves."""
     app.state.projector.start()
+    worker: WeComWorker | None = app.state.wecom_worker
+    if worker is not None:
+        worker.start()
     try:
         yield
     finally:
+        if worker is not None:
+            worker.stop()
         app.state.projector.stop()
 
 
@@ -38,6 +47,7 @@ def create_app(
     settings: HqSettings | None = None,
     db: HqDatabase | None = None,
     sms_sender: SmsSender | None = None,
+    wecom_settings: WeComSettings | None = None,
 ) -> FastAPI:
     settings = settings or HqSettings()
     database = db or HqDatabase(settings.db_url)
@@ -61,6 +71,15 @@ def create_app(
         quiet=settings.apply_quiet_seconds,
         max_lag=settings.apply_max_lag_seconds,
     )
+    # WeCom only when configured (POSAPP_HQ_WECOM_*): otherwise nothing calls it.
+    app.state.wecom = WeComService.configured(database, wecom_settings)
+    wecom = app.state.wecom
+    app.state.wecom_worker = (
+        WeComWorker(wecom, quiet=wecom.settings.worker_quiet_s,
+                    max_lag=wecom.settings.worker_max_lag_s)
+        if wecom is not None
+        else None
+    )  # fmt: skip
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

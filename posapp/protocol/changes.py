@@ -58,6 +58,10 @@ class MemberView(ChangeData):
     last_visit_at: datetime | None = None
     referrals: int = 0
     consents: dict[str, bool] = Field(default_factory=dict)  # purpose → HQ's latest decision
+    # The member is a WeCom (企业微信) contact of this guide since then (HQ's posapp.hq.wecom);
+    # no date: not a WeCom contact (yet).
+    wecom_guide_id: str | None = None
+    wecom_since: datetime | None = None
 
 
 @dataclass(

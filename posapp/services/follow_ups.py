@@ -38,6 +38,7 @@ from posapp.domain.roles import Permission, may_guide
 from posapp.protocol.events import FollowUpCompleted, ReassignmentRequested
 from posapp.services.common import require_staff
 from posapp.services.staff import require
+from posapp.services.wecom_contacts import WeComContact, wecom_contacts
 from posapp.store.local_days import store_today, store_zone
 from posapp.store.lookup import Ledger, Lookup
 from posapp.store.models import FollowUp, Member, Staff
@@ -99,6 +100,7 @@ class CustomerRow:
     guide_contact: bool  # without it there are no tasks, and the UI should say why
     due: tuple[FollowUpTask, ...]  # due today or overdue, oldest first
     upcoming: tuple[FollowUpTask, ...]  # open but not due yet, soonest first
+    wecom: WeComContact | None = None  # the guide's WeCom contact (HQ's word), or not yet
 
     @property
     def overdue_count(self) -> int:
@@ -227,7 +229,9 @@ def my_customers(
     """The guide's customers with their open follow-ups: most urgent first, then most recent visit."""
     rules = follow_up_rules(lookup)
     rows = []
-    for c in _customers(lookup, _GUIDES, guide_id):
+    customers = _customers(lookup, _GUIDES, guide_id)
+    contacts = wecom_contacts(lookup, [c.id for c in customers])
+    for c in customers:
         tasks = [_view(c.id, t, today) for t in tasks_for(c.facts, rules, today)]
         rows.append(
             CustomerRow(
@@ -244,6 +248,7 @@ def my_customers(
                 guide_contact=c.facts.guide_contact,
                 due=tuple(t for t in tasks if t.due_on <= today),
                 upcoming=tuple(t for t in tasks if t.due_on > today),
+                wecom=contacts.get(c.id),
             )
         )
     rows.sort(

@@ -23,6 +23,7 @@ from posapp.services.common import require_guide, require_staff
 from posapp.services.sales import link_sale
 from posapp.services.staff import require
 from posapp.services.standing import assess_member, current_consents, reassess
+from posapp.services.wecom_contacts import WeComContact, wecom_contacts
 from posapp.store.lookup import Ledger, Lookup, MemberRow
 from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
@@ -55,6 +56,7 @@ class MemberCard:
     guide_name: str | None
     consents: dict[Purpose, bool]
     assessment: Assessment
+    wecom: WeComContact | None = None  # the guide's WeCom contact (HQ's word), or not yet
 
     @property
     def id(self) -> str:
@@ -184,6 +186,7 @@ def _card(lookup: Lookup, row: MemberRow, summary: MemberSummary, *, today: date
         guide_name=row.guide_name,
         consents=consents,
         assessment=assessment,
+        wecom=wecom_contacts(lookup, [row.id]).get(row.id),
     )
 
 

@@ -91,6 +91,9 @@ class Member(Base):
     # and the guide they joined with: assignments change guide_id later, not these.
     joined_via: Mapped[str | None] = mapped_column(String(16))
     joined_guide_id: Mapped[str | None] = mapped_column(String(64))
+    # HQ's word: the member is a WeCom contact of this guide since then (NULL: not yet).
+    wecom_guide_id: Mapped[str | None] = mapped_column(String(64))
+    wecom_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_member_last4_recent", "phone_last4", text("last_visit_at DESC")),

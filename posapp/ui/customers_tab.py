@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from posapp.domain.follow_up import ContactChannel, Outcome
 from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
-from posapp.ui.models import SORT_ROLE, CustomersModel
+from posapp.ui.models import DUE_COLUMN, SORT_ROLE, CustomersModel
 from posapp.ui.panels.till import Till
-from posapp.ui.words import explain, kind_name
+from posapp.ui.words import explain, kind_name, wecom_contact_text
 
 Index = QModelIndex | QPersistentModelIndex
 CHANNEL_KEYS = {
@@ -58,6 +58,7 @@ class _CustomerFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.text = ""
         self.due_only = False
+        self.not_wecom = False  # only customers who are not their guide's WeCom contact yet
         self.setSortRole(SORT_ROLE)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
@@ -65,6 +66,8 @@ class _CustomerFilter(QSortFilterProxyModel):
         assert isinstance(model, CustomersModel)
         c = model.at(source_row)
         if self.due_only and not c.due:
+            return False
+        if self.not_wecom and c.wecom is not None:
             return False
         text = self.text.strip().lower()
         return not text or text in (c.name or "").lower() or text in c.member_code
@@ -94,13 +97,16 @@ class CustomersTab(QWidget):
         self.filter_text.setPlaceholderText(self.tr("Filter by name or member code"))
         self.filter_text.setMaxLength(64)
         self.due_only = QCheckBox(self.tr("Follow-ups due only"), objectName="customersDueOnly")
+        self.not_wecom = QCheckBox(
+            self.tr("Not WeCom contacts yet"), objectName="customersNotWeCom"
+        )
         self.model = CustomersModel(self)
         self.proxy = _CustomerFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = _KeyTable(objectName="customersTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(8, Qt.SortOrder.DescendingOrder)
+        self.table.sortByColumn(DUE_COLUMN, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -122,6 +128,7 @@ class CustomersTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter_text, 1)
         top.addWidget(self.due_only)
+        top.addWidget(self.not_wecom)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
@@ -130,6 +137,7 @@ class CustomersTab(QWidget):
         layout.addWidget(self.message)
         self.filter_text.textChanged.connect(self._refilter)
         self.due_only.toggled.connect(self._refilter)
+        self.not_wecom.toggled.connect(self._refilter)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_detail())
         self.sig_complete.connect(self._complete)
 
@@ -209,6 +217,7 @@ class CustomersTab(QWidget):
         before = self.current()
         self.proxy.text = self.filter_text.text()
         self.proxy.due_only = self.due_only.isChecked()
+        self.proxy.not_wecom = self.not_wecom.isChecked()
         self.proxy.invalidate()
         self._keep_place(before.member_id if before else None, 0)
 
@@ -227,6 +236,7 @@ class CustomersTab(QWidget):
         ]
         if not c.guide_contact:
             lines.append(self.tr("No consent to contact by a guide: no follow-ups."))
+        lines.append(wecom_contact_text(c.wecom))
         for task in c.due:
             mark = self.tr("overdue") if task.overdue else self.tr("due")
             lines.append(f"• {kind_name(task.kind)} {task.due_on:%Y-%m-%d} ({mark})")

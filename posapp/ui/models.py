@@ -24,7 +24,7 @@ from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
 from posapp.services.members import MemberSummary
 from posapp.services.staff import SignedIn
-from posapp.ui.words import kind_name, role_name, rung_name
+from posapp.ui.words import kind_name, role_name, rung_name, wecom_contact_text
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -138,6 +138,9 @@ def _next_follow_up(c: CustomerRow) -> str:
     return f"{kind_name(nxt.kind)} {nxt.due_on:%m-%d}" if nxt is not None else ""
 
 
+DUE_COLUMN = 9  # My customers opens sorted by it, most urgent first
+
+
 class CustomersModel(RowsModel[CustomerRow]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +152,11 @@ class CustomersModel(RowsModel[CustomerRow]):
             Column(
                 self.tr("Rung"), lambda c: rung_name(c.rung), sort=lambda c: c.rung,
                 tip=lambda c: None if c.guide_contact else no_contact,
+            ),
+            Column(
+                self.tr("WeCom"), lambda c: f"✓ {c.wecom.since:%m-%d}" if c.wecom else "",
+                sort=lambda c: c.wecom.since.isoformat() if c.wecom else "",
+                tip=lambda c: wecom_contact_text(c.wecom),
             ),
             Column(
                 self.tr("Last visit"), lambda c: day(c.last_visit_at),

@@ -13,6 +13,7 @@ from posapp.domain.follow_up import Kind
 from posapp.domain.ladder import Channel, Rung
 from posapp.domain.roles import Role
 from posapp.printing import PrintFailed
+from posapp.services.wecom_contacts import WeComContact
 from posapp.store.db import StorageError
 
 _UNEXPECTED = QT_TRANSLATE_NOOP("errors", "Something went wrong; nothing was lost. Details: %1")
@@ -192,3 +193,16 @@ def explain(error: BaseException) -> str:
     if isinstance(error, StorageError):
         return error.message
     return _t("errors", _UNEXPECTED).replace("%1", type(error).__name__)
+
+
+_WECOM_OF = QT_TRANSLATE_NOOP("words", "WeCom contact of %1 since %2")
+_WECOM_NOT_YET = QT_TRANSLATE_NOOP("words", "Not a WeCom contact yet")
+_WECOM_SOMEONE = QT_TRANSLATE_NOOP("words", "a guide")
+
+
+def wecom_contact_text(contact: WeComContact | None) -> str:
+    """HQ's word on the member's WeCom contact, as the card and My customers say it."""
+    if contact is None:
+        return _t("words", _WECOM_NOT_YET)
+    guide = contact.guide_name or _t("words", _WECOM_SOMEONE)
+    return _t("words", _WECOM_OF).replace("%1", guide).replace("%2", f"{contact.since:%Y-%m-%d}")

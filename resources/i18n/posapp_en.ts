@@ -118,7 +118,7 @@
 <context>
     <name>CardPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="+98"/>
+        <location filename="../../posapp/ui/panels/card.py" line="+100"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -133,7 +133,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <location line="+40"/>
         <source>Next step: %1</source>
         <translation type="unfinished"></translation>
@@ -370,7 +370,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+21"/>
+        <location filename="../../posapp/ui/models.py" line="+24"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -391,6 +391,11 @@
     </message>
     <message>
         <location line="+4"/>
+        <source>WeCom</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Last visit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -420,7 +425,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-29"/>
         <source>No consent to contact by a guide: no follow-ups.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -428,7 +433,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+97"/>
         <source>Filter by name or member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -438,17 +443,22 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+2"/>
+        <source>Not WeCom contacts yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+87"/>
         <source>Follow-up recorded for %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
         <translation type="unfinished"></translation>
     </message>
@@ -458,7 +468,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>overdue</source>
         <translation type="unfinished"></translation>
     </message>
@@ -832,7 +842,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-167"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-171"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1246,7 +1256,7 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+18"/>
+        <location filename="../../posapp/ui/words.py" line="+19"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1582,6 +1592,21 @@
     <message>
         <location line="+1"/>
         <source>win-back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+143"/>
+        <source>WeCom contact of %1 since %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not a WeCom contact yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a guide</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -118,7 +118,7 @@
 <context>
     <name>CardPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="+98"/>
+        <location filename="../../posapp/ui/panels/card.py" line="+100"/>
         <source>Member</source>
         <translation>会员</translation>
     </message>
@@ -133,7 +133,7 @@
         <translation>到店 %1 次 · 累计消费 %2 · 最近到店 %3 · 导购 %4</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <location line="+40"/>
         <source>Next step: %1</source>
         <translation>下一步：%1</translation>
@@ -370,7 +370,7 @@
 <context>
     <name>CustomersModel</name>
     <message>
-        <location filename="../../posapp/ui/models.py" line="+21"/>
+        <location filename="../../posapp/ui/models.py" line="+24"/>
         <source>Name</source>
         <translation>姓名</translation>
     </message>
@@ -391,6 +391,11 @@
     </message>
     <message>
         <location line="+4"/>
+        <source>WeCom</source>
+        <translation>企微</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Last visit</source>
         <translation>最近到店</translation>
     </message>
@@ -420,7 +425,7 @@
         <translation>下次回访</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-29"/>
         <source>No consent to contact by a guide: no follow-ups.</source>
         <translation>顾客未同意导购联系：不安排回访。</translation>
     </message>
@@ -428,7 +433,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+94"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+97"/>
         <source>Filter by name or member code</source>
         <translation>按姓名或会员码筛选</translation>
     </message>
@@ -438,17 +443,22 @@
         <translation>只看待回访</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+2"/>
+        <source>Not WeCom contacts yet</source>
+        <translation>仅看未加企业微信</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Follow-up done: 1 WeCom · 2 phone · 3 in store, then R reached · N no answer · V visit planned · X not interested</source>
         <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+87"/>
         <source>Follow-up recorded for %1.</source>
         <translation>已记录对 %1 的回访。</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>%1: %2 visits, %3 repurchases, %4 referrals, lifetime %5</source>
         <translation>%1：到店 %2 次，复购 %3 次，推荐 %4 人，累计消费 %5</translation>
     </message>
@@ -458,7 +468,7 @@
         <translation>顾客未同意导购联系：不安排回访。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>overdue</source>
         <translation>已逾期</translation>
     </message>
@@ -832,7 +842,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-167"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-171"/>
         <source>Another guide</source>
         <translation>更换导购</translation>
     </message>
@@ -1244,7 +1254,7 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+18"/>
+        <location filename="../../posapp/ui/words.py" line="+19"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation>出了点问题，数据没有丢失。详情：%1</translation>
     </message>
@@ -1581,6 +1591,21 @@
         <location line="+1"/>
         <source>win-back</source>
         <translation>流失挽回</translation>
+    </message>
+    <message>
+        <location line="+143"/>
+        <source>WeCom contact of %1 since %2</source>
+        <translation>自 %2 起为 %1 的企业微信好友</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not a WeCom contact yet</source>
+        <translation>尚未添加企业微信</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a guide</source>
+        <translation>导购</translation>
     </message>
 </context>
 </TS>

@@ -16,7 +16,9 @@ OPERATIONS = {
     "health", "registerDevice", "rotateDeviceSecret", "pushEvents", "getChanges", "redeemInvite",
     "eraseMember", "getErasure", "getCaptureReport", "getEnrolmentReport", "getRungReport",
     "getRepurchaseReport", "assignGuide", "getFollowUpReport", "getApplyingStatus", "revokeDevice",
-    "getMemberConsents", "lookUpMember", "listMemberLookups",
+    "getMemberConsents",
+    "lookUpMember", "listMemberLookups",  # the look-up of another store's member (issue 15)
+    "setGuideWeComUserid", "markGuideDeparted", "getWeComReport",  # WeCom (issue 16)
 }  # fmt: skip
 
 

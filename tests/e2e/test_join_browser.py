@@ -19,9 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser_harness import chromium, post_form
 from join_world import GUIDE, JoinWorld, join_world
 from sync_world import now
-from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
+from sysdeps import browser_problem, require
 
 from posapp.hq import admin
 from posapp.store.db import connect_raw
@@ -35,33 +36,6 @@ E164 = "+8613812345678"
 def world(tmp_path: Path) -> Iterator[JoinWorld]:
     with join_world(tmp_path, POSAPP_HQ_BRAND_NAME=BRAND) as started:
         yield started
-
-
-def _driver(lang: str):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=412,1000", f"--lang={lang}", "--hide-scrollbars"):  # fmt: skip
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": lang})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(10)  # a form post's answer may still be loading when we look
-    return driver
-
-
-def _post(driver, button: str) -> None:
-    """Click a form's button and wait until the answer has replaced the page: a click does
-    not wait for the navigation, and an element found too early belongs to the old page."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, button).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
 
 
 def _posapp(data: Path, *args: str) -> str:
@@ -106,7 +80,7 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
     assert url is not None, printed
     _posapp(till, "sync", "--once")  # the sale and its invite reach HQ
 
-    driver = _driver("zh-CN")
+    driver = chromium("zh-CN")
     shots = Shots(driver, _shots_dir(), "zh")
     try:
         driver.get(url.group(1))
@@ -116,19 +90,19 @@ def test_a_customer_joins_in_a_real_browser_and_the_counter_sees_them(
         driver.find_element(By.ID, "consent-membership").click()
         driver.find_element(By.ID, "consent-guide_contact").click()  # marketing left unticked
         driver.find_element(By.ID, "phone").send_keys(PHONE)
-        _post(driver, "send")
+        post_form(driver, "send")
         assert "138****5678" in driver.page_source, driver.page_source[-1500:]
         shots.take("2-code-sent")
         sms = world.code_for(E164)
         assert sms is not None
         driver.find_element(By.ID, "code").send_keys("000000" if sms != "000000" else "111111")
-        _post(driver, "submit")
+        post_form(driver, "submit")
         assert "验证码不正确" in driver.find_element(By.ID, "message").text
         shots.take("3-wrong-code")
         box = driver.find_element(By.ID, "code")
         box.clear()
         box.send_keys(sms)
-        _post(driver, "submit")
+        post_form(driver, "submit")
         welcome = driver.find_element(By.ID, "welcome")
         member_code = welcome.get_attribute("data-member-code")
         assert "欢迎加入" in welcome.text and member_code
@@ -165,7 +139,7 @@ def test_the_english_page_states_in_a_real_browser(world: JoinWorld) -> None:
     from selenium.webdriver.common.by import By
 
     for lang, tag in (("en", "en-US"), ("zh", "zh-CN")):
-        driver = _driver(tag)
+        driver = chromium(tag)
         shots = Shots(driver, _shots_dir(), lang)
         try:
             if lang == "en":
@@ -176,7 +150,7 @@ def test_the_english_page_states_in_a_real_browser(world: JoinWorld) -> None:
                 assert "privacy" in driver.find_element(By.ID, "notice").text.lower()
                 shots.take("1b-notice-open")
                 driver.find_element(By.ID, "phone").send_keys(PHONE)
-                _post(driver, "send")  # membership not ticked
+                post_form(driver, "send")  # membership not ticked
                 assert "needed to join" in driver.find_element(By.ID, "message").text
                 shots.take("2-membership-needed")
             expired = world.token(day=now().date() - timedelta(days=30), serial=8)

@@ -121,6 +121,9 @@ def forget_processed(session: Session, before: datetime) -> int:
 
 
 Ended = Callable[[links.EndedLink], None]
+# Told, in the transaction that records it, which members' WeCom contact changed (HQ's
+# feed sends their new data down to the stores).
+Touched = Callable[[Session, set[str]], None]
 RECLAIM_AFTER = timedelta(minutes=5)  # a worker that took an event and died
 
 
@@ -142,6 +145,7 @@ def process_callbacks(
     now: datetime | None = None,
     limit: int = 200,
     on_link_ended: Ended | None = None,
+    on_members: Touched | None = None,
 ) -> int:
     """Process the waiting callbacks in arrival order; how many were taken.
 
@@ -149,32 +153,42 @@ def process_callbacks(
     in short transactions with WeCom called between them, never inside one. An event
     that fails is retried by a later run (five tries); the others stand.
     ``on_link_ended`` hears of every link that ended (the win-back follow-up starts from
-    a ``removed`` one).
+    a ``removed`` one). ``on_members`` hears, inside the transaction that marks the event
+    done, which members' contact opened or ended (so a crash before it retries both).
     """
     moment = now or utcnow()
     taken = 0
     for item in _take(sessions, moment, limit):
         taken += 1
         ended: list[links.EndedLink] = []
+        touched: set[str] = set()
         try:
-            status, note = _process(sessions, gateway, settings, item, moment, ended)
+            status, note = _process(sessions, gateway, settings, item, moment, ended, touched)
         except Exception as exc:  # one bad event must not stop the others
             log.exception("WeCom callback %s could not be processed", item.id)
             status, note = "retry", type(exc).__name__
         with sessions() as session:
-            row = session.get(WeComInbox, item.id)
+            row = session.scalar(
+                select(WeComInbox).where(WeComInbox.id == item.id, WeComInbox.status == "working")
+            )
             if row is None:
-                continue  # erased meanwhile
+                continue  # erased meanwhile (SQLite may even have given its id to a new event)
             if status == "retry":
                 row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
             else:
                 row.status, row.body = status, ""  # its facts are in the links now
             row.note, row.processed_at = note, moment
+            touched.update(link.member_id for link in ended if link.member_id)
+            if on_members is not None and touched and status != "retry":
+                on_members(session, touched)
         if on_link_ended is not None:
             for link in ended:
                 on_link_ended(link)
     with sessions() as session:
-        links.resolve_pending(session)
+        attached: set[str] = set()
+        links.resolve_pending(session, attached)
+        if on_members is not None and attached:
+            on_members(session, attached)
     return taken
 
 
@@ -193,23 +207,28 @@ def _take(sessions: Sessions, now: datetime, limit: int) -> list[_Taken]:
                 .limit(limit)
             )
         )
-    items = []
-    for event_id in ids:
-        with sessions() as session:
-            claimed = session.execute(
+    if not ids:
+        return []
+    with sessions() as session:  # one claim for the lot: a row another worker took is skipped
+        claimed = set(
+            session.scalars(
                 update(WeComInbox)
-                .where(WeComInbox.id == event_id, WeComInbox.status == "received")
+                .where(WeComInbox.id.in_(ids), WeComInbox.status == "received")
                 .values(status="working", attempts=WeComInbox.attempts + 1, processed_at=now)
-            ).rowcount
-            if claimed != 1:
-                continue  # another worker has it
-            row = session.get(WeComInbox, event_id)
-            assert row is not None
-            fields = xmltodict.parse(row.body)["xml"] if row.body else {}
-            items.append(
-                _Taken(row.id, row.change_type, row.event, row.external_userid, row.userid, fields)
+                .returning(WeComInbox.id)
             )
-    return items
+        )
+        rows = session.execute(
+            select(WeComInbox.id, WeComInbox.change_type, WeComInbox.event,
+                   WeComInbox.external_userid, WeComInbox.userid, WeComInbox.body)
+            .where(WeComInbox.id.in_(claimed))
+            .order_by(WeComInbox.id)
+        ).all() if claimed else []  # fmt: skip
+    return [
+        _Taken(r.id, r.change_type, r.event, r.external_userid, r.userid,
+               xmltodict.parse(r.body)["xml"] if r.body else {})
+        for r in rows
+    ]  # fmt: skip
 
 
 def _process(
@@ -219,6 +238,7 @@ def _process(
     item: _Taken,
     now: datetime,
     ended: list[links.EndedLink],
+    touched: set[str],
 ) -> tuple[str, str | None]:
     if item.event != "change_external_contact":
         return "done", "not a customer-contact event"
@@ -227,7 +247,7 @@ def _process(
         if ext and links.is_erased(session, ext):
             return "dropped", "erased"
     if item.change_type == "add_external_contact":
-        return _added(sessions, gateway, settings, event, ext, userid, now)
+        return _added(sessions, gateway, settings, event, ext, userid, now, touched)
     with sessions() as session:
         if item.change_type in ("del_follow_user", "del_external_contact"):
             link = links.open_link(session, ext, userid)
@@ -265,6 +285,7 @@ def _added(
     ext: str,
     userid: str,
     now: datetime,
+    touched: set[str],
 ) -> tuple[str, str | None]:
     state = str(event.get("State") or "")[:32]
     with sessions() as session:
@@ -295,6 +316,8 @@ def _added(
             link.staff_id = link.staff_id or origin.staff_id
         session.flush()
         link_id, welcomed = link.id, link.welcomed
+        if link.member_id:
+            touched.add(link.member_id)
     welcome_code = str(event.get("WelcomeCode") or "")
     join = None
     if member_id is None and origin.token:  # a walk-in: the same invite joins them

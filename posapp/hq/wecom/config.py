@@ -39,6 +39,10 @@ class WeComSettings(BaseSettings):
     join_link_title: str = Field(default="Join us / 加入会员", max_length=128)
     # The join page of an invite, for a walk-in's welcome (HQ's /j/<token>, as the brand serves it).
     join_url: str = "https://m.example.cn/j/{token}"
+    # HQ's worker lets a burst of callbacks pass before processing: this long without one,
+    # but never longer than the lag (a WelcomeCode lasts 20 s).
+    worker_quiet_s: float = Field(default=0.2, ge=0.0, le=5.0)
+    worker_max_lag_s: float = Field(default=2.0, ge=0.0, le=15.0)
 
     @field_validator("api_base_url")
     @classmethod

@@ -5,6 +5,10 @@ A real HTTP server (stdlib, in a thread) on 127.0.0.1; point ``api_base_url`` at
 ``fake.api_base_url``. Its clock (``advance``) compresses the 24 h transfer wait; knobs
 make it answer 45009, hang, or talk garbage; ``customer_adds`` builds the encrypted
 callback exactly as WeCom does (the same WeChatCrypto) and posts it to HQ or returns it.
+
+The customer's phone, for the demo and the browser tests: a contact way's ``qr_code`` is
+this fake's own ``/qr/<config_id>.svg`` (a QR of ``/scan/<config_id>``), and that page's
+"Add" button is ``customer_adds`` posting to ``callback_url`` (HQ's ``/wecom/callback``).
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ class FakeWeCom:
         self.transfers: list[_Transfer] = []
         self.welcome_codes: dict[str, float] = {}
         self.welcomes: list[dict[str, Any]] = []
+        self.callback_url: str | None = None  # HQ's /wecom/callback, for the "Add" button
         self._faults: list[tuple[str, float]] = []  # ("busy"|"hang"|"garbage"|"error:<code>", s)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -109,8 +114,12 @@ class FakeWeCom:
         self.stop()
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def api_base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/cgi-bin/"
+        return f"{self.base_url}/cgi-bin/"
 
     def settings_env(self) -> dict[str, str]:
         """The HQ environment that points the real adapter at this fake."""
@@ -271,10 +280,31 @@ class FakeWeCom:
                 except OSError:
                     pass  # the client gave up (a hang past its timeout)
 
+            def _phone(self, method: str) -> bool:
+                """The customer's side (not WeCom's API): the QR image and the "Add" page."""
+                path = urllib.parse.urlsplit(self.path).path
+                if not path.startswith(("/qr/", "/scan/")):
+                    return False
+                if method == "POST":
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, kind, raw = fake._phone_page(method, path)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass
+                return True
+
             def do_GET(self) -> None:
-                self._serve({})
+                if not self._phone("GET"):
+                    self._serve({})
 
             def do_POST(self) -> None:
+                if self._phone("POST"):
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
@@ -315,7 +345,7 @@ class FakeWeCom:
         config_id = secrets.token_hex(16)
         self.ways[config_id] = body | {"config_id": config_id, "create_time": int(self.now)}
         return {"errcode": 0, "errmsg": "ok", "config_id": config_id,
-                "qr_code": f"https://wework.qpic.cn/fake/{config_id}"}  # fmt: skip
+                "qr_code": f"{self.base_url}/qr/{config_id}.svg"}  # fmt: skip
 
     def _del_contact_way(self, _q: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         if self.ways.pop(str(body.get("config_id")), None) is None:
@@ -394,6 +424,43 @@ class FakeWeCom:
             found.append({"external_userid": t.external_userid, "status": t.outcome if done else 2,
                           "takeover_time": int(t.at + TRANSFER_DELAY_S) if done else 0})  # fmt: skip
         return {"errcode": 0, "errmsg": "ok", "customer": found, "next_cursor": ""}
+
+    def _phone_page(self, method: str, path: str) -> tuple[int, str, bytes]:
+        config_id = path.rsplit("/", 1)[-1].removesuffix(".svg")
+        with self.lock:
+            way = self.ways.get(config_id)
+        if way is None:
+            return (
+                404,
+                "text/plain; charset=utf-8",
+                "这个二维码已失效 / This code has expired".encode(),
+            )
+        if path.startswith("/qr/"):
+            return 200, "image/svg+xml", _qr_svg(f"{self.base_url}/scan/{config_id}").encode()
+        userid = way["user"][0]
+        if method == "POST":
+            external_userid = "wm" + secrets.token_hex(8)
+            self.customer_adds(way["state"], external_userid, userid=userid, url=self.callback_url)
+            body = f"<h1>已添加 {userid}</h1><p>Added {userid} on WeCom (fake).</p>"
+        else:
+            body = (
+                f"<h1>添加企业微信好友 {userid}</h1><p>Add {userid} on WeCom (fake)</p>"
+                '<form method="post"><button id="add" type="submit">添加 / Add</button></form>'
+            )
+        page = f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><body>{body}</body></html>'
+        return 200, "text/html; charset=utf-8", page.encode()
+
+
+def _qr_svg(data: str) -> str:
+    from posapp.qr import qr_matrix
+
+    matrix = qr_matrix(data)
+    n = len(matrix)
+    path = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix)
+                   for x, dark in enumerate(row) if dark)  # fmt: skip
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {n + 4} {n + 4}" '
+            f'shape-rendering="crispEdges"><rect x="-2" y="-2" width="{n + 4}" height="{n + 4}" '
+            f'fill="#fff"/><path d="{path}" fill="#000"/></svg>')  # fmt: skip
 
 
 def _error(code: int, message: str = "") -> dict[str, Any]:

@@ -98,8 +98,9 @@ def attach_member(session: Session, invite_token: str, member_id: str) -> int:
     ).rowcount
 
 
-def resolve_pending(session: Session) -> int:
-    """Every pending link whose invite has since been redeemed gets its member."""
+def resolve_pending(session: Session, attached_to: set[str] | None = None) -> int:
+    """Every pending link whose invite has since been redeemed gets its member (added to
+    ``attached_to``)."""
     attached = 0
     pending = session.scalars(
         select(WeComLink).where(
@@ -113,6 +114,8 @@ def resolve_pending(session: Session) -> int:
         if member_id is not None and not member_is_erased(session, member_id):
             link.member_id = member_id
             attached += 1
+            if attached_to is not None:
+                attached_to.add(member_id)
     return attached
 
 

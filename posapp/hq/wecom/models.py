@@ -137,7 +137,7 @@ class WeComTransfer(Base):
     member_id: Mapped[str | None] = mapped_column(String(64), index=True)
     assignment_id: Mapped[int | None] = mapped_column(BigInteger)
     resigned: Mapped[bool] = mapped_column(Boolean, default=False)
-    # unsent (WeCom unreachable: sent again later), waiting (24 h), accepted, refused (by
+    # unsent (WeCom unreachable: sent again later), sending (one caller asking now), waiting (24 h), accepted, refused (by
     # the customer), limit (the takeover guide is full), rejected (WeCom refused the call
     # for this customer: ``errcode``), none (WeCom has no record)
     status: Mapped[str] = mapped_column(String(16))

@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ from posapp.timefmt import utcnow
 log = logging.getLogger(__name__)
 # transfer_result's status (path 94088) and what HQ records.
 RESULTS = {1: "accepted", 2: "waiting", 3: "refused", 4: "limit", 5: "none"}
+SENDING = "sending"  # claimed by the one caller asking WeCom now
+RECLAIM_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +95,8 @@ def transfer_customers(
             WeComTransfer(
                 external_userid=m.external_userid, handover_userid=m.handover_userid,
                 takeover_userid=m.takeover_userid, member_id=m.member_id,
-                assignment_id=m.assignment_id, resigned=m.resigned, status="unsent",
-                requested_at=moment,
+                assignment_id=m.assignment_id, resigned=m.resigned, status=SENDING,
+                requested_at=moment, checked_at=moment,
             )
             for m in moves
         ]  # fmt: skip
@@ -147,9 +149,13 @@ def _send(sessions: Sessions, gateway: WeComGateway, items: list[_Pending], now:
                 codes = {p.external_userid: exc.code for p in batch}
             except WeComError as exc:
                 log.warning("WeCom transfer of %d customers not sent: %s", len(batch), exc)
-                continue  # left unsent: poll_transfers sends them again
+                _unsent(sessions, batch)  # poll_transfers sends them again
+                continue
             else:
                 codes = {a.external_userid: a.errcode for a in answers}
+            unanswered = [p for p in batch if codes.get(p.external_userid) is None]
+            if unanswered:
+                _unsent(sessions, unanswered)
             with sessions() as session:
                 for item in batch:
                     code = codes.get(item.external_userid)
@@ -162,6 +168,40 @@ def _send(sessions: Sessions, gateway: WeComGateway, items: list[_Pending], now:
                     )  # fmt: skip
 
 
+def _unsent(sessions: Sessions, batch: list[_Pending]) -> None:
+    for item in batch:
+        item.status = "unsent"
+    with sessions() as session:
+        session.execute(
+            update(WeComTransfer)
+            .where(WeComTransfer.id.in_([p.id for p in batch]), WeComTransfer.status == SENDING)
+            .values(status="unsent")
+        )
+
+
+def _claim_unsent(sessions: Sessions, now: datetime) -> list[_Pending]:
+    """The unsent transfers this caller sends (two HQ workers never send one twice: WeCom
+    would refuse the second as already in progress); a claim left by a crash is retaken."""
+    with sessions() as session:
+        session.execute(
+            update(WeComTransfer)
+            .where(WeComTransfer.status == SENDING, WeComTransfer.checked_at < now - RECLAIM_AFTER)
+            .values(status="unsent")
+        )
+        ids = list(
+            session.scalars(
+                update(WeComTransfer)
+                .where(WeComTransfer.status == "unsent")
+                .values(status=SENDING, checked_at=now)
+                .returning(WeComTransfer.id)
+            )
+        )
+        rows = session.scalars(
+            select(WeComTransfer).where(WeComTransfer.id.in_(ids)).order_by(WeComTransfer.id)
+        )
+        return [_Pending.of(r) for r in rows] if ids else []
+
+
 def poll_transfers(
     sessions: Sessions, gateway: WeComGateway, *, now: datetime | None = None
 ) -> list[Outcome]:
@@ -169,9 +209,7 @@ def poll_transfers(
     the outcomes that changed. An accepted transfer moves the customer's link. Run it
     periodically (hourly: WeCom completes a transfer 24 h after it was asked)."""
     moment = now or utcnow()
-    with sessions() as session:
-        unsent = [_Pending.of(r) for r in session.scalars(
-            select(WeComTransfer).where(WeComTransfer.status == "unsent"))]  # fmt: skip
+    unsent = _claim_unsent(sessions, moment)
     _send(sessions, gateway, unsent, moment)
     changed = [p.outcome() for p in unsent if p.status != "unsent"]
     with sessions() as session:

@@ -22,7 +22,7 @@ from posapp.services.hq_lookup import MemberSince
 from posapp.services.members import MemberCard
 from posapp.services.staff import SignedIn
 from posapp.ui.panels.till import Till, mark
-from posapp.ui.words import channel_name, purpose_name, rung_name
+from posapp.ui.words import channel_name, purpose_name, rung_name, wecom_contact_text
 
 REVEAL_MS = 30_000
 
@@ -72,6 +72,7 @@ class CardPanel(QGroupBox):
         self.consents = QLabel(objectName="cardConsents", wordWrap=True)
         self.next_step = QLabel(objectName="cardNext", wordWrap=True)
         self.origin = QLabel(objectName="cardOrigin", wordWrap=True)  # another store's member
+        self.wecom = QLabel(objectName="cardWeCom", wordWrap=True)
         grid.addWidget(self.name, 0, 0)
         grid.addWidget(self.rung, 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.phone, 1, 0)
@@ -80,7 +81,8 @@ class CardPanel(QGroupBox):
         grid.addWidget(self.consents, 3, 0, 1, 2)
         grid.addWidget(self.next_step, 4, 0, 1, 2)
         grid.addWidget(self.origin, 5, 0, 1, 2)
-        grid.setRowStretch(6, 1)
+        grid.addWidget(self.wecom, 6, 0, 1, 2)
+        grid.setRowStretch(7, 1)
         self._hide_phone = QTimer(self, singleShot=True, interval=REVEAL_MS)
         self._hide_phone.timeout.connect(self._mask_phone_again)
         self.clear()
@@ -114,6 +116,8 @@ class CardPanel(QGroupBox):
                 f"{'✓' if card.consents.get(p) else '✗'} {purpose_name(p.value)}" for p in Purpose
             )
         )
+        self.wecom.setText(wecom_contact_text(card.wecom))
+        mark(self.wecom, "wecom", "yes" if card.wecom else "no")
         step = card.assessment.next_step
         self.next_step.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
         self.origin.clear()
@@ -153,7 +157,7 @@ class CardPanel(QGroupBox):
         self.name.setText(self.tr("Walk-in"))
         self.rung.setText(rung_name("walk_in"))
         mark(self.rung, "rung", "walk_in")
-        for label in (self.phone, self.code, self.facts, self.consents, self.origin):
+        for label in (self.phone, self.code, self.facts, self.consents, self.origin, self.wecom):
             label.clear()
         self.next_step.setText(self.tr("Next step: %1").replace("%1", self.tr("invite to join")))
 

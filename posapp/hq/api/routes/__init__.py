@@ -15,6 +15,7 @@ from posapp.hq.api.routes import (
     meta,
     reports,
     sync,
+    wecom,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         lookup,
         console_auth,
         console_pages,
+        wecom,
     )
 )

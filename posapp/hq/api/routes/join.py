@@ -17,13 +17,14 @@ PATHS = ("/j/{token}", "/g/{token}")
 
 
 async def join_desk(
+    request: Request,
     database: DatabaseDep,
     settings: SettingsDep,
     master_key: MasterKey,
     sender: SmsSenderDep,
     projector: ProjectorDep,
 ) -> JoinDesk:
-    return JoinDesk(database, settings, master_key, sender, projector)
+    return JoinDesk(database, settings, master_key, sender, projector, request.app.state.wecom)
 
 
 Desk = Annotated[JoinDesk, Depends(join_desk)]
