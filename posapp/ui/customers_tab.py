@@ -244,11 +244,16 @@ class CustomersTab(QWidget):
 
     def _key(self, event: QKeyEvent) -> None:
         key = event.key()
+        c = self.current()
         if key in CHANNEL_KEYS:
-            self._channel = CHANNEL_KEYS[Qt.Key(key)]
+            channel = CHANNEL_KEYS[Qt.Key(key)]
+            if channel is ContactChannel.WECOM and c is not None and c.wecom is None:
+                self._channel = None  # WeCom only reaches the guide's WeCom contacts
+                self.message.setText(self.tr("Not a WeCom contact yet: 2 phone or 3 in store."))
+                return
+            self._channel = channel
             self.message.setText(self.tr("Then the outcome: R, N, V or X."))
             return
-        c = self.current()
         if self._channel is None:
             self.message.setText(self.tr("First how: 1 WeCom, 2 phone, 3 in store."))
             return

@@ -478,12 +478,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+11"/>
+        <source>Not a WeCom contact yet: 2 phone or 3 in store.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Then the outcome: R, N, V or X.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>First how: 1 WeCom, 2 phone, 3 in store.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -478,12 +478,17 @@
         <translation>今日到期</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+11"/>
+        <source>Not a WeCom contact yet: 2 phone or 3 in store.</source>
+        <translation>还不是企业微信联系人：请用 2 电话或 3 到店。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Then the outcome: R, N, V or X.</source>
         <translation>再按结果：R、N、V 或 X。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>First how: 1 WeCom, 2 phone, 3 in store.</source>
         <translation>先选方式：1 企业微信，2 电话，3 到店。</translation>
     </message>

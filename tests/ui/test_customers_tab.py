@@ -70,14 +70,55 @@ def test_a_follow_up_is_done_in_two_keys_and_goes_to_hq(
     tab.table.selectRow(0)
     who = tab.current()
     assert who is not None and who.due
-    qtbot.keyClick(tab.table, Qt.Key.Key_1)
+    qtbot.keyClick(tab.table, Qt.Key.Key_2)
     qtbot.keyClick(tab.table, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: "recorded" in tab.message.text())
     settle(qtbot, window)
     events = db.raw().execute("SELECT payload FROM outbox_event WHERE type = 'follow_up.completed'")
     payloads = [row[0] for row in events]
-    assert len(payloads) == 1 and '"wecom"' in payloads[0] and '"reached"' in payloads[0]
+    assert len(payloads) == 1 and '"phone"' in payloads[0] and '"reached"' in payloads[0]
     assert tab.proxy.rowCount() == 1  # done: no longer due
+
+
+def test_wecom_is_offered_only_for_the_guides_wecom_contacts(
+    qtbot: QtBot, app: CounterApp, db: Database
+) -> None:
+    window = app.window
+    tab = window.customers_tab
+    tab.due_only.setChecked(True)
+    tab.table.setFocus()
+    tab.table.selectRow(0)
+    who = tab.current()
+    assert who is not None and who.due and who.wecom is None
+    qtbot.keyClick(tab.table, Qt.Key.Key_1)
+    assert "Not a WeCom contact yet" in tab.message.text()
+    qtbot.keyClick(tab.table, Qt.Key.Key_R)  # no channel taken: asked for one again
+    assert "1 WeCom" in tab.message.text()
+    completed = "SELECT payload FROM outbox_event WHERE type = 'follow_up.completed'"
+    assert db.raw().execute(completed).fetchall() == []
+
+    raw = db.raw()  # HQ's feed says the customer added the guide in WeCom
+    raw.execute(
+        "UPDATE member SET wecom_guide_id = guide_id, wecom_since = ? WHERE id = ?",
+        ("2026-11-20 09:30:00.000000", who.member_id),
+    )
+    raw.close()
+    press(qtbot, window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # the tab reloads
+    qtbot.waitUntil(lambda: any(tab.model.at(r).wecom for r in range(tab.model.rowCount())))
+    tab.table.setFocus()
+    for row in range(tab.proxy.rowCount()):
+        tab.table.selectRow(row)
+        current = tab.current()
+        if current is not None and current.member_id == who.member_id:
+            break
+    assert current is not None and current.member_id == who.member_id and current.wecom is not None
+    qtbot.keyClick(tab.table, Qt.Key.Key_1)
+    qtbot.keyClick(tab.table, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: "recorded" in tab.message.text())
+    settle(qtbot, window)
+    payloads = [r[0] for r in db.raw().execute(completed)]
+    assert len(payloads) == 1 and '"wecom"' in payloads[0]
 
 
 def test_an_outcome_without_a_channel_asks_for_the_channel_first(
