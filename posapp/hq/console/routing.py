@@ -10,16 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from posapp.domain.errors import InvalidInput
+from posapp.domain.table_csv import Table, csv_bytes
 from posapp.hq import admin
-from posapp.hq.api.deps import DatabaseDep, SettingsDep
+from posapp.hq.api.deps import DatabaseDep, SettingsDep, write
 from posapp.hq.console import audit, users
-from posapp.hq.console.web import SESSION_COOKIE, BadForm, page, redirect
+from posapp.hq.console.web import SECURITY_HEADERS, SESSION_COOKIE, BadForm, page, redirect
+from posapp.hq.db import HqDatabase
 from posapp.hq.proxies import client_address, is_https
 from posapp.timefmt import utcnow
 
@@ -53,6 +58,25 @@ def signed_in(request: Request, database: DatabaseDep, settings: SettingsDep) ->
 
 
 SignedIn = Annotated[users.Viewer, Depends(signed_in)]
+
+
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def csv_download(table: Table, filename: str) -> Response:
+    return Response(csv_bytes(table), media_type="text/csv; charset=utf-8", headers={
+        **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}.csv"'})  # fmt: skip
+
+
+def attempt(
+    database: HqDatabase, change: Callable[[Session, datetime], Any]
+) -> InvalidInput | None:
+    """Run one change in its transaction; a refused input rolls all of it back and is shown."""
+    try:
+        write(database, lambda session: change(session, utcnow()))
+    except InvalidInput as exc:
+        return exc
+    return None
 
 
 def _refused(request: Request, reason: str, status: int) -> Response:

@@ -18,7 +18,7 @@ from posapp.cli import main as posapp_main
 from posapp.domain.ladder import LadderRules
 from posapp.domain.table_csv import BOM, from_csv
 from posapp.hq import admin
-from posapp.hq.api.routes import console_pages
+from posapp.hq.api.routes import console_members, console_pages, console_stores
 from posapp.hq.console import report_pages
 from posapp.hq.models import AuditEntry, Base, ConsoleUser, Staff
 
@@ -128,7 +128,8 @@ CHANGES = {
 
 
 def test_every_changing_console_request_writes_an_audit_row(world: World) -> None:
-    posts = {r.path for r in console_pages.router.routes if "POST" in getattr(r, "methods", ())}
+    routers = (console_pages.router, console_stores.router, console_members.router)
+    posts = {r.path for rt in routers for r in rt.routes if "POST" in getattr(r, "methods", ())}
     assert posts == set(CHANGES), "a new changing route: add it here, with its audit action"
     admin = world.person("admin")
     for route, (form, origin, action) in CHANGES.items():

@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from posapp.hq.api.routes import (
     console_auth,
+    console_members,
     console_pages,
+    console_stores,
     devices,
     invites,
     join,
@@ -30,7 +32,9 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         join,
         lookup,
         console_auth,
+        console_members,
         console_pages,
+        console_stores,
         wecom,
     )
 )
