@@ -95,6 +95,9 @@ class Facts:
     birthday: date | None = None
     guide_contact: bool = False
     erased: bool = False
+    # The customer removed the guide in WeCom that day (and has not added them again): the
+    # guide's win-back is due at once, not after months of silence.
+    removed_guide_on: date | None = None
     done: frozenset[tuple[str, date]] = frozenset()  # (kind, anchor_on) already completed
 
 
@@ -155,6 +158,8 @@ def tasks_for(facts: Facts, rules: FollowUpRules, today: date) -> list[Task]:
         candidates.append(
             (Kind.REPURCHASE, last_visit, typical_interval(facts.purchase_days, rules))
         )
+    if facts.removed_guide_on is not None:
+        candidates.append((Kind.WIN_BACK, facts.removed_guide_on, 0))
     lapsed_since = max(last_visit or facts.enrolled_on, facts.enrolled_on)
     candidates.append((Kind.WIN_BACK, lapsed_since, rules.win_back_after_days))
     if facts.birthday is not None:
@@ -177,7 +182,10 @@ def tasks_for(facts: Facts, rules: FollowUpRules, today: date) -> list[Task]:
         if expired is not None and expired < today:
             continue
         tasks.append(Task(due, kind, anchor))
-    return sorted(tasks)
+    soonest: dict[Kind, Task] = {}
+    for task in sorted(tasks):
+        soonest.setdefault(task.kind, task)
+    return sorted(soonest.values())
 
 
 def task_id(member_id: str, kind: str, anchor_on: date) -> str:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from posapp.hq.models import (
     Staff,
     Store,
 )
+from posapp.hq.wecom.links import REMOVED
 from posapp.hq.wecom.models import WeComLink
 from posapp.protocol.changes import (
     ChangeData,
@@ -124,7 +125,12 @@ _MEMBER_COLUMNS = (
 )
 
 
-Contact = tuple[str | None, datetime]  # the guide (staff id) a member is a WeCom contact of, since
+class Contact(NamedTuple):
+    """A member's standing in WeCom: whose contact since when, or whom they removed when."""
+
+    guide_id: str | None
+    since: datetime | None = None
+    removed_at: datetime | None = None
 
 
 def _view(
@@ -149,21 +155,26 @@ def _view(
         last_visit_at=m.last_visit_at,
         referrals=m.referrals,
         consents=consents,
-        wecom_guide_id=contact[0] if contact else None,
-        wecom_since=contact[1] if contact else None,
+        wecom_guide_id=contact.guide_id if contact else None,
+        wecom_since=contact.since if contact else None,
+        wecom_removed_at=contact.removed_at if contact else None,
     )
 
 
 def _contacts(session: Session, *where: Any, joined: bool = False) -> dict[str, Contact]:
-    """Each member's open WeCom link (the newest, when a transfer briefly leaves two)."""
-    query = select(WeComLink.member_id, WeComLink.staff_id, WeComLink.since)
+    """Each member's open WeCom link (the newest, when a transfer briefly leaves two); for a
+    member with none, the latest removal of their guide (the guide's win-back)."""
+    query = select(WeComLink.member_id, WeComLink.staff_id, WeComLink.since, WeComLink.ended_at)
     if joined:
         query = query.join(MemberStore, MemberStore.member_id == WeComLink.member_id)
+    standing = or_(WeComLink.ended_at.is_(None), WeComLink.end_reason == REMOVED)
     found: dict[str, Contact] = {}
-    for link in session.execute(
-        query.where(WeComLink.ended_at.is_(None), *where).order_by(WeComLink.since)
-    ):
-        found[link.member_id] = (link.staff_id, link.since)
+    for link in session.execute(query.where(standing, *where).order_by(WeComLink.since)):
+        was = found.get(link.member_id)
+        if link.ended_at is None:
+            found[link.member_id] = Contact(link.staff_id, link.since)
+        elif was is None or (was.since is None and was.removed_at < link.ended_at):
+            found[link.member_id] = Contact(link.staff_id, removed_at=link.ended_at)
     return found
 
 

@@ -62,6 +62,8 @@ class MemberView(ChangeData):
     # no date: not a WeCom contact (yet).
     wecom_guide_id: str | None = None
     wecom_since: datetime | None = None
+    # Not a contact because the customer removed this guide then: the guide's win-back.
+    wecom_removed_at: datetime | None = None
 
 
 @dataclass(

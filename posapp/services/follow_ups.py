@@ -164,8 +164,8 @@ def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:
     params = {"who": who}
     members = lookup.query(
         "SELECT m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count,"
-        " m.lifetime_spend_fen, m.last_visit_at, m.referrals, m.birthday, m.enrolled_at"
-        f" FROM member m WHERE {where}",
+        " m.lifetime_spend_fen, m.last_visit_at, m.referrals, m.birthday, m.enrolled_at,"
+        f" m.wecom_removed_at FROM member m WHERE {where}",
         params,
     )
     if not members:
@@ -204,6 +204,7 @@ def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:
             birthday=date.fromisoformat(row[9]) if row[9] else None,
             guide_contact=consent.get(member_id, False),
             done=frozenset(done.get(member_id, ())),
+            removed_guide_on=local_day(removed, zone) if (removed := _dt(row[11])) else None,
         )
         found.append(
             _Customer(member_id, row[1], row[2], row[3], row[4], row[5], row[6], last_visit,

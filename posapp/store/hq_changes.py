@@ -151,15 +151,15 @@ def apply_page(
 _UPSERT_MEMBER = (
     "INSERT INTO member (id, member_code, phone_e164, phone_last4, name, birthday, rung, guide_id,"
     " enrolled_store_id, enrolled_at, visit_count, lifetime_spend_fen, last_visit_at, referrals,"
-    " guardian_consent, erased_at, updated_at, wecom_guide_id, wecom_since)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,?,?,?)"
+    " guardian_consent, erased_at, updated_at, wecom_guide_id, wecom_since, wecom_removed_at)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,NULL,?,?,?,?)"
     " ON CONFLICT(id) DO UPDATE SET member_code=excluded.member_code, phone_e164=excluded.phone_e164,"
     " phone_last4=excluded.phone_last4, name=excluded.name, birthday=excluded.birthday,"
     " rung=excluded.rung, guide_id=excluded.guide_id, enrolled_store_id=excluded.enrolled_store_id,"
     " visit_count=excluded.visit_count, lifetime_spend_fen=excluded.lifetime_spend_fen,"
     " last_visit_at=excluded.last_visit_at, referrals=excluded.referrals, erased_at=NULL,"
     " updated_at=excluded.updated_at, wecom_guide_id=excluded.wecom_guide_id,"
-    " wecom_since=excluded.wecom_since"
+    " wecom_since=excluded.wecom_since, wecom_removed_at=excluded.wecom_removed_at"
 )
 
 
@@ -177,6 +177,7 @@ def member_row(change: MemberChange, *, staff: Container[str], now: str) -> tupl
         to_text(m.enrolled_at) if m.enrolled_at else now, m.visit_count, m.lifetime_spend_fen,
         to_text_or_none(m.last_visit_at), m.referrals, now,
         m.wecom_guide_id if m.wecom_since else None, to_text_or_none(m.wecom_since),
+        None if m.wecom_since else to_text_or_none(m.wecom_removed_at),
     )  # fmt: skip
 
 
@@ -398,7 +399,7 @@ def erase_member(
             .where(Member.id == erased)
             .values(phone_e164=None, phone_last4=None, name=None, birthday=None,
                     member_code="X" + erased[-12:], erased_at=now, updated_at=now,
-                    wecom_guide_id=None, wecom_since=None)
+                    wecom_guide_id=None, wecom_since=None, wecom_removed_at=None)
         )  # fmt: skip
     # Pending events, and acknowledged ones kept for a resend, both: none may keep the data.
     if codes:  # sales here that named them by code, as another store's member offline

@@ -94,6 +94,7 @@ class Member(Base):
     # HQ's word: the member is a WeCom contact of this guide since then (NULL: not yet).
     wecom_guide_id: Mapped[str | None] = mapped_column(String(64))
     wecom_since: Mapped[datetime | None] = mapped_column(DateTime)
+    wecom_removed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_member_last4_recent", "phone_last4", text("last_visit_at DESC")),

@@ -42,6 +42,7 @@ facts_st = st.builds(
     birthday=st.none() | st.dates(date(1930, 1, 1), date(2012, 12, 31)),
     guide_contact=st.booleans(),
     erased=st.booleans(),
+    removed_guide_on=st.none() | day_st,
     done=st.frozensets(st.tuples(st.sampled_from([k.value for k in Kind]), day_st), max_size=6),
 )
 
@@ -77,7 +78,10 @@ def test_no_task_without_consent_or_after_erasure(
 def test_tasks_move_when_a_new_purchase_arrives(
     facts: Facts, rules: FollowUpRules, ahead: int
 ) -> None:
-    facts = replace(facts, guide_contact=True, erased=False, done=frozenset())
+    # (a removal in WeCom has its own win-back, anchored on the removal: see below)
+    facts = replace(
+        facts, guide_contact=True, erased=False, done=frozenset(), removed_guide_on=None
+    )
     new_day = max((*facts.purchase_days, facts.enrolled_on)) + timedelta(days=1 + ahead)
     before = _by_kind(tasks_for(facts, rules, new_day))
     after = _by_kind(
@@ -134,6 +138,24 @@ def test_win_back_for_a_lapsed_member_and_old_tasks_expire() -> None:
     tasks = _by_kind(tasks_for(_facts(enrolled_on=last, purchase_days=(last,)), RULES, TODAY))
     assert set(tasks) == {Kind.WIN_BACK}  # the thank-you and the care check expired long ago
     assert tasks[Kind.WIN_BACK].is_due(TODAY)
+
+
+def test_a_customer_who_removes_the_guide_in_wecom_is_won_back_at_once() -> None:
+    recent = TODAY - timedelta(days=10)  # a regular: no win-back for months
+    since = TODAY - timedelta(days=100)
+    calm = _by_kind(tasks_for(_facts(enrolled_on=since, purchase_days=(recent,)), RULES, TODAY))
+    assert Kind.WIN_BACK not in calm or not calm[Kind.WIN_BACK].is_due(TODAY)
+
+    removed = TODAY - timedelta(days=1)
+    facts = _facts(enrolled_on=since, purchase_days=(recent,), removed_guide_on=removed)
+    tasks = _by_kind(tasks_for(facts, RULES, TODAY))
+    assert tasks[Kind.WIN_BACK] == Task(removed, Kind.WIN_BACK, removed)  # due the same day
+    done = replace(facts, done=frozenset({(Kind.WIN_BACK.value, removed)}))
+    after = _by_kind(tasks_for(done, RULES, TODAY))
+    assert Kind.WIN_BACK not in after or after[Kind.WIN_BACK].anchor_on != removed
+    expired = TODAY + timedelta(days=RULES.expire_after_days + 1)
+    late = _by_kind(tasks_for(facts, RULES, expired))
+    assert Kind.WIN_BACK not in late or late[Kind.WIN_BACK].anchor_on != removed
 
 
 def test_rules_from_hq_are_checked() -> None:

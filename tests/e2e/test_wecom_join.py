@@ -25,10 +25,14 @@ from join_world import GUIDE, JoinWorld, Visitor, join_world
 from sync_world import now
 from sysdeps import browser_problem, require
 
+from posapp.domain.follow_up import Kind
 from posapp.domain.ladder import Channel
 from posapp.hq import admin
 from posapp.hq.wecom.fake import FakeWeCom
+from posapp.services.follow_ups import my_customers
 from posapp.store.db import connect_raw
+from posapp.store.local_days import store_today
+from posapp.store.migrate import open_database
 
 PHONE, E164 = "13812345678", "+8613812345678"
 OTHER_PHONE, OTHER_E164 = "13912345678", "+8613912345678"
@@ -124,6 +128,35 @@ def test_the_guide_invite_shows_the_contact_qr_and_the_add_reaches_the_counter(
 
     _eventually(at_counter, 60.0)
     assert _contact_at_counter(till, E164)[0] == GUIDE
+
+    # The customer removes the guide in WeCom: at the counter the guide's win-back is due.
+    [external_userid] = list(fake.customers)
+    fake.advance(60)
+    removal = fake.customer_removes("wangfang", external_userid)
+    answer = requests.post(f"{world.base}/wecom/callback", params=removal.query,
+                           data=removal.body, timeout=30)  # fmt: skip
+    assert answer.status_code == 200 and answer.text == "success"
+
+    def removed_at_counter() -> bool:
+        _posapp(till, "sync", "--once")
+        with connect_raw(till / "posapp.db") as db:
+            row = db.execute(
+                "SELECT wecom_since, wecom_removed_at FROM member WHERE phone_e164 = ?", (E164,)
+            ).fetchone()
+        return row[0] is None and row[1] is not None
+
+    _eventually(removed_at_counter, 60.0)
+    with connect_raw(till / "posapp.db") as raw:
+        [(member_id,)] = raw.execute("SELECT id FROM member WHERE phone_e164 = ?", (E164,))
+    db = open_database(till / "posapp.db")
+    try:
+        with db.lookup() as lookup:
+            rows = my_customers(lookup, GUIDE, store_today(lookup))
+        [row] = [r for r in rows if r.member_id == member_id]
+    finally:
+        db.close()
+    assert row.wecom is None
+    assert [t.kind for t in row.due] == [Kind.WIN_BACK]  # due today, although they just joined
 
 
 def test_without_the_guide_contact_consent_or_with_wecom_refusing_the_page_is_as_before(

@@ -174,6 +174,25 @@ def test_a_reassignment_moves_the_customer_in_wecom_and_the_store_hears_of_it(
     assert hq.member_changes("m-3")[-1]["wecom_guide_id"] == GUIDE_B
 
 
+def test_a_customer_who_removes_the_guide_reaches_the_store_for_the_guides_win_back(
+    hq: Hq, fake: FakeWeCom
+) -> None:
+    _connected(hq)
+    _added_guide_a(hq, fake, "m-9", "wm-9")
+    eventually(lambda: hq.member_changes("m-9")[-1]["wecom_since"] is not None)
+    fake.advance(60)  # WeCom's events are a second apart at least (same second: a retry)
+    hq.deliver(fake.customer_removes("guide.a", "wm-9"))
+    eventually(lambda: hq.member_changes("m-9")[-1]["wecom_removed_at"] is not None)
+    removed = hq.member_changes("m-9")[-1]
+    assert removed["wecom_since"] is None and removed["wecom_guide_id"] == GUIDE_A
+    token = new_invite(hq.db, member_id="m-9")  # the guide wins them back: added again
+    assert hq.wecom.invite_qr(token, GUIDE_A, STORE, utcnow() + timedelta(days=7))
+    fake.advance(60)
+    hq.deliver(fake.customer_adds(token, "wm-9"))
+    eventually(lambda: hq.member_changes("m-9")[-1]["wecom_since"] is not None)
+    assert hq.member_changes("m-9")[-1]["wecom_removed_at"] is None
+
+
 def test_erasure_ends_the_link_and_later_events_for_the_person_are_dropped(
     hq: Hq, fake: FakeWeCom
 ) -> None:
