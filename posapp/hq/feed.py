@@ -20,7 +20,6 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from posapp.domain.phone import mask_phone
 from posapp.hq.db import bulk_insert, current_seq, take_seqs
 from posapp.hq.models import (
     Change,
@@ -143,7 +142,6 @@ def _view(
         member_code=m.member_code,
         other_codes=sorted(set(codes) - {m.member_code}) if codes else [],
         phone_e164=m.phone_e164,
-        phone_masked=mask_phone(m.phone_e164) if m.phone_e164 else "",
         name=m.name,
         birthday=m.birthday,
         rung=m.rung,

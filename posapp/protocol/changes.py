@@ -46,7 +46,6 @@ class MemberView(ChangeData):
     member_code: str
     other_codes: list[str] = Field(default_factory=list)  # cards of enrolments merged into it
     phone_e164: str | None = None
-    phone_masked: str = ""
     name: str | None = None
     birthday: date | None = None
     rung: str = "member"

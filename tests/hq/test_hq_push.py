@@ -99,7 +99,7 @@ def test_the_same_phone_enrolled_at_two_offline_stores_becomes_one_member(hq: Hq
     view_a = members_in(at_a.pull())[canonical]
     assert view_a == view_b
     assert view_a["visit_count"] == 2 and view_a["lifetime_spend_fen"] == 12_000
-    assert view_a["phone_masked"] == "138****5678" and view_a["name"] == "李雷"
+    assert view_a["phone_e164"] == "+8613812345678" and view_a["name"] == "李雷"
     assert second["payload"]["member_code"] in view_a["other_codes"]
 
 
