@@ -15,9 +15,10 @@ import shlex
 import shutil
 import sysconfig
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,24 @@ def hiding(
         yield ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv]
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def page_replaced(page: Any) -> Callable[[Any], bool]:
+    """A wait condition: the page ``page`` (its ``html`` element) has been replaced by the
+    answer. Chromium reports an element of a page being torn down either as stale or as a
+    node that "does not belong to the document"; both mean the old page is gone."""
+
+    def gone(_driver: Any) -> bool:
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc.msg):
+                return True
+            raise
+        return False
+
+    return gone

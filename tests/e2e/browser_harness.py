@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sysdeps import CHROMEDRIVER, CHROMIUM
+from sysdeps import CHROMEDRIVER, CHROMIUM, page_replaced
 
 
 def chromium(lang: str):
@@ -24,9 +24,8 @@ def post_form(driver, button: str) -> None:
     """Click a form's button and wait until the answer has replaced the page: a click does
     not wait for the navigation, and an element found too early belongs to the old page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(page_replaced(page))

@@ -22,7 +22,7 @@ from posapp.hq.migrate import migrate
 
 
 class Http:
-    """What the harness's tills call (``post``, ``get``), over HTTP to a base URL."""
+    """What the harness's tills call (``post``, ``get``, ``put``), over HTTP to a base URL."""
 
     def __init__(self, base: str) -> None:
         self.base = base
@@ -33,6 +33,9 @@ class Http:
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.session.get(self.base + path, timeout=60, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.put(self.base + path, timeout=60, **kwargs)
 
 
 class LiveHq(Hq):

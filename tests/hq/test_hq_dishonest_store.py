@@ -367,6 +367,13 @@ def test_a_revoked_till_is_shut_out_and_its_earlier_facts_stay(live: LiveHq) -> 
             "/v1/members/lookup", json={"phone_e164": "+8613800008888"}, headers=stolen.auth
         ),
         "listMemberLookups": lambda: hq.client.get("/v1/admin/lookups", headers=stolen.auth),
+        "setGuideWeComUserid": lambda: hq.client.put(
+            "/v1/staff/a-guide-0/wecom", json={"userid": "thief"}, headers=stolen.auth
+        ),
+        "markGuideDeparted": lambda: hq.client.post(
+            "/v1/staff/a-guide-0/wecom/departed", headers=stolen.auth
+        ),
+        "getWeComReport": lambda: hq.client.get("/v1/reports/wecom", headers=stolen.auth),
     }
     spec = hq.client.get("/openapi.json").json()
     authenticated = {

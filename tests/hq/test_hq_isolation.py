@@ -98,6 +98,15 @@ def test_every_endpoint_is_scoped_to_the_callers_store(hq: Hq) -> None:
         looked = hq.client.post("/v1/members/lookup", json=part, headers=b)
         check("lookUpMember", looked, status=422)
     check("listMemberLookups", hq.client.get("/v1/admin/lookups", headers=b), status=403)
+    wecom = {"userid": "someone"}  # a guide's WeCom account is HQ's admin's to set, not a store's
+    check("setGuideWeComUserid",
+          hq.client.put("/v1/staff/a-guide-0/wecom", json=wecom, headers=b), status=403)  # fmt: skip
+    check("markGuideDeparted",
+          hq.client.post("/v1/staff/a-guide-0/wecom/departed", headers=b), status=403)  # fmt: skip
+    check("getWeComReport",
+          hq.client.get("/v1/reports/wecom", params={"store_id": "a"}, headers=b), status=403)  # fmt: skip
+    own = check("getWeComReport", hq.client.get("/v1/reports/wecom", headers=b), status=200)
+    assert '"a"' not in own
     check(
         "getMemberConsents",
         hq.client.get(f"/v1/members/{member_a}/consents", headers=b),

@@ -25,7 +25,7 @@ import pytest
 import requests
 from console_world import EAST_NAME, EAST_PHONE, WEST_NAME, WEST_PHONE
 from live_hq import LiveHq, live_hq
-from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, require
+from sysdeps import CHROMEDRIVER, CHROMIUM, browser_problem, page_replaced, require
 
 from posapp.domain.phone import mask_phone
 
@@ -92,12 +92,11 @@ class Browser:
 
     def submit(self, button: str) -> None:
         """Click and wait until the answer has replaced the page."""
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
         page = self.by("html")
         self.by(button).click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 15).until(page_replaced(page))
 
     def sign_in(self, username: str, password: str = PASSWORD) -> None:
         self.open("/console/login")
