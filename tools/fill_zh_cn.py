@@ -118,6 +118,8 @@ ZH: dict[str, str] = {
     "Then the outcome: R, N, V or X.": "再按结果：R、N、V 或 X。",
     "First how: 1 WeCom, 2 phone, 3 in store.": "先选方式：1 企业微信，2 电话，3 到店。",
     "Not a WeCom contact yet: 2 phone or 3 in store.": "还不是企业微信联系人：请用 2 电话或 3 到店。",
+    "You are on WeCom: customers can add you from the guide QR.": "您已接入企业微信：顾客可扫导购码添加您。",
+    "You are not on WeCom yet: ask HQ to set your WeCom account.": "您尚未接入企业微信：请联系总部设置您的企业微信账号。",
     "This customer has no follow-up due.": "这位顾客没有待办回访。",
     "thank-you": "感谢回访",
     "care check": "关怀回访",

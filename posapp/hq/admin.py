@@ -23,7 +23,7 @@ from posapp.domain.ladder import Channel, LadderRules
 from posapp.domain.local_day import valid_zone, zone_for_region
 from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
-from posapp.hq.feed import Pending, emit, staff_view
+from posapp.hq.feed import Pending, emit, staff_change
 from posapp.hq.members import forget_code_references
 from posapp.hq.models import (
     Change,
@@ -163,7 +163,7 @@ def add_staff(
     )
     session.add(staff)
     session.flush()
-    emit(session, [Pending(store_id, "staff", staff.id, staff_view(staff))], now=now)
+    emit(session, [staff_change(session, staff)], now=now)
     return staff
 
 
@@ -200,7 +200,7 @@ def update_staff(
     if active is not None:
         staff.active = active
     staff.updated_at = now
-    emit(session, [Pending(staff.store_id, "staff", staff.id, staff_view(staff))], now=now)
+    emit(session, [staff_change(session, staff)], now=now)
     return staff
 
 

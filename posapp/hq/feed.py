@@ -33,7 +33,7 @@ from posapp.hq.models import (
     Store,
 )
 from posapp.hq.wecom.links import REMOVED
-from posapp.hq.wecom.models import WeComLink
+from posapp.hq.wecom.models import WeComGuide, WeComLink
 from posapp.protocol.changes import (
     ChangeData,
     ChangeEnvelope,
@@ -346,7 +346,7 @@ def _snapshot_page(
         for rule in session.scalars(select(RuleSet)):
             changes.append(RulesChange(seq=as_of, key=rule.kind, data=json.loads(rule.body)))
         for s in session.scalars(select(Staff).where(Staff.store_id == store_id)):
-            changes.append(StaffChange(seq=as_of, key=s.id, data=staff_view(s)))
+            changes.append(StaffChange(seq=as_of, key=s.id, data=staff_view(session, s)))
         # This store's own member ids that HQ merged into another store's member.
         for alias in session.execute(
             select(MemberAlias.local_id, MemberAlias.member_id).where(
@@ -363,7 +363,8 @@ def _snapshot_page(
     return changes, _cursor(session, "c", current_epoch, as_of), True
 
 
-def staff_view(s: Staff) -> StaffView:
+def staff_view(session: Session, s: Staff) -> StaffView:
+    guide = session.get(WeComGuide, s.id)
     return StaffView(
         staff_id=s.id,
         staff_no=s.staff_no,
@@ -372,4 +373,10 @@ def staff_view(s: Staff) -> StaffView:
         role=s.role,
         pin_hash=s.pin_hash,
         active=s.active,
+        wecom_connected=guide is not None and guide.departed_at is None,
     )
+
+
+def staff_change(session: Session, s: Staff) -> Pending:
+    """The staff member as their store's counters keep them (after any change to them)."""
+    return Pending(s.store_id, "staff", s.id, staff_view(session, s))

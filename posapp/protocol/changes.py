@@ -96,6 +96,8 @@ class StaffView(ChangeData):
     role: str
     pin_hash: str | None = None
     active: bool = True
+    # HQ holds the guide's WeCom (企业微信) account: customers can add them as a contact.
+    wecom_connected: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)

@@ -219,6 +219,11 @@ class Counter:
         with self.db.lookup() as lookup:
             return my_customers(lookup, guide_id, store_today(lookup), region=self.region)
 
+    def on_wecom(self, *, guide_id: str) -> bool:
+        """Whether customers can add this guide in WeCom (HQ holds their account)."""
+        with self.db.lookup() as lookup:
+            return lookup.staff_on_wecom(guide_id)
+
     def complete_follow_up(
         self, *, follow_up_id: str, staff_id: str, channel: str, outcome: str
     ) -> CompletedFollowUp:

@@ -35,11 +35,13 @@ from posapp.store.models import AuditEntry
 
 BUSY_TIMEOUT_MS = 10_000
 # Each page read from an encrypted file is decrypted and its HMAC checked (some 10 us, where a
-# plaintext page is a copy from the OS cache). The lookups' connections keep 64 MiB of pages
-# decrypted: identify at 1,000,000 members took 1.5-2x plaintext's time with 32 MiB and the
-# same with this. Only lookups get it (memory is taken as pages are read, per connection);
-# it costs the benchmark's peak RSS some 30 MB (docs/benchmarks.md).
-LOOKUP_CACHE_KIB = 65_536
+# plaintext page is a copy from the OS cache), so a page cache hit is what keeps encryption
+# cheap. Every connection keeps 8 MiB of pages (SQLite's default: 2 MiB), the lookups' own
+# 32 MiB; memory is taken only as pages are read. At 1,000,000 members this keeps identify
+# and record_sale within 1.3x of plaintext and the counter's peak RSS at 141 MB (64 MiB for
+# lookups alone: record_sale 1.54x, 174 MB; docs/benchmarks.md).
+CONNECTION_CACHE_KIB = 8_192
+LOOKUP_CACHE_KIB = 32_768
 log = logging.getLogger(__name__)
 _IMMEDIATE = "posapp_immediate"
 
@@ -146,6 +148,7 @@ def _on_connect(
     if not autocheckpoint:
         cur.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer thread does it
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA cache_size=-{CONNECTION_CACHE_KIB}")
     cur.execute("PRAGMA foreign_keys=ON")
     if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         # A read-only file keeps its mode; writes to it will report read_only.
@@ -338,8 +341,7 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self.raw()
-            if self.key is not None:
-                conn.execute(f"PRAGMA cache_size=-{LOOKUP_CACHE_KIB}")
+            conn.execute(f"PRAGMA cache_size=-{LOOKUP_CACHE_KIB}")
             self._local.conn = conn
             self._raw_conns.append(conn)
         try:

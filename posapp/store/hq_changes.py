@@ -334,7 +334,7 @@ def _staff(session: Session, change: StaffChange) -> None:
         staff.store_id = store_id
         staff.name, staff.role = data.name, data.role
         staff.pin_hash, staff.active = data.pin_hash, data.active
-        staff.staff_no = data.staff_no
+        staff.staff_no, staff.wecom_connected = data.staff_no, data.wecom_connected
         session.add(staff)
     session.flush()
 

@@ -20,8 +20,10 @@ from posapp.timefmt import from_text, to_text
 
 _MEMBER_COLS = (
     "m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count, m.lifetime_spend_fen,"
-    " m.last_visit_at, m.birthday, m.guide_id, g.name, m.referrals"
+    " m.last_visit_at, m.birthday, m.guide_id, g.name, m.referrals,"
+    " m.wecom_guide_id, w.name, m.wecom_since"
     " FROM member m LEFT JOIN staff g ON g.id = m.guide_id"
+    " LEFT JOIN staff w ON w.id = m.wecom_guide_id"
 )
 
 
@@ -42,6 +44,11 @@ class MemberRow:
     guide_id: str | None
     guide_name: str | None
     referrals: int
+    # HQ's word: the member is this guide's WeCom contact since then (read with the row, so
+    # the card costs no second look-up)
+    wecom_guide_id: str | None = None
+    wecom_guide_name: str | None = None
+    wecom_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,9 @@ def _member(row: Sequence[Any]) -> MemberRow:
         row[9],
         row[10],
         row[11],
+        row[12],
+        row[13],
+        from_text(row[14]),
     )
 
 
@@ -155,6 +165,13 @@ class Lookup:
         """All rows of one statement: services' lists and aggregates (a guide's customers, the
         dashboard) in plain SQL, on the same connection and transaction as the hot reads."""
         return self._conn.execute(sql, params).fetchall()
+
+    def staff_on_wecom(self, staff_id: str) -> bool:
+        """HQ holds the guide's WeCom account: customers can add them as a contact."""
+        row = self._conn.execute(
+            "SELECT wecom_connected FROM staff WHERE id = ?", (staff_id,)
+        ).fetchone()
+        return bool(row and row[0])
 
 
 class Ledger(Lookup):

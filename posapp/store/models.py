@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -59,6 +60,7 @@ class Staff(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     staff_no: Mapped[int | None] = mapped_column(Integer)
+    wecom_connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Member(Base):

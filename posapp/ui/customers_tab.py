@@ -123,6 +123,7 @@ class CustomersTab(QWidget):
             wordWrap=True,
         )
         self.message = QLabel(objectName="message", wordWrap=True)
+        self.wecom_state = QLabel(objectName="guideWeCom", wordWrap=True)
         self._channel: ContactChannel | None = None
         self._completing: str | None = None  # whose follow-up is being written
         top = QHBoxLayout()
@@ -131,6 +132,7 @@ class CustomersTab(QWidget):
         top.addWidget(self.not_wecom)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.wecom_state)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.detail)
         layout.addWidget(self.hint)
@@ -146,6 +148,7 @@ class CustomersTab(QWidget):
     def signed_in(self) -> None:
         """Someone else's list is not shown: theirs loads when they open the tab."""
         self.message.clear()
+        self.wecom_state.clear()
         self.set_customers([])
 
     def shown(self) -> None:
@@ -158,6 +161,16 @@ class CustomersTab(QWidget):
         guide_id = self.till.staff.staff_id
         self.till.tasks.run_db(
             lambda: self.till.counter.my_customers(guide_id=guide_id), self.set_customers
+        )
+        self.till.tasks.run_db(
+            lambda: self.till.counter.on_wecom(guide_id=guide_id), self._show_wecom_state
+        )
+
+    def _show_wecom_state(self, connected: bool) -> None:
+        self.wecom_state.setText(
+            self.tr("You are on WeCom: customers can add you from the guide QR.")
+            if connected
+            else self.tr("You are not on WeCom yet: ask HQ to set your WeCom account.")
         )
 
     def _complete(self, follow_up_id: str, channel: str, outcome: str) -> None:

@@ -453,7 +453,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+52"/>
+        <source>You are on WeCom: customers can add you from the guide QR.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>You are not on WeCom yet: ask HQ to set your WeCom account.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+46"/>
         <source>Follow-up recorded for %1.</source>
         <translation type="unfinished"></translation>
     </message>

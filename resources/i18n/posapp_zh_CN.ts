@@ -453,7 +453,17 @@
         <translation>完成回访：1 企业微信 · 2 电话 · 3 到店，再按 R 已联系 · N 未接通 · V 约好到店 · X 无意向</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+52"/>
+        <source>You are on WeCom: customers can add you from the guide QR.</source>
+        <translation>您已接入企业微信：顾客可扫导购码添加您。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>You are not on WeCom yet: ask HQ to set your WeCom account.</source>
+        <translation>您尚未接入企业微信：请联系总部设置您的企业微信账号。</translation>
+    </message>
+    <message>
+        <location line="+46"/>
         <source>Follow-up recorded for %1.</source>
         <translation>已记录对 %1 的回访。</translation>
     </message>

@@ -114,6 +114,9 @@ def test_the_guide_invite_shows_the_contact_qr_and_the_add_reaches_the_counter(
 
     _posapp(till, "sync", "--once")
     assert _contact_at_counter(till, E164) == (None, None)  # not a WeCom contact yet
+    with connect_raw(till / "posapp.db") as db:  # the guide's WeCom account set at HQ
+        [(on_wecom,)] = db.execute("SELECT wecom_connected FROM staff WHERE id = ?", (GUIDE,))
+    assert on_wecom == 1
 
     scan = qr.replace("/qr/", "/scan/").removesuffix(".svg")
     assert "wangfang" in requests.get(scan, timeout=10).text

@@ -121,6 +121,22 @@ def test_wecom_is_offered_only_for_the_guides_wecom_contacts(
     assert len(payloads) == 1 and '"wecom"' in payloads[0]
 
 
+def test_the_guide_sees_whether_customers_can_add_them_in_wecom(
+    qtbot: QtBot, app: CounterApp, db: Database
+) -> None:
+    window = app.window
+    tab = window.customers_tab
+    qtbot.waitUntil(lambda: "not on WeCom yet" in tab.wecom_state.text())
+    raw = db.raw()  # HQ's feed: the guide's WeCom account is set
+    guide = window.till.staff
+    assert guide is not None
+    raw.execute("UPDATE staff SET wecom_connected = 1 WHERE id = ?", (guide.staff_id,))
+    raw.close()
+    press(qtbot, window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "You are on WeCom" in tab.wecom_state.text())
+
+
 def test_an_outcome_without_a_channel_asks_for_the_channel_first(
     qtbot: QtBot, app: CounterApp, db: Database
 ) -> None:

@@ -10,6 +10,7 @@ shown and deleted once the customer has added the guide or the invite expired, a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -222,8 +223,10 @@ def set_guide_userid(
     userid: str,
     *,
     now: datetime | None = None,
+    then: Callable[[Session, Staff], None] | None = None,
 ) -> ContactQr:
     """Give a guide a WeCom userid (admin CLI/API); the permanent contact way follows it.
+    ``then`` runs in the transaction that keeps the userid (telling the guide's store).
 
     The userid is kept whatever WeCom says; a card WeCom could not make is made by the
     next call (or ``ensure_guide_way``)."""
@@ -238,6 +241,9 @@ def set_guide_userid(
                                userid=userid, updated_at=moment)  # fmt: skip
             session.add(guide)
         guide.userid, guide.departed_at, guide.updated_at = userid, None, moment
+        if then is not None:
+            session.flush()
+            then(session, staff)
     return ensure_guide_way(sessions, gateway, staff_id, now=moment)
 
 

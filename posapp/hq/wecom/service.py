@@ -16,8 +16,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from posapp.hq.db import HqDatabase
-from posapp.hq.feed import emit, member_changes
-from posapp.hq.models import Assignment, Member
+from posapp.hq.feed import emit, member_changes, staff_change
+from posapp.hq.models import Assignment, Member, Staff
 from posapp.hq.wecom.callbacks import (
     accept_callback,
     forget_processed,
@@ -138,13 +138,21 @@ class WeComService:
 
     def set_userid(self, staff_id: str, userid: str) -> ContactQr:
         """The guide's WeCom account (kept whatever WeCom says) and their card's QR."""
-        return set_guide_userid(self.database.transaction, self.gateway, staff_id, userid,
-                                now=self.clock())  # fmt: skip
+        return set_guide_userid(self.database.write, self.gateway, staff_id, userid,
+                                now=self.clock(), then=self._tell_store)  # fmt: skip
+
+    def _tell_store(self, session: Session, staff: Staff) -> None:
+        """The guide's counters show whether customers can add them in WeCom."""
+        emit(session, [staff_change(session, staff)], now=self.clock())
 
     def departed(self, staff_id: str) -> str | None:
         """Mark the guide departed; their WeCom userid, or ``None`` if they had none."""
-        with self.database.transaction() as session:
+        with self.database.write() as session:  # sequenced: the store's counters hear of it
             guide_departed(session, staff_id, now=self.clock())
+            staff = session.get(Staff, staff_id)
+            if staff is not None:
+                session.flush()
+                self._tell_store(session, staff)
             guide = session.get(WeComGuide, staff_id)
             return guide.userid if guide is not None else None
 

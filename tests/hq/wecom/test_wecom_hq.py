@@ -193,6 +193,25 @@ def test_a_customer_who_removes_the_guide_reaches_the_store_for_the_guides_win_b
     assert hq.member_changes("m-9")[-1]["wecom_removed_at"] is None
 
 
+def test_the_guides_store_hears_when_the_guide_is_on_wecom_and_when_they_left(
+    hq: Hq, fake: FakeWeCom
+) -> None:
+    def staff_changes() -> list[dict[str, object]]:
+        with hq.db.read() as session:
+            rows = session.scalars(
+                select(Change.data).where(Change.kind == "staff", Change.key == GUIDE_A)
+            )
+            return [json.loads(r) for r in rows]
+
+    before = len(staff_changes())
+    _connected(hq)
+    after = staff_changes()
+    assert len(after) > before and after[-1]["wecom_connected"] is True
+    answer = hq.client.post(f"/v1/staff/{GUIDE_A}/wecom/departed", headers=hq.as_admin())
+    assert answer.status_code == 200, answer.text
+    assert staff_changes()[-1]["wecom_connected"] is False
+
+
 def test_erasure_ends_the_link_and_later_events_for_the_person_are_dropped(
     hq: Hq, fake: FakeWeCom
 ) -> None:
