@@ -156,6 +156,9 @@ def main() -> None:
         db = HqDatabase(url)
         migrate(db)
         seeded = seed(db, members=args.members, stores=args.stores)
+        if not db.is_sqlite:  # as a running HQ is: statistics known, no autovacuum mid-run
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
         # members of stores other than the two askers, each asked for once
         pool = [n for n in range(args.members) if n % args.stores not in (0, 1)]
         picked = random.Random(15).sample(pool, min(len(pool), 2 * (args.samples + WARM_UP)))
