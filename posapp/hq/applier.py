@@ -104,6 +104,10 @@ class Lookups:
     waiting_codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # The store's number, as its invite tokens carry it.
     store_no: int | None = None
+    # The run's enrolments' member ids looked up at HQ in ``prefetch`` (as a member or any
+    # store's alias), and those of them HQ knows: one query for the run, not two per event.
+    ids_checked: set[str] = field(default_factory=set)
+    ids_known: set[str] = field(default_factory=set)
 
 
 def _tables() -> dict[type, list[dict[str, object]]]:
@@ -173,6 +177,18 @@ class Applier:
                 self.session.scalars(select(Sale.purchase_id).where(Sale.purchase_id.in_(part)))
             )
         enrolments = [p for p in payloads if isinstance(p, MemberEnrolled)]
+        unresolved = sorted({p.member_id for p in enrolments} - {
+            i for i, named in self.lookups.names.items() if named is not None})  # fmt: skip
+        for part in chunks(unresolved):
+            self.lookups.ids_known.update(
+                self.session.scalars(select(Member.id).where(Member.id.in_(part)))
+            )
+            self.lookups.ids_known.update(
+                self.session.scalars(
+                    select(MemberAlias.local_id).where(MemberAlias.local_id.in_(part))
+                )
+            )
+        self.lookups.ids_checked.update(unresolved)
         for part in chunks([p.phone_e164 for p in enrolments]):
             for member in self.session.scalars(select(Member).where(Member.phone_e164.in_(part))):
                 self.lookups.by_phone[member.phone_e164 or ""] = member
@@ -275,6 +291,8 @@ class Applier:
         """A member id HQ knows that this store may not name (another store's member)."""
         if self.canonical(member_id) is not None:
             return False
+        if member_id in self.lookups.ids_checked:
+            return member_id in self.lookups.ids_known
         return (
             self.session.get(Member, member_id) is not None
             or self.session.get(MemberAlias, member_id) is not None
