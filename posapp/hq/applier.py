@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -108,6 +109,12 @@ class Lookups:
     # store's alias), and those of them HQ knows: one query for the run, not two per event.
     ids_checked: set[str] = field(default_factory=set)
     ids_known: set[str] = field(default_factory=set)
+
+
+@cache
+def _staff_fields(kind: type[EventPayload]) -> tuple[str, ...]:
+    """The fields of this event type that name staff (a missing attribute is slow to ask)."""
+    return tuple(name for name in STAFF_FIELDS if name in kind.model_fields)
 
 
 def _tables() -> dict[type, list[dict[str, object]]]:
@@ -220,7 +227,7 @@ class Applier:
                 self.lookups.waiting_codes.setdefault(row.member_code_ref, []).append(
                     (row.purchase_id, row.store_id)
                 )
-        staff = {getattr(p, name, None) for p in payloads for name in STAFF_FIELDS} - {None, ""}
+        staff = {getattr(p, name) for p in payloads for name in _staff_fields(type(p))} - {None, ""}
         self.lookups.staff_stores.update(dict.fromkeys(staff))
         for part in chunks(sorted(str(s) for s in staff)):
             for staff_id, store_id in self.session.execute(
