@@ -8,9 +8,10 @@ can never see seq N+1 before N is committed (no skipped rows, in one or many pro
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -78,6 +79,12 @@ class HqDatabase:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+        # SQLite has one writer: this process's writers queue here and the next starts the
+        # moment one commits, where SQLite's busy handler would sleep 1, 2, 5 … 100 ms
+        # between tries (the tail of every write under load: callbacks, pushes, look-ups).
+        self._one_writer: AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -90,15 +97,16 @@ class HqDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A short write transaction that does not take the sequencer (rate counters, auth)."""
-        session = Session(self._writer, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._one_writer:
+            session = Session(self._writer, expire_on_commit=False)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
