@@ -121,12 +121,16 @@ def look_up(
 
 def _find(session: Session, key: LookupKey) -> str | None:
     """The member's id, or ``None`` for nobody and for an erased member alike."""
+    live = Member.erased_at.is_(None)
     if key.kind == "phone":
-        where = Member.phone_e164 == key.value
-    else:
-        alias = select(MemberAlias.member_id).where(MemberAlias.member_code == key.value)
-        where = (Member.member_code == key.value) | Member.id.in_(alias.scalar_subquery())
-    return session.scalar(select(Member.id).where(where, Member.erased_at.is_(None)).limit(1))
+        return session.scalar(select(Member.id).where(Member.phone_e164 == key.value, live))
+    # Two index probes, not one OR: PostgreSQL reads the whole member table for
+    # ``code = x OR id IN (alias)`` (100 ms at 1,000,000 members).
+    found = session.scalar(select(Member.id).where(Member.member_code == key.value, live))
+    if found is not None:
+        return found
+    alias = select(MemberAlias.member_id).where(MemberAlias.member_code == key.value).limit(1)
+    return session.scalar(select(Member.id).where(Member.id == alias.scalar_subquery(), live))
 
 
 def _audit(
