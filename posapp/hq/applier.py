@@ -105,10 +105,9 @@ class Lookups:
     waiting_codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # The store's number, as its invite tokens carry it.
     store_no: int | None = None
-    # The run's enrolments' member ids looked up at HQ in ``prefetch`` (as a member or any
-    # store's alias), and those of them HQ knows: one query for the run, not two per event.
-    ids_checked: set[str] = field(default_factory=set)
-    ids_known: set[str] = field(default_factory=set)
+    # The run's enrolments' member ids, looked up in ``prefetch`` as a member or any store's
+    # alias: whether HQ knows each (one query for the run, not two per event).
+    hq_knows: dict[str, bool] = field(default_factory=dict)
 
 
 @cache
@@ -186,16 +185,15 @@ class Applier:
         enrolments = [p for p in payloads if isinstance(p, MemberEnrolled)]
         unresolved = sorted({p.member_id for p in enrolments} - {
             i for i, named in self.lookups.names.items() if named is not None})  # fmt: skip
+        self.lookups.hq_knows.update(dict.fromkeys(unresolved, False))
         for part in chunks(unresolved):
-            self.lookups.ids_known.update(
-                self.session.scalars(select(Member.id).where(Member.id.in_(part)))
-            )
-            self.lookups.ids_known.update(
-                self.session.scalars(
+            for known in (
+                *self.session.scalars(select(Member.id).where(Member.id.in_(part))),
+                *self.session.scalars(
                     select(MemberAlias.local_id).where(MemberAlias.local_id.in_(part))
-                )
-            )
-        self.lookups.ids_checked.update(unresolved)
+                ),
+            ):
+                self.lookups.hq_knows[known] = True
         for part in chunks([p.phone_e164 for p in enrolments]):
             for member in self.session.scalars(select(Member).where(Member.phone_e164.in_(part))):
                 self.lookups.by_phone[member.phone_e164 or ""] = member
@@ -298,8 +296,8 @@ class Applier:
         """A member id HQ knows that this store may not name (another store's member)."""
         if self.canonical(member_id) is not None:
             return False
-        if member_id in self.lookups.ids_checked:
-            return member_id in self.lookups.ids_known
+        if member_id in self.lookups.hq_knows:
+            return self.lookups.hq_knows[member_id]
         return (
             self.session.get(Member, member_id) is not None
             or self.session.get(MemberAlias, member_id) is not None

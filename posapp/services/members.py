@@ -23,7 +23,7 @@ from posapp.services.common import require_guide, require_staff
 from posapp.services.sales import link_sale
 from posapp.services.staff import require
 from posapp.services.standing import assess_member, current_consents, reassess
-from posapp.services.wecom_contacts import WeComContact
+from posapp.services.wecom_contacts import WeComContact, contact_of
 from posapp.store.lookup import Ledger, Lookup, MemberRow
 from posapp.store.models import ConsentRecord, Member, Staff
 from posapp.store.outbox import append_event
@@ -186,9 +186,7 @@ def _card(lookup: Lookup, row: MemberRow, summary: MemberSummary, *, today: date
         guide_name=row.guide_name,
         consents=consents,
         assessment=assessment,
-        wecom=WeComContact(row.wecom_guide_id, row.wecom_guide_name, row.wecom_since)
-        if row.wecom_since is not None
-        else None,
+        wecom=contact_of(row),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from posapp.store.lookup import Lookup
+from posapp.store.lookup import Lookup, MemberRow
 from posapp.timefmt import from_text
 
 CHUNK = 500
@@ -37,3 +37,10 @@ def wecom_contacts(lookup: Lookup, member_ids: Iterable[str]) -> dict[str, WeCom
             if moment is not None:
                 found[member_id] = WeComContact(guide_id, name, moment)
     return found
+
+
+def contact_of(row: MemberRow) -> WeComContact | None:
+    """The contact as the member's own row carries it (the card: no second look-up)."""
+    if row.wecom_since is None:
+        return None
+    return WeComContact(row.wecom_guide_id, row.wecom_guide_name, row.wecom_since)
