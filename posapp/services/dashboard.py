@@ -199,8 +199,10 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
     )[0]
 
     done: dict[str, dict[str, int]] = defaultdict(dict)
+    # Named, or SQLite walks the guide index to skip the GROUP BY sort: every follow-up ever
+    # done, each read from the table (a year: 0.5 s against 0.07 s on the covering index).
     for guide, channel, n in lookup.query(
-        "SELECT guide_id, channel, count(*) FROM follow_up"
+        "SELECT guide_id, channel, count(*) FROM follow_up INDEXED BY ix_follow_up_done_by"
         " WHERE done_at >= :since AND done_at < :until GROUP BY 1, 2",
         span,
     ):
