@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_invite.py
 	$(PY) benchmarks/bench_lookup.py --members $(BENCH_MEMBERS)
 	$(PY) benchmarks/bench_wecom.py
+	$(PY) benchmarks/bench_console.py
 	$(PY) benchmarks/bench_gui.py --data-dir $(BENCH_DIR) --members $(BENCH_MEMBERS)
 	$(PY) benchmarks/bench_dashboard.py --source $(BENCH_DIR)/posapp.db
 
