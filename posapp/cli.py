@@ -22,6 +22,7 @@ from posapp.qtcheck import platform_problem
 from posapp.resources import current_notice
 from posapp.settings import Settings, load_settings
 from posapp.store.db import Database, StorageError
+from posapp.store.outbox import PENDING_COUNT_SQL
 
 if TYPE_CHECKING:
     from posapp.services.hq_lookup import BrandIdentification
@@ -231,9 +232,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
             table: raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("member", "purchase", "consent_record", "outbox_event")
         }
-        pending = raw.execute(
-            "SELECT count(*) FROM outbox_event WHERE acked_at IS NULL"
-        ).fetchone()[0]
+        pending = raw.execute(PENDING_COUNT_SQL).fetchone()[0]
         device = raw.execute("SELECT device_id, store_id FROM sync_state WHERE id = 1").fetchone()
         cipher_version = raw.execute("PRAGMA cipher_version").fetchone()
         raw.close()

@@ -24,6 +24,7 @@ from posapp.domain.local_day import day_bounds, day_start, days_bounds, local_da
 from posapp.domain.table_csv import Table, from_csv, to_csv
 from posapp.store.local_days import LOCAL_DAY_SQL, store_zone
 from posapp.store.lookup import Lookup
+from posapp.store.outbox import OLDEST_PENDING_SQL, PENDING_COUNT_SQL
 from posapp.timefmt import to_text as _ts
 
 CONTACT_CHANNELS = ("wecom", "phone", "in_store")
@@ -211,9 +212,9 @@ def dashboard(lookup: Lookup, period: Period, *, store_id: str | None = None) ->
         GuideFollowUps(g, names.get(g, g), sum(by.values()), dict(sorted(by.items())))
         for g, by in sorted(done.items())
     ]
-    pending, oldest = lookup.query(
-        "SELECT count(*), min(occurred_at) FROM outbox_event WHERE acked_at IS NULL"
-    )[0]
+    pending = lookup.query(PENDING_COUNT_SQL)[0][0]
+    first = lookup.query(OLDEST_PENDING_SQL)
+    oldest = first[0][0] if first else None
     return Dashboard(
         store_id=store_id,
         period=period,
