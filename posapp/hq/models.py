@@ -256,6 +256,7 @@ class Sale(Base):
 
     __table_args__ = (
         Index("ix_sale_store_time", "store_id", "occurred_at"),
+        Index("ix_sale_time", "occurred_at"),  # brand-wide reports and the overview (hq0012)
         Index("ix_sale_member_time", "member_id", "occurred_at"),
         Index(
             "ix_sale_code_ref",
