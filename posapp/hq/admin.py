@@ -1,6 +1,9 @@
 """What HQ's administrators do: stores, staff, device codes, partner keys, rules, erasure.
 
-Used by the admin CLI and the admin API alike, so both follow the same rules.
+Used by the admin CLI, the admin API and the console alike, so all follow the same rules.
+Each change takes ``who`` (``posapp.hq.console.audit.Who``: the person or machine asking)
+and writes its audit row in the change's own transaction, with the one action name the
+console, the API and the CLI share; ``who=None`` only for HQ's own setup (tests, the demo).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from posapp.domain.ladder import Channel, LadderRules
 from posapp.domain.local_day import valid_zone, zone_for_region
 from posapp.domain.member_code import new_member_code
 from posapp.domain.text import clean_name
+from posapp.hq.console.audit import Who, key_holder
 from posapp.hq.feed import Pending, emit, staff_change
 from posapp.hq.members import forget_code_references
 from posapp.hq.models import (
@@ -87,6 +91,7 @@ def add_store(
     region: str = "CN",
     currency: str = "CNY",
     timezone: str | None = None,
+    who: Who | None = None,
 ) -> Store:
     """A new store; its days are kept in ``timezone`` (its region's zone when not given)."""
     if (
@@ -105,6 +110,9 @@ def add_store(
     )  # fmt: skip
     session.add(store)
     session.flush()
+    if who is not None:
+        who.record(session, action="store.add", now=now, target=store.id, store_id=store.id,
+                   name=store.name, timezone=store.timezone)  # fmt: skip
     return store
 
 
@@ -117,7 +125,9 @@ def _zone_name(name: str) -> str:
         ) from None
 
 
-def set_store_timezone(session: Session, *, store_id: str, timezone: str, now: datetime) -> Store:
+def set_store_timezone(
+    session: Session, *, store_id: str, timezone: str, now: datetime, who: Who | None = None
+) -> Store:
     """The store keeps its days in ``timezone`` from now on: its reports at once, its counters
     at their next sync (they recount their per-day tally in it)."""
     store = session.get(Store, store_id)
@@ -130,6 +140,9 @@ def set_store_timezone(session: Session, *, store_id: str, timezone: str, now: d
         now=now,
     )
     session.flush()
+    if who is not None:
+        who.record(session, action="store.timezone", now=now, target=store.id,
+                   store_id=store.id, timezone=store.timezone)  # fmt: skip
     return store
 
 
@@ -142,6 +155,7 @@ def add_staff(
     pin: str,
     now: datetime,
     staff_id: str | None = None,
+    who: Who | None = None,
 ) -> Staff:
     if session.get(Store, store_id) is None:
         raise NotFound(f"no store {store_id}")
@@ -164,6 +178,9 @@ def add_staff(
     session.add(staff)
     session.flush()
     emit(session, [staff_change(session, staff)], now=now)
+    if who is not None:  # the role only: a name is personal data
+        who.record(session, action="staff.add", now=now, target=staff.id,
+                   store_id=staff.store_id, role=staff.role)  # fmt: skip
     return staff
 
 
@@ -185,6 +202,7 @@ def update_staff(
     role: str | None = None,
     active: bool | None = None,
     pin: str | None = None,
+    who: Who | None = None,
 ) -> Staff:
     """Change a staff member's role, deactivate or reactivate them, or reset their PIN; the
     store's counters learn it with their next pull, as they learned the staff member."""
@@ -201,10 +219,26 @@ def update_staff(
         staff.active = active
     staff.updated_at = now
     emit(session, [staff_change(session, staff)], now=now)
+    if who is not None:  # one row per change, named as the console's forms name it
+        done = [("role", {"role": staff.role})] if role is not None else []
+        if active is not None:
+            done.append(("activate" if active else "deactivate", {}))
+        done += [("pin", {})] if pin is not None else []  # that it changed, never the PIN
+        for change, detail in done:
+            who.record(session, action=f"staff.{change}", now=now, target=staff.id,
+                       store_id=staff.store_id, **detail)  # fmt: skip
     return staff
 
 
-def edit_store(session: Session, *, store_id: str, name: str, region: str) -> Store:
+def edit_store(
+    session: Session,
+    *,
+    store_id: str,
+    name: str,
+    region: str,
+    now: datetime,
+    who: Who | None = None,
+) -> Store:
     store = session.get(Store, store_id)
     if store is None:
         raise NotFound(f"no store {store_id[:64]}")
@@ -212,10 +246,15 @@ def edit_store(session: Session, *, store_id: str, name: str, region: str) -> St
         raise InvalidInput("region", "bad_format", "A region is a two-letter country code (CN).")
     store.name = clean_name(name, field="name") or store.id
     store.region = region.upper()
+    if who is not None:
+        who.record(session, action="store.edit", now=now, target=store.id, store_id=store.id,
+                   name=store.name, region=store.region)  # fmt: skip
     return store
 
 
-def device_code(session: Session, *, store_id: str, now: datetime, minutes: int) -> str:
+def device_code(
+    session: Session, *, store_id: str, now: datetime, minutes: int, who: Who | None = None
+) -> str:
     """A one-time code a counter exchanges for its credential; only its hash is kept."""
     if session.get(Store, store_id) is None:
         raise NotFound(f"no store {store_id}")
@@ -227,6 +266,8 @@ def device_code(session: Session, *, store_id: str, now: datetime, minutes: int)
             expires_at=now + timedelta(minutes=minutes),
         )
     )
+    if who is not None:  # never the code itself
+        who.record(session, action="device.code", now=now, target=store_id, store_id=store_id)
     return code
 
 
@@ -238,8 +279,16 @@ class Registered:
 
 
 def register_device(
-    session: Session, *, code: str, name: str, now: datetime, device_id: str | None = None
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    now: datetime,
+    device_id: str | None = None,
+    address: str | None = None,
 ) -> Registered:
+    """``address``: where the registration came from, for its audit row (the new counter is
+    its actor, ``device:<id>``); ``None`` only for HQ's own setup."""
     row = session.get(DeviceCode, hash_secret(code.strip().upper()))
     if row is None or row.used_at is not None or row.expires_at < now:
         raise InvalidInput("code", "invalid", "This registration code is unknown, used or expired.")
@@ -263,6 +312,11 @@ def register_device(
     )
     session.add(device)
     session.flush()
+    if address is not None:
+        key_holder("device", device.id, address).record(
+            session, action="device.register", now=now, target=device.id, store_id=store.id,
+            device_no=device.device_no,
+        )  # fmt: skip
     return Registered(device, store, secret)
 
 
@@ -319,7 +373,9 @@ class Revoked:
     accepted_through: int  # the last seq it pushed before revocation: applied, as every fact
 
 
-def revoke_device(session: Session, *, device_id: str, now: datetime) -> Revoked:
+def revoke_device(
+    session: Session, *, device_id: str, now: datetime, who: Who | None = None
+) -> Revoked:
     """Shut a counter out (stolen, retired): every request with its credential gets 401.
 
     What it pushed before this moment stays in the log and is applied like any fact; it can
@@ -332,6 +388,9 @@ def revoke_device(session: Session, *, device_id: str, now: datetime) -> Revoked
         device.revoked_at = now
         device.previous_secret_hash = None
         device.unused_secret_hashes = None
+    if who is not None:  # revoking again is asked again, and recorded again
+        who.record(session, action="device.revoke", now=now, target=device.id,
+                   store_id=device.store_id, accepted_through=device.last_seq)  # fmt: skip
     return Revoked(device.id, device.store_id, device.revoked_at, device.last_seq)
 
 
@@ -342,7 +401,9 @@ def list_devices(session: Session, *, store_id: str | None = None) -> list[Devic
     return list(session.scalars(query))
 
 
-def add_credential(session: Session, *, kind: str, name: str, now: datetime) -> str:
+def add_credential(
+    session: Session, *, kind: str, name: str, now: datetime, who: Who | None = None
+) -> str:
     """A partner (mini-program backend) or admin credential; returns the bearer token, once."""
     if kind not in ("partner", "admin"):
         raise InvalidInput("kind", "unknown", "Credential kinds are partner and admin.")
@@ -353,6 +414,8 @@ def add_credential(session: Session, *, kind: str, name: str, now: datetime) -> 
             id=ident, kind=kind, name=name[:128], secret_hash=hash_secret(secret), created_at=now
         )
     )
+    if who is not None:  # its id, never its secret
+        who.record(session, action=f"key.{kind}", now=now, target=ident)
     return credential_token(kind[0], ident, secret)
 
 
@@ -366,7 +429,7 @@ def authenticate_credential(
 
 
 def set_rules(
-    session: Session, *, kind: str, body: dict[str, Any], now: datetime
+    session: Session, *, kind: str, body: dict[str, Any], now: datetime, who: Who | None = None
 ) -> dict[str, Any]:
     """Replace one rule set and push it to every store."""
     if kind not in RULE_KINDS:
@@ -401,6 +464,8 @@ def set_rules(
     else:
         row.body, row.updated_at = text, now
     emit(session, [Pending(None, "rules", kind, body)], now=now)
+    if who is not None:
+        who.record(session, action="rules.set", now=now, target=kind, rules=body)
     return body
 
 
@@ -413,7 +478,13 @@ class ErasureResult:
 
 
 def erase_member(
-    session: Session, *, member_id: str, requested_by: str, now: datetime, master_key: bytes
+    session: Session,
+    *,
+    member_id: str,
+    requested_by: str,
+    now: datetime,
+    master_key: bytes,
+    who: Who | None = None,
 ) -> ErasureResult:
     """Scrub a member's personal data, keep anonymous sale facts, tell every store that holds them."""
     member = session.get(Member, member_id)
@@ -422,6 +493,8 @@ def erase_member(
     stores = sorted(
         session.scalars(select(MemberStore.store_id).where(MemberStore.member_id == member_id))
     )
+    if who is not None:  # asked again after it was done: asked, so recorded
+        who.record(session, action="member.erase", now=now, target=member_id, stores=stores)
     if member.erased_at is not None:
         return ErasureResult(member_id, member.erased_at, stores)
     session.add(

@@ -18,6 +18,7 @@ from posapp.domain.assignment import next_transfer_allowed, transfers_in_window
 from posapp.domain.errors import InvalidInput
 from posapp.domain.roles import may_guide
 from posapp.hq.admin import NotFound
+from posapp.hq.console.audit import Who
 from posapp.hq.members import settle_members
 from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Staff
 
@@ -78,12 +79,14 @@ def assign_guide(
     source: str = "admin",
     store_id: str | None = None,
     announce: bool = True,
+    who: Who | None = None,
 ) -> Assigned:
     """Give a member to a guide, refusing a third transfer within WeCom's 90 days.
 
     ``store_id``: the store asking (a manager's request), whose own guides only it may name.
     ``announce`` False when the caller settles the member itself (the Applier, once per run).
-    Every check comes before the first write.
+    Every check comes before the first write. ``who``: the person or machine asking, for
+    the audit log (a store's request is its event's, and has none).
     """
     member = session.get(Member, member_id)
     if member is None:
@@ -104,6 +107,9 @@ def assign_guide(
     )
     counted = len(transfers_in_window(earlier, now))
     previous = member.guide_id
+    if who is not None:  # refused below: rolled back with the change
+        who.record(session, action="member.guide", now=now, target=member.id,
+                   store_id=guide.store_id, guide_id=guide.id, previous=previous)  # fmt: skip
     if previous == guide_id:
         return Assigned(member.id, previous, guide_id, False, counted)
     if previous is not None:

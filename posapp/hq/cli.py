@@ -10,7 +10,7 @@ from pathlib import Path
 from posapp.domain.errors import InvalidInput
 from posapp.hq import admin, assignment
 from posapp.hq.config import HqSettings
-from posapp.hq.console import users
+from posapp.hq.console import audit, users
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
 from posapp.hq.projector import Projector
@@ -179,14 +179,16 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
+    """Every command that changes HQ is on the audit log as ``cli:<os user>``."""
     now = utcnow()
+    who = audit.cli()
     password = _password(args) if args.hq_command == "user" else ""
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
         if args.hq_command == "store" and args.store_command == "timezone":
             store = admin.set_store_timezone(
-                session, store_id=args.store_id, timezone=args.timezone, now=now
+                session, store_id=args.store_id, timezone=args.timezone, now=now, who=who
             )
             print(f"store {store.id} keeps its days in {store.timezone}")
         elif args.hq_command == "store":
@@ -198,18 +200,20 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                 region=args.region,
                 currency=args.currency,
                 timezone=args.timezone,
+                who=who,
             )
             print(f"store {store.id} (no. {store.store_no}, {store.timezone}) added")
         elif args.hq_command == "staff":
             staff = admin.add_staff(
                 session, store_id=args.store_id, name=args.name, role=args.role, pin=args.pin, now=now,
-                staff_id=args.staff_id,
+                staff_id=args.staff_id, who=who,
             )  # fmt: skip
             print(f"staff {staff.id} ({staff.role}) added")
         elif args.hq_command == "device-code":
             code = admin.device_code(
-                session, store_id=args.store_id, now=now, minutes=settings.device_code_minutes
-            )
+                session, store_id=args.store_id, now=now, minutes=settings.device_code_minutes,
+                who=who,
+            )  # fmt: skip
             print(code)
         elif args.hq_command == "device" and args.device_command == "list":
             for d in admin.list_devices(session, store_id=args.store_id):
@@ -218,7 +222,7 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                 print(f"{d.id}  {d.store_id} #{d.device_no}  {d.name}  seq {d.last_seq}"
                       f"  last seen {seen}  {state}")  # fmt: skip
         elif args.hq_command == "device":
-            done = admin.revoke_device(session, device_id=args.device_id, now=now)
+            done = admin.revoke_device(session, device_id=args.device_id, now=now, who=who)
             print(
                 f"device {done.device_id} of store {done.store_id} revoked at"
                 f" {done.revoked_at:%Y-%m-%d %H:%M:%S} UTC; its events through seq"
@@ -226,18 +230,20 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
             )
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
-            print(admin.add_credential(session, kind=kind, name=kind, now=now))
+            print(admin.add_credential(session, kind=kind, name=kind, now=now, who=who))
         elif args.hq_command == "user":
             person = users.add_user(
                 session, username=args.username, password=password, role=args.role, now=now,
-                display_name=args.name, stores=tuple(args.stores), actor="cli",
+                display_name=args.name, stores=tuple(args.stores), actor=who.actor,
+                address=who.address,
             )  # fmt: skip
             print(f"console user {person.username} ({person.role}) added: sign in at /console")
         elif args.hq_command == "assign":
             member = assignment.find_member(session, args.member)
             done = assignment.assign_guide(
-                session, member_id=member.id, guide_id=args.guide, now=now, requested_by="cli"
-            )
+                session, member_id=member.id, guide_id=args.guide, now=now,
+                requested_by=who.actor, who=who,
+            )  # fmt: skip
             state = "now with" if done.changed else "already with"
             print(
                 f"member {member.member_code} {state} guide {done.to_guide_id}"
@@ -253,7 +259,8 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
                 raise InvalidInput("rules", "not_object", "Rules are a JSON object.")
             print(
                 json.dumps(
-                    admin.set_rules(session, kind=args.kind, body=body, now=now), ensure_ascii=False
+                    admin.set_rules(session, kind=args.kind, body=body, now=now, who=who),
+                    ensure_ascii=False,
                 )
             )
     return 0
@@ -279,13 +286,13 @@ def _wecom(db: HqDatabase, args: argparse.Namespace) -> int:
         return 2
     if args.wecom_command == "userid":
         try:
-            card = service.set_userid(args.staff_id, args.userid)
+            card = service.set_userid(args.staff_id, args.userid, who=audit.cli())
         except LookupError:
             raise admin.NotFound(f"no staff {args.staff_id}") from None
         made = f"card QR {card.qr_code}" if card.qr_code else f"no card QR yet ({card.rule})"
         print(f"staff {args.staff_id} is WeCom user {args.userid}; {made}")
     elif args.wecom_command == "departed":
-        if service.departed(args.staff_id) is None:
+        if service.departed(args.staff_id, who=audit.cli()) is None:
             raise admin.NotFound(f"no WeCom account for staff {args.staff_id}")
         print(f"staff {args.staff_id} departed: reassign their customers (posapp hq assign)")
     else:

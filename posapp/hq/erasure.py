@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from posapp.hq import admin
+from posapp.hq.console.audit import Who
 from posapp.hq.db import HqDatabase
 from posapp.hq.sms import SmsSender, forget_phone
 from posapp.timefmt import utcnow
@@ -26,18 +27,15 @@ def erase_everywhere(
     requested_by: str,
     master_key: bytes,
     sender: SmsSender,
-    also: Callable[[Session, admin.ErasureResult], None] | None = None,
+    who: Who,
 ) -> admin.ErasureResult:
-    """``also``: more to write in the erasing transaction itself (the console's audit row)."""
+    """``who``: the person or machine asking, on the audit log in the erasing transaction."""
 
     def act(session: Session) -> admin.ErasureResult:
-        done = admin.erase_member(
+        return admin.erase_member(
             session, member_id=member_id, requested_by=requested_by, now=utcnow(),
-            master_key=master_key,
+            master_key=master_key, who=who,
         )  # fmt: skip
-        if also is not None:
-            also(session, done)
-        return done
 
     done = write(database, act)
     # Answered once no HQ file keeps an old copy of what was erased (docs/hq.md).

@@ -464,7 +464,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(64))  # a console user id, "cli", an admin key id
+    actor: Mapped[str] = mapped_column(String(64))  # console user id, cli:<user>, admin-key:<id>
     action: Mapped[str] = mapped_column(String(48))
     target: Mapped[str] = mapped_column(String(128), default="")
     store_id: Mapped[str | None] = mapped_column(String(64))

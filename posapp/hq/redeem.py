@@ -24,6 +24,7 @@ from posapp.domain.member_code import new_member_code
 from posapp.domain.phone import parse_mobile
 from posapp.domain.text import clean_name
 from posapp.hq.assignment import member_by_code
+from posapp.hq.console.audit import Who
 from posapp.hq.members import credit_sale, sale_credited, settle_members
 from posapp.hq.models import (
     Assignment,
@@ -79,6 +80,23 @@ def _same_person(session: Session, earlier: Redemption, phone: str) -> bool:
 
 
 def redeem(
+    session: Session,
+    request: RedeemRequest,
+    *,
+    master_key: bytes,
+    now: datetime,
+    who: Who | None = None,
+) -> RedeemResponse:
+    """``who``: the mini-program's backend (its partner key), on the audit log with the member
+    and the store; the join page's redemptions are the customer's own, kept as redemptions."""
+    answer = _redeem(session, request, master_key=master_key, now=now)
+    if who is not None:  # ids only: never the phone or the name
+        who.record(session, action="invite.redeem", now=now, target=answer.member_id,
+                   store_id=answer.store_id, created=answer.created, channel=answer.channel)  # fmt: skip
+    return answer
+
+
+def _redeem(
     session: Session, request: RedeemRequest, *, master_key: bytes, now: datetime
 ) -> RedeemResponse:
     earlier = session.get(Redemption, request.token)

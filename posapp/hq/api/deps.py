@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from posapp.hq import admin
 from posapp.hq.api.errors import ApiFailure, is_transient, unauthenticated
 from posapp.hq.config import HqSettings
+from posapp.hq.console import audit
 from posapp.hq.db import HqDatabase
 from posapp.hq.models import Device
 from posapp.hq.projector import Projector, StillApplying
+from posapp.hq.proxies import client_address
 from posapp.hq.ratelimit import wait_for_minute
 from posapp.hq.security import split_token
 from posapp.hq.sms import SmsSender
@@ -197,6 +199,26 @@ def admin_only(caller: AnyCaller) -> Caller:
 DeviceCaller = Annotated[Caller, Depends(device_only)]
 PartnerCaller = Annotated[Caller, Depends(partner_only)]
 AdminCaller = Annotated[Caller, Depends(admin_only)]
+
+
+def address_of(request: Request) -> str:
+    """The client's address, as HQ believes it (``POSAPP_HQ_TRUSTED_PROXIES``): what the audit
+    log and the per-address limits record, for the console and the API alike."""
+    return client_address(request, request.app.state.settings.trusted_networks)
+
+
+def admin_actor(caller: AdminCaller, request: Request) -> audit.Who:
+    return audit.key_holder(caller.kind, caller.ident, address_of(request))
+
+
+def partner_actor(caller: PartnerCaller, request: Request) -> audit.Who:
+    return audit.key_holder(caller.kind, caller.ident, address_of(request))
+
+
+# A changing route asks for who is calling, for its audit row: ``admin-key:<id>`` or
+# ``partner-key:<id>`` (an admin key may do what a partner may) and the client's address.
+AdminActor = Annotated[audit.Who, Depends(admin_actor)]
+PartnerActor = Annotated[audit.Who, Depends(partner_actor)]
 
 
 def report_scope(

@@ -1,6 +1,7 @@
 """What the console changes, each with its audit row in the same transaction: stores and
-their staff, a member's guide, a member's own data handed over, rule sets. The rules are
-``posapp.hq.admin``'s and ``assignment``'s (the API's); this adds who may, and the record."""
+their staff, a member's guide, a member's own data handed over, rule sets. The rules, and
+the audit rows of the changes, are ``posapp.hq.admin``'s and ``assignment``'s (the API's and
+the CLI's: ``who=viewer.who``); this adds who may."""
 
 from __future__ import annotations
 
@@ -23,10 +24,8 @@ def edit_store(
     session: Session, viewer: Viewer, store_id: str, form: dict[str, str], now: datetime
 ) -> None:
     viewer.require_manages(store_id)
-    store = admin.edit_store(session, store_id=store_id, name=form.get("name", ""),
-                             region=form.get("region", "CN").strip())  # fmt: skip
-    audit.record(session, actor=viewer.user_id, action="store.edit", now=now, target=store.id,
-                 store_id=store.id, address=viewer.address, name=store.name, region=store.region)  # fmt: skip
+    admin.edit_store(session, store_id=store_id, name=form.get("name", ""),
+                     region=form.get("region", "CN").strip(), now=now, who=viewer.who)  # fmt: skip
 
 
 STAFF_CHANGES = ("role", "deactivate", "activate", "pin")
@@ -52,11 +51,8 @@ def change_staff(
         session, staff_id=staff.id, now=now,
         role=form.get("role", "") if change == "role" else None,
         active={"deactivate": False, "activate": True}.get(change),
-        pin=form.get("pin", "") if change == "pin" else None,
+        pin=form.get("pin", "") if change == "pin" else None, who=viewer.who,
     )  # fmt: skip
-    audit.record(session, actor=viewer.user_id, action=f"staff.{change}", now=now, target=staff.id,
-                 store_id=store_id, address=viewer.address,
-                 **({"role": staff.role} if change == "role" else {}))  # fmt: skip
 
 
 def change_guide(
@@ -69,11 +65,8 @@ def change_guide(
     if guide is None:
         raise InvalidInput("guide", "unknown", "No active guide with this id.")
     viewer.require_manages(guide.store_id)
-    done = assignment.assign_guide(session, member_id=member.id, guide_id=guide.id, now=now,
-                                   requested_by=viewer.user_id)  # fmt: skip
-    audit.record(session, actor=viewer.user_id, action="member.guide", now=now, target=member.id,
-                 store_id=guide.store_id, address=viewer.address, guide_id=guide.id,
-                 previous=done.from_guide_id)  # fmt: skip
+    assignment.assign_guide(session, member_id=member.id, guide_id=guide.id, now=now,
+                            requested_by=viewer.user_id, who=viewer.who)  # fmt: skip
 
 
 def export_member(
@@ -143,9 +136,7 @@ def set_rules(
                 raise InvalidInput(key, "not_a_number", f"{key} must be a whole number.") from exc
         else:
             body[key] = raw.strip()
-    saved = admin.set_rules(session, kind=kind, body=body, now=now)
-    audit.record(session, actor=viewer.user_id, action="rules.set", now=now, target=kind,
-                 address=viewer.address, rules=saved)  # fmt: skip
+    admin.set_rules(session, kind=kind, body=body, now=now, who=viewer.who)
 
 
 # --- stores, counters, people ---------------------------------------------------------------
@@ -155,9 +146,7 @@ def add_store(session: Session, viewer: Viewer, form: dict[str, str], now: datet
     viewer.require(Role.BRAND_ADMIN)
     store = admin.add_store(session, store_id=form.get("store_id", "").strip(),
                             name=form.get("name", ""), now=now,
-                            region=form.get("region", "CN")[:2] or "CN")  # fmt: skip
-    audit.record(session, actor=viewer.user_id, action="store.add", now=now, target=store.id,
-                 store_id=store.id, address=viewer.address, name=store.name)  # fmt: skip
+                            region=form.get("region", "CN")[:2] or "CN", who=viewer.who)  # fmt: skip
     return store.id
 
 
@@ -166,20 +155,15 @@ def device_code(
 ) -> str:
     """A one-time registration code for a new counter: shown once, only its hash is kept."""
     viewer.require_manages(store_id)
-    code = admin.device_code(session, store_id=store_id, now=now, minutes=minutes)
-    audit.record(session, actor=viewer.user_id, action="device.code", now=now, target=store_id,
-                 store_id=store_id, address=viewer.address)  # fmt: skip
-    return code
+    return admin.device_code(session, store_id=store_id, now=now, minutes=minutes, who=viewer.who)
 
 
 def add_staff(
     session: Session, viewer: Viewer, store_id: str, form: dict[str, str], now: datetime
 ) -> None:
     viewer.require_manages(store_id)
-    staff = admin.add_staff(session, store_id=store_id, name=form.get("name", ""),
-                            role=form.get("role", ""), pin=form.get("pin", ""), now=now)  # fmt: skip
-    audit.record(session, actor=viewer.user_id, action="staff.add", now=now, target=staff.id,
-                 store_id=staff.store_id, address=viewer.address, role=staff.role)  # fmt: skip
+    admin.add_staff(session, store_id=store_id, name=form.get("name", ""), role=form.get("role", ""),
+                    pin=form.get("pin", ""), now=now, who=viewer.who)  # fmt: skip
 
 
 def add_person(session: Session, viewer: Viewer, form: dict[str, str], now: datetime) -> None:

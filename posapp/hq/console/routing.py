@@ -21,11 +21,11 @@ from starlette.responses import Response
 from posapp.domain.errors import InvalidInput
 from posapp.domain.table_csv import Table, csv_bytes
 from posapp.hq import admin
-from posapp.hq.api.deps import DatabaseDep, SettingsDep, write
+from posapp.hq.api.deps import DatabaseDep, SettingsDep, address_of, write
 from posapp.hq.console import audit, users
 from posapp.hq.console.web import SECURITY_HEADERS, SESSION_COOKIE, BadForm, page, redirect
 from posapp.hq.db import HqDatabase
-from posapp.hq.proxies import client_address, is_https
+from posapp.hq.proxies import is_https
 from posapp.timefmt import utcnow
 
 log = logging.getLogger("posapp.hq")
@@ -34,10 +34,6 @@ LOGIN = "/console/login"
 
 class NeedsSignIn(Exception):
     pass
-
-
-def address_of(request: Request) -> str:
-    return client_address(request, request.app.state.settings.trusted_networks)
 
 
 def https_of(request: Request) -> bool:

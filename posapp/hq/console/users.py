@@ -66,6 +66,11 @@ class Viewer:
     address: str
 
     @property
+    def who(self) -> audit.Who:
+        """The audit log's actor for what this person does: their user id, their address."""
+        return audit.Who(self.user_id, self.address)
+
+    @property
     def is_admin(self) -> bool:
         return self.role is Role.BRAND_ADMIN
 

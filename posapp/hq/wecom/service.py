@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from posapp.hq.console.audit import Who
 from posapp.hq.db import HqDatabase
 from posapp.hq.feed import emit, member_changes, staff_change
 from posapp.hq.models import Assignment, Member, Staff
@@ -136,25 +137,39 @@ class WeComService:
 
     # --- admin -----------------------------------------------------------------------------
 
-    def set_userid(self, staff_id: str, userid: str) -> ContactQr:
-        """The guide's WeCom account (kept whatever WeCom says) and their card's QR."""
+    def set_userid(self, staff_id: str, userid: str, *, who: Who | None = None) -> ContactQr:
+        """The guide's WeCom account (kept whatever WeCom says) and their card's QR; ``who``
+        asked, on the audit log in the same transaction (the staff id, not the userid);
+        ``None`` only for HQ's own setup (the demo)."""
+
+        def then(session: Session, staff: Staff) -> None:
+            self._tell_store(session, staff)
+            if who is not None:
+                who.record(session, action="staff.wecom_userid", now=self.clock(),
+                           target=staff.id, store_id=staff.store_id)  # fmt: skip
+
         return set_guide_userid(self.database.write, self.gateway, staff_id, userid,
-                                now=self.clock(), then=self._tell_store)  # fmt: skip
+                                now=self.clock(), then=then)  # fmt: skip
 
     def _tell_store(self, session: Session, staff: Staff) -> None:
         """The guide's counters show whether customers can add them in WeCom."""
         emit(session, [staff_change(session, staff)], now=self.clock())
 
-    def departed(self, staff_id: str) -> str | None:
-        """Mark the guide departed; their WeCom userid, or ``None`` if they had none."""
+    def departed(self, staff_id: str, *, who: Who) -> str | None:
+        """Mark the guide departed; their WeCom userid, or ``None`` if they had none (then
+        nothing changed, and nothing is recorded)."""
         with self.database.write() as session:  # sequenced: the store's counters hear of it
+            guide = session.get(WeComGuide, staff_id)
+            if guide is None:
+                return None
             guide_departed(session, staff_id, now=self.clock())
             staff = session.get(Staff, staff_id)
             if staff is not None:
                 session.flush()
                 self._tell_store(session, staff)
-            guide = session.get(WeComGuide, staff_id)
-            return guide.userid if guide is not None else None
+            who.record(session, action="staff.wecom_departed", now=self.clock(), target=staff_id,
+                       store_id=staff.store_id if staff is not None else None)  # fmt: skip
+            return guide.userid
 
     # --- reassignments ---------------------------------------------------------------------
 

@@ -12,9 +12,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
-from posapp.hq.api.deps import DatabaseDep, MasterKey, SettingsDep, count_request, write
+from posapp.hq.api.deps import (
+    DatabaseDep,
+    MasterKey,
+    SettingsDep,
+    address_of,
+    count_request,
+    write,
+)
 from posapp.hq.console import users
-from posapp.hq.console.routing import LOGIN, ConsoleRoute, address_of, https_of
+from posapp.hq.console.routing import LOGIN, ConsoleRoute, https_of
 from posapp.hq.console.web import (
     LOGIN_CSRF_COOKIE,
     LOGIN_CSRF_PURPOSE,

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
-from posapp.hq import admin
 from posapp.hq.api.deps import (
     DatabaseDep,
     MasterKey,
@@ -20,7 +19,7 @@ from posapp.hq.api.deps import (
     apply_if_quick,
     write,
 )
-from posapp.hq.console import actions, audit, directory, overview, users
+from posapp.hq.console import actions, directory, overview, users
 from posapp.hq.console.routing import ConsoleRoute, SignedIn, Text, attempt
 from posapp.hq.console.users import Role
 from posapp.hq.console.web import SECURITY_HEADERS, check_csrf, form_of, page, redirect
@@ -123,12 +122,8 @@ async def erase(request: Request, member_id: str, viewer: SignedIn, database: Da
         return _member_page(request, viewer, database, member_id[:64],
                             error=InvalidInput("confirm", "mismatch", "Type the member code to confirm."))  # fmt: skip
 
-    def record(session: Session, done: admin.ErasureResult) -> None:
-        audit.record(session, actor=viewer.user_id, action="member.erase", now=utcnow(),
-                     target=done.member_id, address=viewer.address, stores=done.stores)  # fmt: skip
-
     erase_everywhere(database, write, member_id=member_id[:64], requested_by=viewer.user_id,
-                     master_key=master_key, sender=sender, also=record)  # fmt: skip
+                     master_key=master_key, sender=sender, who=viewer.who)  # fmt: skip
     return redirect(f"/console/members/{member_id[:64]}")
 
 

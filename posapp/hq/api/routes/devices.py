@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from posapp.domain.invite import store_key
 from posapp.hq import admin
 from posapp.hq.api.deps import (
-    AdminCaller,
+    AdminActor,
     DatabaseDep,
     DeviceCaller,
     MasterKey,
@@ -44,8 +44,9 @@ def register(
 
     def act(session: Session) -> RegisterResponse:
         done = admin.register_device(
-            session, code=body.code, name=body.device_name, now=utcnow(), device_id=body.device_id
-        )
+            session, code=body.code, name=body.device_name, now=utcnow(), device_id=body.device_id,
+            address=client,
+        )  # fmt: skip
         return RegisterResponse(
             device_id=done.device.id,
             device_no=done.device.device_no,
@@ -76,13 +77,13 @@ def rotate(caller: DeviceCaller, database: DatabaseDep) -> RotatedSecret:
 @router.post("/{device_id}/revoke", operation_id="revokeDevice")
 def revoke(
     device_id: Annotated[str, Path(min_length=1, max_length=64)],
-    caller: AdminCaller,
+    who: AdminActor,
     database: DatabaseDep,
 ) -> RevokedDevice:
     """Shut a counter out: 401 for its credential from now on; what it pushed stays."""
 
     def act(session: Session) -> RevokedDevice:
-        done = admin.revoke_device(session, device_id=device_id, now=utcnow())
+        done = admin.revoke_device(session, device_id=device_id, now=utcnow(), who=who)
         log.info("device %s of store %s revoked", done.device_id, done.store_id)
         return RevokedDevice(
             device_id=done.device_id,

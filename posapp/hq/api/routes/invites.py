@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from posapp.hq.api.deps import Applied, DatabaseDep, MasterKey, PartnerCaller, write
+from posapp.hq.api.deps import Applied, DatabaseDep, MasterKey, PartnerActor, write
 from posapp.hq.redeem import redeem
 from posapp.protocol.invites import RedeemRequest, RedeemResponse
 from posapp.timefmt import utcnow
@@ -15,11 +15,12 @@ router = APIRouter(prefix="/v1/invites", tags=["invites"])
 @router.post("/redeem", operation_id="redeemInvite")
 def redeem_invite(
     body: RedeemRequest,
-    caller: PartnerCaller,
+    who: PartnerActor,
     _: Applied,
     database: DatabaseDep,
     master_key: MasterKey,
 ) -> RedeemResponse:
     return write(
-        database, lambda session: redeem(session, body, master_key=master_key, now=utcnow())
+        database,
+        lambda session: redeem(session, body, master_key=master_key, now=utcnow(), who=who),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from posapp.hq import admin, assignment
 from posapp.hq.api.deps import (
+    AdminActor,
     AdminCaller,
     Applied,
     AppliedSession,
@@ -19,7 +20,6 @@ from posapp.hq.api.deps import (
     SmsSenderDep,
     write,
 )
-from posapp.hq.console import audit
 from posapp.hq.erasure import erase_everywhere
 from posapp.hq.schemas import ConsentHistory, ErasureDone, ErasureStatus, GuideAssigned
 from posapp.timefmt import utcnow
@@ -37,17 +37,14 @@ class AssignRequest(BaseModel):
 def erase(
     member_id: MemberId,
     caller: AdminCaller,
+    who: AdminActor,
     _: Applied,
     database: DatabaseDep,
     master_key: MasterKey,
     sender: SmsSenderDep,
 ) -> ErasureDone:
-    def record(session: Session, done: admin.ErasureResult) -> None:
-        audit.record(session, actor=f"admin-key:{caller.ident}", action="member.erase",
-                     now=utcnow(), target=done.member_id, stores=done.stores)  # fmt: skip
-
     done = erase_everywhere(database, write, member_id=member_id, requested_by=caller.ident,
-                            master_key=master_key, sender=sender, also=record)  # fmt: skip
+                            master_key=master_key, sender=sender, who=who)  # fmt: skip
     return ErasureDone(
         member_id=done.member_id, erased_at=done.erased_at.isoformat(), stores=done.stores
     )
@@ -69,6 +66,7 @@ def assign_guide(
     member: Annotated[str, Path(min_length=1, max_length=64)],
     body: AssignRequest,
     caller: AdminCaller,
+    who: AdminActor,
     _: Applied,
     database: DatabaseDep,
 ) -> GuideAssigned:
@@ -78,7 +76,7 @@ def assign_guide(
         found = assignment.find_member(session, member)
         done = assignment.assign_guide(
             session, member_id=found.id, guide_id=body.guide_id, now=utcnow(),
-            requested_by=caller.ident,
+            requested_by=caller.ident, who=who,
         )  # fmt: skip
         return GuideAssigned(
             member_id=done.member_id,

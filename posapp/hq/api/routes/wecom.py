@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from posapp.hq.admin import NotFound
-from posapp.hq.api.deps import AdminCaller, ReportScope, SessionDep
+from posapp.hq.api.deps import AdminActor, ReportScope, SessionDep
 from posapp.hq.api.errors import ApiFailure
 from posapp.hq.wecom.errors import BadSignature
 from posapp.hq.wecom.report import wecom_report
@@ -70,13 +70,13 @@ def _configured(request: Request) -> WeComService:
 
 @router.put("/v1/staff/{staff_id}/wecom", operation_id="setGuideWeComUserid")
 def set_userid(
-    staff_id: StaffId, body: GuideUserid, caller: AdminCaller, request: Request
+    staff_id: StaffId, body: GuideUserid, who: AdminActor, request: Request
 ) -> GuideWeCom:
     """Connect a guide to their WeCom account; their card's contact QR follows (made again
     when the userid changes). The userid is kept even while WeCom refuses or is down."""
     service = _configured(request)
     try:
-        card = service.set_userid(staff_id, body.userid)
+        card = service.set_userid(staff_id, body.userid, who=who)
     except LookupError:
         raise NotFound(f"no staff {staff_id}") from None
     return GuideWeCom(staff_id=staff_id, userid=body.userid, departed=False,
@@ -84,11 +84,11 @@ def set_userid(
 
 
 @router.post("/v1/staff/{staff_id}/wecom/departed", operation_id="markGuideDeparted")
-def departed(staff_id: StaffId, caller: AdminCaller, request: Request) -> GuideWeCom:
+def departed(staff_id: StaffId, who: AdminActor, request: Request) -> GuideWeCom:
     """The guide left: their customers move through WeCom's resigned transfer when HQ
     reassigns them (``posapp hq assign``, the API, a store's request)."""
     service = _configured(request)
-    found = service.departed(staff_id)
+    found = service.departed(staff_id, who=who)
     if found is None:
         raise NotFound(f"no WeCom account for staff {staff_id}")
     return GuideWeCom(staff_id=staff_id, userid=found, departed=True)
