@@ -305,6 +305,8 @@ def _serve(settings: HqSettings, host: str, port: int) -> int:
     db = HqDatabase(settings.db_url)
     migrate(db)
     app = create_app(settings, db)
+    with db.transaction() as session:  # secrets kept as issued before hq0012, with this key
+        users.seal_stored_secrets(session, app.state.master_key)
     print(
         f"posapp HQ on http://{host}:{port}  (database: {db.engine.url.render_as_string(hide_password=True)})"
     )

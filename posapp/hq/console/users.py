@@ -7,6 +7,7 @@ a person may see or change is made here, on the server, from their role and stor
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
 from posapp.domain.text import clean_name
-from posapp.hq.console import audit
+from posapp.hq.console import audit, totp_seal
 from posapp.hq.models import ConsoleSession, ConsoleUser, ConsoleUserStore, Store
 from posapp.hq.security import hash_password, password_matches
 
@@ -31,6 +32,7 @@ IDLE_MINUTES = 60
 MIN_PASSWORD = 10
 TOTP_ISSUER = "posapp HQ"
 _DUMMY_HASH = hash_password("not-a-password-of-anyone")  # unknown names cost the same time
+log = logging.getLogger("posapp.hq")
 
 
 class Role(StrEnum):
@@ -290,11 +292,25 @@ def _code_step(secret: str, code: str, last_step: int | None, at: float) -> int 
     return None
 
 
-def start_enrolment(session: Session, found: Found) -> str:
-    """A new TOTP secret waiting in the session until a code from it is typed back."""
-    if found.row.pending_totp is None:
-        found.row.pending_totp = pyotp.random_base32()
-    return found.row.pending_totp
+def start_enrolment(session: Session, found: Found, master_key: bytes) -> str:
+    """A new TOTP secret waiting in the session (sealed) until a code from it is typed back."""
+    if found.row.pending_totp is not None:
+        try:
+            return totp_seal.unseal(master_key, found.row.pending_totp, owner=found.user.id)
+        except totp_seal.Unreadable:
+            pass  # sealed under another master key: offer a new one
+    secret = pyotp.random_base32()
+    found.row.pending_totp = totp_seal.seal(master_key, secret, owner=found.user.id)
+    return secret
+
+
+def pending_secret(found: Found, master_key: bytes) -> str | None:
+    """The secret being enrolled (shown again after a wrong code), if it still opens."""
+    try:
+        stored = found.row.pending_totp
+        return None if stored is None else totp_seal.unseal(master_key, stored, owner=found.user.id)
+    except totp_seal.Unreadable:
+        return None
 
 
 def enrolment_uri(secret: str, username: str) -> str:
@@ -306,15 +322,27 @@ def second_factor(
     found: Found,
     code: str,
     *,
+    master_key: bytes,
     now: datetime,
     address: str,
     at: float | None = None,
 ) -> None:
-    """Finish signing in with a TOTP code (enrolling the pending secret if there is one)."""
+    """Finish signing in with a TOTP code (enrolling the pending secret if there is one).
+
+    A secret that does not open with this HQ's master key refuses the sign-in
+    (``totp_unreadable``): it never counts as a wrong code and never falls back to less."""
     user = session.get(ConsoleUser, found.user.id, with_for_update=True)
     assert user is not None
     enrolling = user.totp_secret is None
-    secret = found.row.pending_totp if enrolling else user.totp_secret
+    stored = found.row.pending_totp if enrolling else user.totp_secret
+    try:
+        secret = None if stored is None else totp_seal.unseal(master_key, stored, owner=user.id)
+    except totp_seal.Unreadable:
+        log.error("console user %s: the TOTP secret does not open with this HQ's master key "
+                  "(POSAPP_HQ_MASTER_KEY differs from the one it was sealed with?)", user.id)  # fmt: skip
+        audit.record(session, actor=user.id, action="login.totp_unreadable", now=now,
+                     address=address)  # fmt: skip
+        raise SignInRefused("totp_unreadable") from None
     step = None if secret is None else _code_step(secret, code.strip(), user.totp_last_step,
                                                    time.time() if at is None else at)  # fmt: skip
     if step is None:
@@ -324,10 +352,30 @@ def second_factor(
             session.delete(found.row)
         audit.record(session, actor=user.id, action="login.bad_code", now=now, address=address)
         raise SignInRefused("bad_code")
+    assert secret is not None and stored is not None
     if enrolling:
-        user.totp_secret = secret
         audit.record(session, actor=user.id, action="user.totp_enrol", now=now, target=user.id,
                      address=address)  # fmt: skip
+    if enrolling or not totp_seal.is_sealed(stored):  # a secret kept before hq0012: sealed now
+        user.totp_secret = totp_seal.seal(master_key, secret, owner=user.id)
     user.totp_last_step, user.failed_logins = step, 0
     found.row.second_factor_done, found.row.pending_totp = True, None
     signed_in(session, user, now=now, address=address)
+
+
+def seal_stored_secrets(session: Session, master_key: bytes) -> int:
+    """Seal every TOTP secret still kept as issued (from before hq0012); how many were."""
+    sealed = 0
+    for user in session.scalars(
+        select(ConsoleUser).where(ConsoleUser.totp_secret.is_not(None)).with_for_update()
+    ):
+        if user.totp_secret is not None and not totp_seal.is_sealed(user.totp_secret):
+            user.totp_secret = totp_seal.seal(master_key, user.totp_secret, owner=user.id)
+            sealed += 1
+    for row in session.scalars(
+        select(ConsoleSession).where(ConsoleSession.pending_totp.is_not(None)).with_for_update()
+    ):
+        if row.pending_totp is not None and not totp_seal.is_sealed(row.pending_totp):
+            row.pending_totp = totp_seal.seal(master_key, row.pending_totp, owner=row.user_id)
+            sealed += 1
+    return sealed
