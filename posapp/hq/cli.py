@@ -105,6 +105,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="read the password from standard input (else it is asked twice, not echoed)",
     )  # fmt: skip
 
+    for change, what in (
+        ("deactivate", "a console user can no longer sign in; their open sessions end now"),
+        ("reactivate", "a deactivated console user may sign in again"),
+    ):
+        user_cmds.add_parser(change, help=what).add_argument("username")
+
     assign = cmds.add_parser(
         "assign", help="give a customer to a guide (at most 2 transfers in 90 days, as WeCom)"
     )
@@ -180,7 +186,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> int:
     now = utcnow()
-    password = _password(args) if args.hq_command == "user" else ""
+    password = _password(args) if args.hq_command == "user" and args.user_command == "add" else ""
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
@@ -227,6 +233,11 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
             print(admin.add_credential(session, kind=kind, name=kind, now=now))
+        elif args.hq_command == "user" and args.user_command in ("deactivate", "reactivate"):
+            change = users.deactivate if args.user_command == "deactivate" else users.reactivate
+            person = change(session, users.user_id_of(session, args.username), now=now,
+                            actor="cli")  # fmt: skip
+            print(f"console user {person.username} {args.user_command}d")
         elif args.hq_command == "user":
             person = users.add_user(
                 session, username=args.username, password=password, role=args.role, now=now,

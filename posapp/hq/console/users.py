@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from posapp.domain.errors import InvalidInput
 from posapp.domain.ids import new_id
 from posapp.domain.text import clean_name
+from posapp.hq.admin import NotFound
 from posapp.hq.console import audit, totp_seal
 from posapp.hq.models import ConsoleSession, ConsoleUser, ConsoleUserStore, Store
 from posapp.hq.security import hash_password, password_matches
@@ -131,19 +132,8 @@ def add_user(
         raise InvalidInput("username", "bad_format", "User names are letters, digits, . - and _.")
     if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == name)):
         raise InvalidInput("username", "exists", f"User {name} already exists.")
-    if role not in ROLES:
-        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            "password", "too_short", f"A password has at least {MIN_PASSWORD} characters."
-        )
-    if role == Role.REGIONAL_MANAGER and not stores:
-        raise InvalidInput("stores", "empty", "A regional manager needs at least one store.")
-    if role != Role.REGIONAL_MANAGER and stores:
-        raise InvalidInput("stores", "not_scoped", "Only a regional manager has a set of stores.")
-    for store_id in stores:
-        if session.get(Store, store_id) is None:
-            raise InvalidInput("stores", "unknown", f"No store {store_id}.")
+    _check_password(password)
+    _check_scope(session, role, stores)
     user = ConsoleUser(
         id=new_id(), username=name, display_name=clean_name(display_name, field="name") or name,
         role=role, password_hash=hash_password(password), failed_logins=0, active=True,
@@ -157,12 +147,147 @@ def add_user(
     return user
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            "password", "too_short", f"A password has at least {MIN_PASSWORD} characters."
+        )
+
+
+def _check_scope(session: Session, role: str, stores: tuple[str, ...]) -> None:
+    if role not in ROLES:
+        raise InvalidInput("role", "unknown", f"Role must be one of {', '.join(ROLES)}.")
+    if role == Role.REGIONAL_MANAGER and not stores:
+        raise InvalidInput("stores", "empty", "A regional manager needs at least one store.")
+    if role != Role.REGIONAL_MANAGER and stores:
+        raise InvalidInput("stores", "not_scoped", "Only a regional manager has a set of stores.")
+    for store_id in stores:
+        if session.get(Store, store_id) is None:
+            raise InvalidInput("stores", "unknown", f"No store {store_id[:64]}.")
+
+
 def list_users(session: Session) -> list[tuple[ConsoleUser, list[str]]]:
     scopes: dict[str, list[str]] = {}
     for row in session.scalars(select(ConsoleUserStore).order_by(ConsoleUserStore.store_id)):
         scopes.setdefault(row.user_id, []).append(row.store_id)
     users = session.scalars(select(ConsoleUser).order_by(ConsoleUser.username))
     return [(u, scopes.get(u.id, [])) for u in users]
+
+
+# --- changing a person (the brand admin's People page, ``posapp hq user …``) ---------------
+
+
+def user_id_of(session: Session, username: str) -> str:
+    found = session.scalar(
+        select(ConsoleUser.id).where(ConsoleUser.username == username.strip().lower()[:64])
+    )
+    if found is None:
+        raise NotFound(f"no console user {username[:64]}")
+    return found
+
+
+def _target(session: Session, user_id: str) -> ConsoleUser:
+    user = session.get(ConsoleUser, user_id[:64], with_for_update=True)
+    if user is None:
+        raise NotFound(f"no console user {user_id[:64]}")
+    return user
+
+
+def _keep_an_admin(session: Session, user: ConsoleUser, field: str) -> None:
+    """HQ always keeps one active brand admin: the last one may not be deactivated or given
+    another role (the others' rows are locked, so two admins cannot demote each other at once)."""
+    if user.role != Role.BRAND_ADMIN or not user.active:
+        return
+    admins = session.scalars(
+        select(ConsoleUser.id)
+        .where(ConsoleUser.role == Role.BRAND_ADMIN.value, ConsoleUser.active.is_(True))
+        .with_for_update()
+    ).all()
+    if not any(other != user.id for other in admins):
+        raise InvalidInput(field, "last_admin", "HQ keeps at least one active brand admin: make "
+                           "another person brand admin before this one steps down.")  # fmt: skip
+
+
+def end_sessions(session: Session, user_id: str) -> int:
+    """Every session of the person ends at once (on every HQ process: they are rows)."""
+    done = session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user_id))
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
+def set_role(
+    session: Session,
+    user_id: str,
+    *,
+    role: str,
+    stores: tuple[str, ...],
+    now: datetime,
+    actor: str,
+    address: str = "",
+) -> ConsoleUser:
+    """A new role and (for a regional manager) set of stores, from the person's next request.
+    Made brand admin, they sign in again, with two-step verification."""
+    user = _target(session, user_id)
+    _check_scope(session, role, stores)
+    if role != Role.BRAND_ADMIN:
+        _keep_an_admin(session, user, "role")
+    previous = sorted(session.scalars(
+        select(ConsoleUserStore.store_id).where(ConsoleUserStore.user_id == user.id)))  # fmt: skip
+    was = user.role
+    user.role = role
+    session.execute(delete(ConsoleUserStore).where(ConsoleUserStore.user_id == user.id))
+    session.add_all(ConsoleUserStore(user_id=user.id, store_id=s) for s in sorted(set(stores)))
+    ended = end_sessions(session, user.id) if needs_totp(role) and not needs_totp(was) else 0
+    audit.record(session, actor=actor, action="user.role", now=now, target=user.id,
+                 address=address, role=role, previous_role=was, stores=sorted(set(stores)),
+                 previous_stores=previous, sessions_ended=ended)  # fmt: skip
+    return user
+
+
+def deactivate(
+    session: Session, user_id: str, *, now: datetime, actor: str, address: str = ""
+) -> ConsoleUser:
+    """The person can no longer sign in, and every open session of theirs ends now."""
+    user = _target(session, user_id)
+    _keep_an_admin(session, user, "active")
+    user.active = False
+    ended = end_sessions(session, user.id)
+    audit.record(session, actor=actor, action="user.deactivate", now=now, target=user.id,
+                 address=address, sessions_ended=ended)  # fmt: skip
+    return user
+
+
+def reactivate(
+    session: Session, user_id: str, *, now: datetime, actor: str, address: str = ""
+) -> ConsoleUser:
+    """The person may sign in again (with their password and factor; any lock-out lifted)."""
+    user = _target(session, user_id)
+    user.active, user.failed_logins, user.locked_until = True, 0, None
+    audit.record(session, actor=actor, action="user.reactivate", now=now, target=user.id,
+                 address=address)  # fmt: skip
+    return user
+
+
+def reset_password(
+    session: Session,
+    user_id: str,
+    password: str,
+    *,
+    now: datetime,
+    actor: str,
+    address: str = "",
+) -> ConsoleUser:
+    """A password the admin sets (the person's sessions end; a lock-out is lifted). The
+    second factor stays as it is."""
+    user = _target(session, user_id)
+    _check_password(password)
+    user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+    ended = end_sessions(session, user.id)
+    audit.record(session, actor=actor, action="user.password", now=now, target=user.id,
+                 address=address, sessions_ended=ended)  # fmt: skip
+    return user
+
+
+# --- signing in -----------------------------------------------------------------------------
 
 
 def check_password(
@@ -174,10 +299,13 @@ def check_password(
         select(ConsoleUser).where(ConsoleUser.username == username.strip().lower()[:64])
         .with_for_update()
     )  # fmt: skip
-    if user is None or not user.active:
+    if user is None or not user.active:  # a deactivated person is told no more than a stranger
         password_matches(_DUMMY_HASH, password)
-        audit.record(session, actor="-", action="login.unknown", now=now, address=address,
-                     username=username[:64])  # fmt: skip
+        if user is None:
+            audit.record(session, actor="-", action="login.unknown", now=now, address=address,
+                         username=username[:64])  # fmt: skip
+        else:
+            audit.record(session, actor=user.id, action="login.inactive", now=now, address=address)
         raise SignInRefused("bad_credentials")
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, actor=user.id, action="login.locked", now=now, address=address)
