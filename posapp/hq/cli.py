@@ -105,6 +105,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="read the password from standard input (else it is asked twice, not echoed)",
     )  # fmt: skip
 
+    for change, what in (
+        ("deactivate", "a console user can no longer sign in; their open sessions end now"),
+        ("reactivate", "a deactivated console user may sign in again"),
+    ):
+        user_cmds.add_parser(change, help=what).add_argument("username")
+
     assign = cmds.add_parser(
         "assign", help="give a customer to a guide (at most 2 transfers in 90 days, as WeCom)"
     )
@@ -182,7 +188,7 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
     """Every command that changes HQ is on the audit log as ``cli:<os user>``."""
     now = utcnow()
     who = audit.cli()
-    password = _password(args) if args.hq_command == "user" else ""
+    password = _password(args) if args.hq_command == "user" and args.user_command == "add" else ""
     if args.hq_command == "assign":  # a member a counter enrolled a moment ago is findable
         Projector(db, settings.master_key_bytes(), lambda: now).catch_up(budget=600.0)
     with db.write() as session:
@@ -231,6 +237,11 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
         elif args.hq_command in ("partner-key", "admin-key"):
             kind = "partner" if args.hq_command == "partner-key" else "admin"
             print(admin.add_credential(session, kind=kind, name=kind, now=now, who=who))
+        elif args.hq_command == "user" and args.user_command in ("deactivate", "reactivate"):
+            change = users.deactivate if args.user_command == "deactivate" else users.reactivate
+            person = change(session, users.user_id_of(session, args.username), now=now,
+                            actor=who.actor, address=who.address)  # fmt: skip
+            print(f"console user {person.username} {args.user_command}d")
         elif args.hq_command == "user":
             person = users.add_user(
                 session, username=args.username, password=password, role=args.role, now=now,
@@ -312,6 +323,8 @@ def _serve(settings: HqSettings, host: str, port: int) -> int:
     db = HqDatabase(settings.db_url)
     migrate(db)
     app = create_app(settings, db)
+    with db.transaction() as session:  # secrets kept as issued before hq0012, with this key
+        users.seal_stored_secrets(session, app.state.master_key)
     print(
         f"posapp HQ on http://{host}:{port}  (database: {db.engine.url.render_as_string(hide_password=True)})"
     )

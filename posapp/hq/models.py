@@ -256,7 +256,7 @@ class Sale(Base):
 
     __table_args__ = (
         Index("ix_sale_store_time", "store_id", "occurred_at"),
-        Index("ix_sale_time", "occurred_at"),  # brand-wide reports and the overview (hq0012)
+        Index("ix_sale_time", "occurred_at"),  # brand-wide reports and the overview (hq0013)
         Index("ix_sale_member_time", "member_id", "occurred_at"),
         Index(
             "ix_sale_code_ref",
@@ -423,7 +423,7 @@ class ConsoleUser(Base):
     display_name: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(24))
     password_hash: Mapped[str] = mapped_column(String(256))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(128))  # sealed: console.totp_seal
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code is used twice
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
@@ -449,7 +449,7 @@ class ConsoleSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("console_user.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     second_factor_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    pending_totp: Mapped[str | None] = mapped_column(String(64))  # while enrolling a factor
+    pending_totp: Mapped[str | None] = mapped_column(String(128))  # while enrolling; sealed
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)

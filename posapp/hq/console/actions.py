@@ -166,13 +166,39 @@ def add_staff(
                     pin=form.get("pin", ""), now=now, who=viewer.who)  # fmt: skip
 
 
+def _scope(form: dict[str, str]) -> tuple[str, ...]:
+    return tuple(s.strip() for s in form.get("stores", "").split(",") if s.strip())
+
+
 def add_person(session: Session, viewer: Viewer, form: dict[str, str], now: datetime) -> None:
     """A new console user (the brand admin's People page); ``users.add_user`` audits it."""
     viewer.require(Role.BRAND_ADMIN)
-    scope = tuple(s.strip() for s in form.get("stores", "").split(",") if s.strip())
     users.add_user(session, username=form.get("username", ""), password=form.get("password", ""),
                    role=form.get("role", ""), now=now, display_name=form.get("display_name", ""),
-                   stores=scope, actor=viewer.user_id, address=viewer.address)  # fmt: skip
+                   stores=_scope(form), actor=viewer.user_id, address=viewer.address)  # fmt: skip
+
+
+PERSON_CHANGES = ("role", "deactivate", "reactivate", "password")
+
+
+def change_person(
+    session: Session, viewer: Viewer, user_id: str, form: dict[str, str], now: datetime
+) -> None:
+    """Role and stores, (de)activation or a new password for a console user (brand admin
+    only); ``users`` keeps the rules (one active brand admin at least) and audits each."""
+    viewer.require(Role.BRAND_ADMIN)
+    change = form.get("change", "")
+    who: dict[str, Any] = {"now": now, "actor": viewer.user_id, "address": viewer.address}
+    if change == "role":
+        users.set_role(session, user_id, role=form.get("role", ""), stores=_scope(form), **who)
+    elif change == "deactivate":
+        users.deactivate(session, user_id, **who)
+    elif change == "reactivate":
+        users.reactivate(session, user_id, **who)
+    elif change == "password":
+        users.reset_password(session, user_id, form.get("password", ""), **who)
+    else:
+        raise InvalidInput("change", "unknown", "Unknown change to a person.")
 
 
 def export_audit(session: Session, viewer: Viewer, now: datetime) -> Table:

@@ -91,7 +91,9 @@ def test_a_brand_admin_must_enrol_totp_and_a_code_opens_one_session_only(hq: Hq)
     assert admin.get("/console").status_code == 200
     with hq.db.read() as session:
         user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == "admin"))
-        assert user.totp_secret == secret.group(1)
+        assert user.totp_secret.startswith("v1:")  # sealed, never the secret as issued
+        assert secret.group(1) not in user.totp_secret
+        assert not session.scalars(text("SELECT pending_totp FROM console_session")).first()
 
     again = Person(client_of(hq), "admin", totp=secret.group(1))
     again.login()

@@ -155,6 +155,7 @@ def admin_signed_in(hq: LiveHq, lang: str = "zh-CN") -> tuple[Browser, str]:
 def test_first_admin_from_the_cli_signs_in_with_totp_and_a_lockout_holds(hq: LiveHq) -> None:
     assert "boss" in posapp_hq(hq, "user", "add", "boss", "--role", "brand_admin", "--name", "总部")
     posapp_hq(hq, "user", "add", "ana", "--role", "analyst")
+    posapp_hq(hq, "user", "add", "gone", "--role", "analyst")
     browser = Browser(hq)
     try:
         browser.open("/console")
@@ -171,6 +172,10 @@ def test_first_admin_from_the_cli_signs_in_with_totp_and_a_lockout_holds(hq: Liv
         assert browser.by("#message").text == "验证码不正确，请重新输入。"
         browser.code(secret, at=time.time() + 30)  # the next step's code
         assert browser.by("#who").get_attribute("data-role") == "brand_admin"
+        browser.open("/console/users")  # a person deactivated through the page
+        browser.submit('tr[data-user="gone"] button[data-change="deactivate"]')
+        assert browser.by('tr[data-user="gone"]').get_attribute("data-active") == "no"
+        assert browser.by('tr[data-user="ana"]').get_attribute("data-active") == "yes"
         assert browser.csp_violations() == []
     finally:
         browser.quit()

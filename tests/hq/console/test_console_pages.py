@@ -18,7 +18,7 @@ from posapp.cli import main as posapp_main
 from posapp.domain.ladder import LadderRules
 from posapp.domain.table_csv import BOM, from_csv
 from posapp.hq import admin
-from posapp.hq.api.routes import console_members, console_pages, console_stores
+from posapp.hq.api.routes import console_members, console_pages, console_stores, console_users
 from posapp.hq.console import report_pages
 from posapp.hq.models import AuditEntry, Base, ConsoleUser, Staff
 
@@ -105,41 +105,58 @@ def test_names_with_markup_and_emoji_are_shown_as_text(world: World) -> None:
 
 
 # Every console route that changes something, with a form that makes it succeed (in order:
-# the guide change needs the guide still active, the erasure comes last).
+# the guide change needs the guide still active, the person changed is the one just added,
+# the erasure comes last).
 LADDER = {k: ("on" if v is True else "" if v is False else str(v)) for k, v in
           {**LadderRules().to_dict(), "regular_min_purchases": 3}.items()}  # fmt: skip
-CHANGES = {
-    "/console/stores": ({"store_id": "north", "name": "北店"}, "/console/stores", "store.add"),
-    "/console/stores/{store_id}": ({"name": "东店", "region": "CN"}, "/console/stores/east", "store.edit"),
-    "/console/stores/{store_id}/code": ({}, "/console/stores/east", "device.code"),
-    "/console/stores/{store_id}/staff": ({"name": "新人", "role": "cashier", "pin": "1357"},
-                                         "/console/stores/east", "staff.add"),
-    "/console/members/{member_id}/guide": ({"guide_id": "east-guide-0"}, "/console/members/{member_id}",
-                                           "member.guide"),
-    "/console/stores/{store_id}/staff/{staff_id}": ({"change": "deactivate"}, "/console/stores/east",
-                                                    "staff.deactivate"),
-    "/console/users": ({"username": "newbie", "password": "long enough password", "role": "analyst"},
-                       "/console/users", "user.add"),
-    "/console/rules/{kind}": (LADDER, "/console/rules", "rules.set"),
-    "/console/members/{member_id}/reveal": ({}, "/console/members/{member_id}", "member.reveal_phone"),
-    "/console/members/{member_id}/erase": ({"confirm": "{code}"}, "/console/members/{member_id}",
-                                           "member.erase"),
-}  # fmt: skip
+PERSON = "/console/users/{user_id}"
+CHANGES = [
+    ("/console/stores", {"store_id": "north", "name": "北店"}, "/console/stores", "store.add"),
+    ("/console/stores/{store_id}", {"name": "东店", "region": "CN"}, "/console/stores/east", "store.edit"),
+    ("/console/stores/{store_id}/code", {}, "/console/stores/east", "device.code"),
+    ("/console/stores/{store_id}/staff", {"name": "新人", "role": "cashier", "pin": "1357"},
+     "/console/stores/east", "staff.add"),
+    ("/console/members/{member_id}/guide", {"guide_id": "east-guide-0"}, "/console/members/{member_id}",
+     "member.guide"),
+    ("/console/stores/{store_id}/staff/{staff_id}", {"change": "deactivate"}, "/console/stores/east",
+     "staff.deactivate"),
+    ("/console/users", {"username": "newbie", "password": "long enough password", "role": "analyst"},
+     "/console/users", "user.add"),
+    (PERSON, {"change": "role", "role": "regional_manager", "stores": "east"}, "/console/users",
+     "user.role"),
+    (PERSON, {"change": "password", "password": "another long password"}, "/console/users",
+     "user.password"),
+    (PERSON, {"change": "deactivate"}, "/console/users", "user.deactivate"),
+    (PERSON, {"change": "reactivate"}, "/console/users", "user.reactivate"),
+    ("/console/rules/{kind}", LADDER, "/console/rules", "rules.set"),
+    ("/console/members/{member_id}/reveal", {}, "/console/members/{member_id}", "member.reveal_phone"),
+    ("/console/members/{member_id}/erase", {"confirm": "{code}"}, "/console/members/{member_id}",
+     "member.erase"),
+]  # fmt: skip
 
 
 def test_every_changing_console_request_writes_an_audit_row(world: World) -> None:
-    routers = (console_pages.router, console_stores.router, console_members.router)
+    routers = (console_pages.router, console_stores.router, console_members.router,
+               console_users.router)  # fmt: skip
     posts = {r.path for rt in routers for r in rt.routes if "POST" in getattr(r, "methods", ())}
-    assert posts == set(CHANGES), "a new changing route: add it here, with its audit action"
+    assert posts == {route for route, *_ in CHANGES}, "a new changing route: add it here"
     admin = world.person("admin")
-    for route, (form, origin, action) in CHANGES.items():
+    for route, form, origin, action in CHANGES:
+        with world.hq.db.read() as session:
+            newbie = session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == "newbie"))
         fill = {"store_id": "east", "member_id": world.members["east"], "staff_id": "east-guide-0",
-                "kind": "ladder", "code": world.codes["east"]}  # fmt: skip
+                "kind": "ladder", "code": world.codes["east"], "user_id": newbie or "-"}  # fmt: skip
         before = _count(world, action)
         form = {k: v.format(**fill) for k, v in form.items()}
         answer = admin.post(route.format(**fill), form, page=origin.format(**fill))
         assert answer.status_code in (200, 303), (route, answer.text[:500])
         assert _count(world, action) == before + 1, route
+        with world.hq.db.read() as session:  # who, whom, from where
+            entry = session.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                                    .order_by(AuditEntry.id.desc())).first()  # fmt: skip
+            assert entry is not None and entry.actor != "-" and entry.address, action
+            if route == PERSON:
+                assert entry.target == newbie, action
     assert _count(world, "login.ok") >= 4  # the four sign-ins of build()
     admin.post("/console/logout", {}, page="/console")
     assert _count(world, "logout") == 1

@@ -9,6 +9,7 @@ from posapp.hq.api.routes import (
     console_members,
     console_pages,
     console_stores,
+    console_users,
     devices,
     invites,
     join,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         console_members,
         console_pages,
         console_stores,
+        console_users,
         wecom,
     )
 )

@@ -99,7 +99,7 @@ def _pending(session: Session, request: Request) -> users.Found | None:
 
 
 @router.get(CODE_PAGE)
-def code_form(request: Request, database: DatabaseDep) -> Response:
+def code_form(request: Request, database: DatabaseDep, master_key: MasterKey) -> Response:
     """The second factor: a code, or (first time) a new secret to add to an authenticator."""
 
     def act(session: Session) -> Step:
@@ -110,7 +110,7 @@ def code_form(request: Request, database: DatabaseDep) -> Response:
             return Step("done")
         if found.user.totp_secret is not None:
             return Step("code", found.user.username, found.row.csrf_token)
-        secret = users.start_enrolment(session, found)
+        secret = users.start_enrolment(session, found, master_key)
         return Step("enrol", found.user.username, found.row.csrf_token, secret)
 
     return _answer(request, write(database, act, sequenced=False))
@@ -139,7 +139,7 @@ def _answer(request: Request, step: Step) -> Response:
 
 
 @router.post(CODE_PAGE)
-async def code(request: Request, database: DatabaseDep) -> Response:
+async def code(request: Request, database: DatabaseDep, master_key: MasterKey) -> Response:
     form = await form_of(request)
     address = address_of(request)
 
@@ -151,10 +151,11 @@ async def code(request: Request, database: DatabaseDep) -> Response:
             return Step("csrf")
         mode = "code" if found.user.totp_secret is not None else "enrol"
         try:
-            users.second_factor(session, found, form.get("code", ""), now=utcnow(), address=address)
-        except users.SignInRefused:  # answered, and the failure kept (not rolled back)
-            return Step(mode, found.user.username, found.row.csrf_token, found.row.pending_totp,
-                        "login.bad_code")  # fmt: skip
+            users.second_factor(session, found, form.get("code", ""), master_key=master_key,
+                                now=utcnow(), address=address)  # fmt: skip
+        except users.SignInRefused as refused:  # answered, and the failure kept (not rolled back)
+            return Step(mode, found.user.username, found.row.csrf_token,
+                        users.pending_secret(found, master_key), f"login.{refused.reason}")  # fmt: skip
         return Step("done")
 
     step = write(database, act, sequenced=False)

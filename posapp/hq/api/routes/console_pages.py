@@ -1,4 +1,4 @@
-"""The console's overview, reports, the event log, the audit log and HQ's people. Routes only
+"""The console's overview, reports, the event log and the audit log. Routes only
 route: what may be seen or done is decided by ``posapp.hq.console`` and
 ``posapp.hq.admin``/``reports``, the API's own services."""
 
@@ -19,9 +19,9 @@ from posapp.hq.api.deps import (
     write,
 )
 from posapp.hq.console import actions, audit, overview, report_pages, users
-from posapp.hq.console.routing import ConsoleRoute, SignedIn, Text, attempt, csv_download
+from posapp.hq.console.routing import ConsoleRoute, SignedIn, Text, csv_download
 from posapp.hq.console.users import Role
-from posapp.hq.console.web import check_csrf, form_of, page, redirect
+from posapp.hq.console.web import page, redirect
 from posapp.timefmt import utcnow
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -100,7 +100,7 @@ def events(request: Request, viewer: SignedIn, database: DatabaseDep, device: Te
                     status=status, counts=overview.event_counts(session, viewer))  # fmt: skip
 
 
-# --- the audit log and HQ's people (brand admin) --------------------------------------------
+# --- the audit log (brand admin) -----------------------------------------------------------
 
 
 @router.get("/console/audit")
@@ -117,25 +117,3 @@ def audit_log(request: Request, viewer: SignedIn, database: DatabaseDep,
 def auditcsv_download(viewer: SignedIn, database: DatabaseDep) -> Response:
     table = write(database, lambda s: actions.export_audit(s, viewer, utcnow()), sequenced=False)
     return csv_download(table, "audit")
-
-
-@router.get("/console/users")
-def people(request: Request, viewer: SignedIn, database: DatabaseDep) -> Response:
-    viewer.require(Role.BRAND_ADMIN)
-    with database.read() as session:
-        return page(request, "users.html", viewer=viewer, people=users.list_users(session),
-                    roles=users.ROLES, stores=overview.visible_stores(session, viewer))  # fmt: skip
-
-
-@router.post("/console/users")
-async def add_person(request: Request, viewer: SignedIn, database: DatabaseDep) -> Response:
-    form = await form_of(request)
-    check_csrf(viewer, form)
-    error = attempt(database, lambda s, now: actions.add_person(s, viewer, form, now))
-    if error is not None:
-        with database.read() as session:
-            return page(request, "users.html", viewer=viewer, people=users.list_users(session),
-                        roles=users.ROLES, stores=overview.visible_stores(session, viewer),
-                        error=error, form={k: v for k, v in form.items() if k != "password"},
-                        http_status=422)  # fmt: skip
-    return redirect("/console/users")

@@ -3,8 +3,8 @@
 Every brand-wide report and the overview ask for the sales of a time range in every store;
 the only time index led with the store, so PostgreSQL read all sales for each of them.
 
-Revision ID: hq0012
-Revises: hq0011
+Revision ID: hq0013
+Revises: hq0012
 Create Date: 2026-12-03 14:30:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "hq0012"
-down_revision = "hq0011"
+revision = "hq0013"
+down_revision = "hq0012"
 branch_labels = None
 depends_on = None
 
