@@ -229,6 +229,8 @@ CLI_AUDITED = {
                   "ladder"),
     "user add": (["user", "add", "boss", "--role", "analyst", "--password-stdin"], "user.add",
                  None),
+    "user deactivate": (["user", "deactivate", "boss"], "user.deactivate", None),
+    "user reactivate": (["user", "reactivate", "boss"], "user.reactivate", None),
     "assign": (["assign", "--member", "{member}", "--guide", "b-1"], "member.guide", "{member}"),
     "wecom userid": (["wecom", "userid", "b-1", "wang.fang"], "staff.wecom_userid", "b-1"),
     "wecom departed": (["wecom", "departed", "b-1"], "staff.wecom_departed", "b-1"),

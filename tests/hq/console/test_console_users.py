@@ -198,4 +198,4 @@ def test_posapp_hq_user_deactivate_and_reactivate(world: World, hq_url: str, cap
     assert "HQ keeps at least one active brand admin" in capsys.readouterr().err
     for action in ("user.deactivate", "user.reactivate"):
         (entry,) = _audit(world, action)
-        assert entry.actor == "cli" and entry.target == _id(world, "east")
+        assert entry.actor.startswith("cli:") and entry.target == _id(world, "east")
