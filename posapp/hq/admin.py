@@ -428,6 +428,14 @@ def authenticate_credential(
     return cred if same_secret(secret, cred.secret_hash) else None
 
 
+def ladder_rules_of(body: dict[str, Any]) -> LadderRules:
+    """Ladder thresholds from a rule body (the defaults for any it leaves out), or why not."""
+    try:
+        return LadderRules.from_dict({**LadderRules().to_dict(), **body})
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("rules", "invalid", f"Ladder rules are invalid: {exc}") from exc
+
+
 def set_rules(
     session: Session, *, kind: str, body: dict[str, Any], now: datetime, who: Who | None = None
 ) -> dict[str, Any]:
@@ -435,10 +443,7 @@ def set_rules(
     if kind not in RULE_KINDS:
         raise InvalidInput("kind", "unknown", f"Rule kinds are {', '.join(RULE_KINDS)}.")
     if kind == "ladder":
-        try:
-            body = LadderRules.from_dict({**LadderRules().to_dict(), **body}).to_dict()
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("rules", "invalid", f"Ladder rules are invalid: {exc}") from exc
+        body = ladder_rules_of(body).to_dict()
     if kind == "follow_up":
         try:
             body = FollowUpRules.from_dict({**FollowUpRules().to_dict(), **body}).to_dict()

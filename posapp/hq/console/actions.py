@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.table_csv import Table
-from posapp.hq import admin, assignment
+from posapp.hq import admin, assignment, ladder_preview
 from posapp.hq.console import audit, directory, users
 from posapp.hq.console.users import Forbidden, Role, Viewer
+from posapp.hq.ladder_preview import LadderPreview
 from posapp.hq.models import Assignment, RuleSet, Sale, Staff
 
 
@@ -121,6 +122,24 @@ def set_rules(
     """A rule set from its form: each field typed as its current value is, then validated by
     ``admin.set_rules`` (the API's and the CLI's validators) and sent to every store."""
     viewer.require(Role.BRAND_ADMIN)
+    admin.set_rules(session, kind=kind, body=_rules_of_form(session, kind, form), now=now,
+                    who=viewer.who)  # fmt: skip
+
+
+def preview_ladder(
+    session: Session, viewer: Viewer, form: dict[str, str], now: datetime
+) -> tuple[dict[str, Any], LadderPreview]:
+    """The ladder form's thresholds, checked as saving them checks them, and how many of the
+    viewer's members would stand on each rung with them today. Saves nothing, so audits
+    nothing; for whoever may change the rules."""
+    viewer.require(Role.BRAND_ADMIN)
+    rules = admin.ladder_rules_of(_rules_of_form(session, "ladder", form))
+    scope = viewer.report_scope(None)
+    return rules.to_dict(), ladder_preview.preview_ladder(session, rules, now=now, store_ids=scope)
+
+
+def _rules_of_form(session: Session, kind: str, form: dict[str, str]) -> dict[str, Any]:
+    """A rule set's form as a body: each field typed as its current value is."""
     current = current_rules(session).get(kind)
     if current is None:
         raise admin.NotFound(f"no rule set {kind[:32]}")
@@ -136,7 +155,7 @@ def set_rules(
                 raise InvalidInput(key, "not_a_number", f"{key} must be a whole number.") from exc
         else:
             body[key] = raw.strip()
-    admin.set_rules(session, kind=kind, body=body, now=now, who=viewer.who)
+    return body
 
 
 # --- stores, counters, people ---------------------------------------------------------------

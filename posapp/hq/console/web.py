@@ -88,7 +88,15 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-_env.filters.update(when=_when, money=_money, percent=_percent)
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _signed(n: int) -> str:
+    return f"{n:+,}" if n else "0"
+
+
+_env.filters.update(when=_when, money=_money, percent=_percent, count=_count, signed=_signed)
 
 
 def page(

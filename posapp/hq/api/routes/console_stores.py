@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from posapp.domain.errors import InvalidInput
 from posapp.hq import admin
 from posapp.hq.api.deps import (
     DatabaseDep,
@@ -140,3 +141,20 @@ async def set_rules(
             return page(request, "rules.html", viewer=viewer, rules=actions.current_rules(session),
                         error=error, failed=kind[:32], http_status=422)  # fmt: skip
     return redirect("/console/rules")
+
+
+@router.post("/console/rules/ladder/preview")
+async def preview_ladder(request: Request, viewer: SignedIn, database: DatabaseDep) -> Response:
+    """The ladder form's thresholds, checked as saving them would be, and the members per rung
+    they would make: shown beside the form, nothing saved (so nothing on the audit log)."""
+    form = await form_of(request)
+    check_csrf(viewer, form)
+    with database.read() as session:
+        rules = actions.current_rules(session)
+        try:
+            shown, preview = actions.preview_ladder(session, viewer, form, utcnow())
+        except InvalidInput as error:
+            return page(request, "rules.html", viewer=viewer, rules=rules, error=error,
+                        failed="ladder", http_status=422)  # fmt: skip
+        return page(request, "rules.html", viewer=viewer, rules={**rules, "ladder": shown},
+                    preview=preview)  # fmt: skip
