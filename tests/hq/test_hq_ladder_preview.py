@@ -106,6 +106,10 @@ def _seed(session, members: list[dict]) -> list[str]:  # type: ignore[no-untyped
             session.add(Sale(purchase_id=sale_id, store_id="a", device_id="d", receipt_no=sale_id,
                              amount_fen=amount, currency="CNY", member_id=member_id, occurred_at=at))  # fmt: skip
     session.flush()
+    # As HQ keeps its members: every credited sale settles its member (visits, spend, last
+    # visit, rung under the rules in force), which the preview reads beside the windows' sales.
+    recompute_members(session, set(ids), now=NOW)
+    session.flush()
     return ids
 
 
@@ -162,11 +166,14 @@ def test_one_query_groups_a_crowd_into_a_few_combinations(hq_db: HqDatabase) -> 
         _seed(session, [same] * 40 + [{**same, "guide": False}] * 2)
         groups = member_facts(session, LadderRules(), now=NOW, store_ids=None)
         preview = preview_ladder(session, LadderRules(), now=NOW, store_ids=["a"])
+        stricter = preview_ladder(session, LadderRules(regular_min_purchases=4), now=NOW,
+                                  store_ids=["a"])  # fmt: skip
+    assert stricter.now == {"regular": 40, "member": 2} and stricter.then == {"member": 42}
     assert sorted(n for _, n in groups) == [2, 40]
     assert preview.then == {"regular": 40, "member": 2}
-    assert preview.now == {"member": 42}
+    assert preview.now == {"regular": 40, "member": 2}
     regular = next(r for r in preview.rows if r.rung == "regular")
-    assert (regular.now, regular.then, regular.difference) == (0, 40, 40)
+    assert (regular.now, regular.then, regular.difference) == (40, 40, 0)
 
 
 facts_ = st.builds(
