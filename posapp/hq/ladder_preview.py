@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
 from posapp.domain.ladder import CustomerStanding, LadderRules, Rung, assess
@@ -135,17 +135,21 @@ def member_facts(
         .group_by(Sale.member_id)
         .subquery("sales")
     )
+    # The latest membership consent's answer without joining back to it: ids are unique, so
+    # the greatest of id * 2 + granted is the latest consent's, and its parity its answer.
     latest = (
-        select(Consent.member_id.label("member_id"), func.max(Consent.id).label("id"))
+        select(
+            Consent.member_id.label("member_id"),
+            func.max(Consent.id * 2 + case((Consent.granted, 1), else_=0)).label("mark"),
+        )
         .where(Consent.purpose == Purpose.MEMBERSHIP.value)
         .group_by(Consent.member_id)
         .subquery("latest")
     )
-    membership = aliased(Consent, name="membership")
     lapsed_before = _midnight(today - timedelta(days=rules.demote_after_inactive_days))
     per_member = (
         select(
-            flag(membership.granted).label("is_member"),
+            flag(latest.c.mark % 2 == 1).label("is_member"),
             flag(Member.last_visit_at.is_not(None)).label("bought"),
             flag(Member.last_visit_at < lapsed_before).label("lapsed"),
             capped(sales.c.in_regular, rules.regular_min_purchases).label("in_regular"),
@@ -158,7 +162,6 @@ def member_facts(
         .select_from(Member)
         .outerjoin(sales, sales.c.member_id == Member.id)
         .outerjoin(latest, latest.c.member_id == Member.id)
-        .outerjoin(membership, membership.id == latest.c.id)
         .where(*_scope(store_ids))
         .subquery("facts")
     )  # fmt: skip
