@@ -8,6 +8,7 @@ meaning of "identify", "sell", "enrol" and "invite".
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,7 +20,7 @@ from posapp.domain.invite import Signer
 from posapp.domain.lookup import CounterQuery
 from posapp.domain.roles import Permission
 from posapp.resources import current_notice
-from posapp.services.dashboard import Dashboard, Period, dashboard
+from posapp.services.dashboard import Dashboard, Period, figures
 from posapp.services.follow_ups import (
     CompletedFollowUp,
     CustomerRow,
@@ -92,6 +93,7 @@ class Counter:
         self.region = region
         self.language = language
         self.asker = ask_hq
+        self._side: ThreadPoolExecutor | None = None  # the dashboard's second reader
 
     def notice(self, language: str | None = None) -> Notice:
         return current_notice(language or self.language)
@@ -241,7 +243,9 @@ class Counter:
         store_id = self.store().store_id
         with self.db.lookup() as lookup:
             period = Period.days(first, last, store_zone(lookup))
-            return dashboard(lookup, period, store_id=store_id)
+        if self._side is None:  # one thread for the counter's life: one more connection, kept
+            self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard")
+        return figures(self.db, period, store_id=store_id, side=self._side)
 
     def guard_unsynced(self, *, action: str, manager_id: str | None = None) -> int:
         with self.db.write() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +24,9 @@ from posapp.services.dashboard import (
     tables,
     to_csv,
     write_csv,
+)
+from posapp.services.dashboard import (
+    figures as two_readers,
 )
 from posapp.services.follow_ups import complete_follow_up, due_follow_ups
 from posapp.services.members import enrol_member
@@ -155,6 +159,14 @@ def test_figures_equal_a_direct_computation(seeded: Path, period: Period) -> Non
                     - date.fromisoformat(_shanghai_day(period.since))).days + 1  # fmt: skip
     assert len(figures.capture_by_day) == days_touched
     assert figures.pending_events > 0 and figures.oldest_pending is not None
+    # As the counter reads them: the repurchase rate on a second thread's own connection.
+    db = Database(seeded)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as side:
+            read_apart = two_readers(db, period, store_id="test-store", side=side)
+    finally:
+        db.close()
+    assert _figures(read_apart) == _figures(figures)
 
 
 def test_the_daily_tally_follows_every_change_of_a_sale(seeded: Path) -> None:
