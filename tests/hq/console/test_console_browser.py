@@ -315,6 +315,15 @@ def test_every_screen_draws_without_a_csp_violation(hq: LiveHq, lang: str) -> No
         browser.open("/console/stores/east")
         browser.by("#device-code").click()
         browser.shot("14-device-code")
+        browser.open("/console/rules")  # the ladder's preview: typed, not saved
+        field = browser.by("input[name=regular_min_purchases]")
+        field.clear()
+        field.send_keys("1")
+        browser.by("input[name=regular_requires_guide]").click()  # no guide needed either
+        browser.submit("#rules-ladder-preview")
+        regular = browser.all("#ladder-preview table tbody tr")[2].text.split()
+        assert regular[-3:] == ["0", "2", "+2"], regular  # both members would be regulars
+        browser.shot("15-rules-preview")
         assert browser.csp_violations() == []
     finally:
         browser.quit()
