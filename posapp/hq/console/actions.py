@@ -25,8 +25,12 @@ def edit_store(
     session: Session, viewer: Viewer, store_id: str, form: dict[str, str], now: datetime
 ) -> None:
     viewer.require_manages(store_id)
-    admin.edit_store(session, store_id=store_id, name=form.get("name", ""),
-                     region=form.get("region", "CN").strip(), now=now, who=viewer.who)  # fmt: skip
+    store = admin.edit_store(session, store_id=store_id, name=form.get("name", ""),
+                             region=form.get("region", "CN").strip(), now=now, who=viewer.who)  # fmt: skip
+    zone = form.get("timezone", "").strip()[:64]
+    if zone and zone != store.timezone:  # its days from now on; its counters at their next sync
+        admin.set_store_timezone(session, store_id=store_id, timezone=zone, now=now,
+                                 who=viewer.who)  # fmt: skip
 
 
 STAFF_CHANGES = ("role", "deactivate", "activate", "pin")

@@ -137,3 +137,21 @@ def test_a_member_enrolled_again_at_another_store_shows_the_merge(world: World) 
     page = world.person("admin").get(f"/console/members/{world.members['east']}").text
     assert 'id="merged"' in page and again["payload"]["member_id"] in page
     assert "east, west" in page  # the member is held by both stores now
+
+
+def test_a_stores_time_zone_set_in_the_console_reaches_its_counter(world: World) -> None:
+    till = world.hq.counter("east")
+    till.pull()
+    east = world.person("east")  # the region's manager may edit their own store
+    form = {"name": "东店", "region": "CN", "timezone": "Asia/Urumqi"}
+    assert east.post("/console/stores/east", form).status_code == 303
+    sent = [c["data"] for c in till.pull() if c["kind"] == "store"]
+    assert sent and sent[-1]["timezone"] == "Asia/Urumqi"
+    assert _audited(world, "store.timezone") == 1
+    assert "Asia/Urumqi" in east.get("/console/stores/east").text
+    unchanged = east.post("/console/stores/east", form)  # the same zone again: nothing sent
+    assert unchanged.status_code == 303 and not [c for c in till.pull() if c["kind"] == "store"
+                                                 and "timezone" in c["data"]]  # fmt: skip
+    bad = east.post("/console/stores/east", {**form, "timezone": "Mars/Olympus" * 1000})
+    assert bad.status_code == 422 and "IANA" in bad.text and "Olympus" * 100 not in bad.text
+    assert _audited(world, "store.timezone") == 1
