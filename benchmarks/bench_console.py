@@ -44,7 +44,7 @@ from hq_load import hq_process
 from pgcluster import PgCluster
 
 from posapp.domain.ladder import LadderRules
-from posapp.hq.console import users
+from posapp.hq.console import audit, users
 from posapp.hq.console.report_pages import NAMES
 from posapp.hq.db import HqDatabase
 from posapp.hq.migrate import migrate
@@ -217,7 +217,7 @@ def main() -> None:
         seeded += seed_sales(db, sales=args.sales, stores=args.stores)
         with db.write() as session:
             users.add_user(session, username="bench-admin", password=PASSWORD,
-                           role="brand_admin", now=utcnow(), stores=(), actor="bench")  # fmt: skip
+                           role="brand_admin", now=utcnow(), stores=(), who=audit.Who("bench"))  # fmt: skip
         with hq_process(url, data) as base:
             browser = Browser(base, "bench-admin")
             result = {

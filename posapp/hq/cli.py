@@ -240,13 +240,12 @@ def _admin(db: HqDatabase, settings: HqSettings, args: argparse.Namespace) -> in
         elif args.hq_command == "user" and args.user_command in ("deactivate", "reactivate"):
             change = users.deactivate if args.user_command == "deactivate" else users.reactivate
             person = change(session, users.user_id_of(session, args.username), now=now,
-                            actor=who.actor, address=who.address)  # fmt: skip
+                            who=who)  # fmt: skip
             print(f"console user {person.username} {args.user_command}d")
         elif args.hq_command == "user":
             person = users.add_user(
                 session, username=args.username, password=password, role=args.role, now=now,
-                display_name=args.name, stores=tuple(args.stores), actor=who.actor,
-                address=who.address,
+                display_name=args.name, stores=tuple(args.stores), who=who,
             )  # fmt: skip
             print(f"console user {person.username} ({person.role}) added: sign in at /console")
         elif args.hq_command == "assign":

@@ -198,7 +198,7 @@ def add_person(session: Session, viewer: Viewer, form: dict[str, str], now: date
     viewer.require(Role.BRAND_ADMIN)
     users.add_user(session, username=form.get("username", ""), password=form.get("password", ""),
                    role=form.get("role", ""), now=now, display_name=form.get("display_name", ""),
-                   stores=_scope(form), actor=viewer.user_id, address=viewer.address)  # fmt: skip
+                   stores=_scope(form), who=viewer.who)  # fmt: skip
 
 
 PERSON_CHANGES = ("role", "deactivate", "reactivate", "password")
@@ -211,7 +211,7 @@ def change_person(
     only); ``users`` keeps the rules (one active brand admin at least) and audits each."""
     viewer.require(Role.BRAND_ADMIN)
     change = form.get("change", "")
-    who: dict[str, Any] = {"now": now, "actor": viewer.user_id, "address": viewer.address}
+    who: dict[str, Any] = {"now": now, "who": viewer.who}
     if change == "role":
         users.set_role(session, user_id, role=form.get("role", ""), stores=_scope(form), **who)
     elif change == "deactivate":

@@ -128,8 +128,7 @@ def add_user(
     now: datetime,
     display_name: str = "",
     stores: tuple[str, ...] = (),
-    actor: str,
-    address: str = "",
+    who: audit.Who,
 ) -> ConsoleUser:
     name = username.strip().lower()
     if not (1 <= len(name) <= 64 and name.replace(".", "").replace("-", "").replace("_", "").isalnum()
@@ -147,8 +146,8 @@ def add_user(
     session.add(user)
     session.flush()
     session.add_all(ConsoleUserStore(user_id=user.id, store_id=s) for s in sorted(set(stores)))
-    audit.record(session, actor=actor, action="user.add", now=now, target=user.id,
-                 address=address, username=name, role=role, stores=sorted(set(stores)))  # fmt: skip
+    who.record(session, action="user.add", now=now, target=user.id, username=name, role=role,
+               stores=sorted(set(stores)))  # fmt: skip
     return user
 
 
@@ -226,8 +225,7 @@ def set_role(
     role: str,
     stores: tuple[str, ...],
     now: datetime,
-    actor: str,
-    address: str = "",
+    who: audit.Who,
 ) -> ConsoleUser:
     """A new role and (for a regional manager) set of stores, from the person's next request.
     Made brand admin, they sign in again, with two-step verification."""
@@ -242,33 +240,26 @@ def set_role(
     session.execute(delete(ConsoleUserStore).where(ConsoleUserStore.user_id == user.id))
     session.add_all(ConsoleUserStore(user_id=user.id, store_id=s) for s in sorted(set(stores)))
     ended = end_sessions(session, user.id) if needs_totp(role) and not needs_totp(was) else 0
-    audit.record(session, actor=actor, action="user.role", now=now, target=user.id,
-                 address=address, role=role, previous_role=was, stores=sorted(set(stores)),
-                 previous_stores=previous, sessions_ended=ended)  # fmt: skip
+    who.record(session, action="user.role", now=now, target=user.id, role=role, previous_role=was,
+               stores=sorted(set(stores)), previous_stores=previous, sessions_ended=ended)  # fmt: skip
     return user
 
 
-def deactivate(
-    session: Session, user_id: str, *, now: datetime, actor: str, address: str = ""
-) -> ConsoleUser:
+def deactivate(session: Session, user_id: str, *, now: datetime, who: audit.Who) -> ConsoleUser:
     """The person can no longer sign in, and every open session of theirs ends now."""
     user = _target(session, user_id)
     _keep_an_admin(session, user, "active")
     user.active = False
     ended = end_sessions(session, user.id)
-    audit.record(session, actor=actor, action="user.deactivate", now=now, target=user.id,
-                 address=address, sessions_ended=ended)  # fmt: skip
+    who.record(session, action="user.deactivate", now=now, target=user.id, sessions_ended=ended)
     return user
 
 
-def reactivate(
-    session: Session, user_id: str, *, now: datetime, actor: str, address: str = ""
-) -> ConsoleUser:
+def reactivate(session: Session, user_id: str, *, now: datetime, who: audit.Who) -> ConsoleUser:
     """The person may sign in again (with their password and factor; any lock-out lifted)."""
     user = _target(session, user_id)
     user.active, user.failed_logins, user.locked_until = True, 0, None
-    audit.record(session, actor=actor, action="user.reactivate", now=now, target=user.id,
-                 address=address)  # fmt: skip
+    who.record(session, action="user.reactivate", now=now, target=user.id)
     return user
 
 
@@ -278,8 +269,7 @@ def reset_password(
     password: str,
     *,
     now: datetime,
-    actor: str,
-    address: str = "",
+    who: audit.Who,
 ) -> ConsoleUser:
     """A password the admin sets (the person's sessions end; a lock-out is lifted). The
     second factor stays as it is."""
@@ -287,8 +277,7 @@ def reset_password(
     _check_password(password)
     user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
     ended = end_sessions(session, user.id)
-    audit.record(session, actor=actor, action="user.password", now=now, target=user.id,
-                 address=address, sessions_ended=ended)  # fmt: skip
+    who.record(session, action="user.password", now=now, target=user.id, sessions_ended=ended)
     return user
 
 

@@ -12,7 +12,7 @@ import pyotp
 from fastapi.testclient import TestClient
 from hq_harness import Hq, now
 
-from posapp.hq.console import users
+from posapp.hq.console import audit, users
 
 PASSWORD = "correct horse battery staple"
 EAST_PHONE, WEST_PHONE = "+8613800000001", "+8613900000002"
@@ -129,7 +129,7 @@ def build(hq: Hq, *, sign_in: bool = True) -> World:
             ("privacy", "privacy_officer", ()),
         ):
             users.add_user(session, username=username, password=PASSWORD, role=role, now=now(),
-                           stores=scope, actor="test")  # fmt: skip
+                           stores=scope, who=audit.Who("test"))  # fmt: skip
     people = {name: Person(client_of(hq), name) for name in ("admin", "east", "analyst", "privacy")}
     if sign_in:
         for person in people.values():

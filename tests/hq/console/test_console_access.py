@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.phone import mask_phone
-from posapp.hq.console import users
+from posapp.hq.console import audit, users
 from posapp.hq.models import AuditEntry, ConsoleUser
 
 
@@ -224,7 +224,7 @@ def test_user_names_passwords_roles_and_stores_are_checked(hq: Hq) -> None:
     for change, field in cases:
         args = {"username": "ok", "password": PASSWORD, "role": "analyst", "stores": (), **change}
         with pytest.raises(InvalidInput) as refused, hq.db.write() as session:
-            users.add_user(session, now=now(), actor="test", **args)  # type: ignore[arg-type]
+            users.add_user(session, now=now(), who=audit.Who("test"), **args)  # type: ignore[arg-type]
         assert refused.value.field == field
 
 

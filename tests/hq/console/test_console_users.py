@@ -10,7 +10,7 @@ from hq_harness import Hq, now
 from sqlalchemy import func, select
 
 from posapp.cli import main as posapp_main
-from posapp.hq.console import users
+from posapp.hq.console import audit, users
 from posapp.hq.models import AuditEntry, ConsoleSession, ConsoleUser, ConsoleUserStore
 
 NEW_PASSWORD = "a brand new password"
@@ -143,7 +143,7 @@ def test_the_last_active_brand_admin_cannot_step_down(world: World) -> None:
 
     with world.hq.db.write() as session:  # a second brand admin: now the first may step down
         users.add_user(session, username="boss2", password=PASSWORD, role="brand_admin",
-                       now=now(), actor="test")  # fmt: skip
+                       now=now(), who=audit.Who("test"))  # fmt: skip
     assert _change(world, "admin", {"change": "role", "role": "analyst"}).status_code == 303
     assert admin.get("/console/users").status_code == 403  # an analyst from the next request
     assert len(_audit(world, "user.role")) == 1
