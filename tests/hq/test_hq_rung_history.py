@@ -25,6 +25,7 @@ from posapp.hq.members import ladder_rules, recompute_members, settle_members
 from posapp.hq.migrate import migrate
 from posapp.hq.models import Consent, Member, MemberStore, RungChange, Sale
 from posapp.protocol.changes import HISTORY_SENT
+from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.hq_changes import apply_page
 
@@ -269,3 +270,42 @@ def test_the_counter_keeps_hqs_history_replaced_by_each_member_change(
     ]
     assert {r[0] for r in kept} == {member_id} and rung == "regular"
     assert kept[1][1].startswith((START + timedelta(days=2)).isoformat(sep=" "))
+
+
+def test_an_offline_sale_keeps_the_counters_provisional_rung_until_hq_has_it(
+    hq_db: HqDatabase, db: Database
+) -> None:
+    member_id = _enrol(hq_db, START)
+    with hq_db.read() as s:
+        page, cursor, _ = read_changes(s, store_id="a", cursor=None, limit=100)
+    with db.write() as s:
+        apply_page(s, page)
+        record_sale(s, receipt_no="R-1", amount="50", member_id=member_id,
+                    now=START + timedelta(days=1))  # fmt: skip
+    # Meanwhile HQ hears of a guide and two sales elsewhere: a regular, HQ says.
+    for event in (("guide", 0, 0, True), ("sale", 0, 5_000, False), ("sale", 0, 5_000, False)):
+        _happened(hq_db, member_id, event, START + timedelta(days=1))
+
+    def counter_side() -> tuple[str, list[tuple[str, ...]]]:
+        with db.read() as s:
+            rung = s.scalar(text("SELECT rung FROM member WHERE id = :m"), {"m": member_id})
+            moves = s.execute(text("SELECT from_rung, to_rung, reason FROM rung_change"
+                                   " ORDER BY id")).all()  # fmt: skip
+        return rung, [tuple(m) for m in moves]
+
+    with hq_db.read() as s:
+        page, cursor, _ = read_changes(s, store_id="a", cursor=cursor, limit=100)
+    with db.write() as s:
+        apply_page(s, page)  # the member's own sale is not at HQ yet: HQ's view waits
+    assert counter_side() == ("member", [("walk_in", "member", "enrolled")])
+    with db.write() as s:
+        s.execute(text("UPDATE outbox_event SET acked_at = :now"), {"now": START})
+    _happened(hq_db, member_id, ("sale", 0, 5_000, False), START + timedelta(days=2))
+    with hq_db.read() as s:
+        page, _, _ = read_changes(s, store_id="a", cursor=cursor, limit=100)
+    with db.write() as s:
+        apply_page(s, page)
+    assert counter_side() == (
+        "regular",
+        [("walk_in", "member", "enrolled"), ("member", "regular", "purchases")],
+    )
