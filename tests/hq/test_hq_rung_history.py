@@ -24,7 +24,14 @@ from posapp.hq.feed import member_views, read_changes
 from posapp.hq.members import ladder_rules, recompute_members, settle_members
 from posapp.hq.migrate import migrate
 from posapp.hq.models import Consent, Member, MemberStore, RungChange, Sale
-from posapp.protocol.changes import HISTORY_SENT
+from posapp.protocol.changes import (
+    HISTORY_SENT,
+    MemberChange,
+    MemberMerged,
+    MemberView,
+    MergedChange,
+    RungMove,
+)
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
 from posapp.store.hq_changes import apply_page
@@ -309,3 +316,15 @@ def test_an_offline_sale_keeps_the_counters_provisional_rung_until_hq_has_it(
         "regular",
         [("walk_in", "member", "enrolled"), ("member", "regular", "purchases")],
     )
+
+
+def test_a_merge_at_the_counter_moves_the_history_to_the_survivor(db: Database) -> None:
+    moved = RungMove(at=START, from_rung="walk_in", to_rung="member", reason="enrolled")
+    local = MemberView(member_id="m-local", member_code="80000009", rung="member",
+                       enrolled_at=START, rung_history=[moved])  # fmt: skip
+    with db.write() as s:
+        apply_page(s, [MemberChange(seq=1, key="m-local", data=local),
+                       MergedChange(seq=2, key="m-local",
+                                    data=MemberMerged(from_id="m-local", into="m-hq"))])  # fmt: skip
+        kept = s.execute(text("SELECT member_id, reason FROM rung_change")).all()
+    assert [tuple(r) for r in kept] == [("m-hq", "enrolled")]
