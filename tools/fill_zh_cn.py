@@ -363,6 +363,16 @@ ZH: dict[str, str] = {
     "Not a WeCom contact yet": "尚未添加企业微信",
     "a guide": "导购",
     "Not WeCom contacts yet": "仅看未加企业微信",
+    # Rung history (HQ's record of each move on the ladder), in My customers.
+    "Rung history:": "阶梯变化：",
+    "joined": "入会",
+    "membership consent": "会员同意",
+    "guide assigned": "分配导购",
+    "guide removed": "取消导购",
+    "referral": "转介绍",
+    "purchases": "消费次数",
+    "no visit for a long time": "长期未到店",
+    "ladder rules changed": "阶梯规则调整",
 }
 
 BY_CONTEXT: dict[tuple[str, str], str] = {

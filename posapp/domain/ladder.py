@@ -6,7 +6,7 @@ function that says where a customer stands and what to offer them next.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -174,3 +174,67 @@ def assess(standing: CustomerStanding, rules: LadderRules, today: date) -> Asses
         ),
         reasons,
     )
+
+
+class MoveReason(StrEnum):
+    """Why a customer's rung changed: what HQ records with each rung change."""
+
+    ENROLLED = "enrolled"  # their first rung, from walk-in
+    CONSENT = "consent"  # membership consent granted again, or withdrawn
+    GUIDE_ASSIGNED = "guide_assigned"
+    GUIDE_REMOVED = "guide_removed"
+    REFERRAL = "referral"
+    PURCHASES = "purchases"  # a sale (or its credit), or purchases ageing out of a window
+    LAPSED = "lapsed"  # no purchase for longer than the rules allow
+    RULES = "rules"  # HQ changed the ladder's thresholds
+
+
+def move_reason(
+    old: Rung,
+    new: Rung,
+    before: CustomerStanding | None,
+    after: CustomerStanding,
+    rules: LadderRules,
+    today: date,
+    *,
+    rules_changed: bool = False,
+) -> MoveReason:
+    """Why a customer moved from ``old`` to ``new``; pure.
+
+    ``before``: their standing when ``old`` was assessed (None: no rung was assessed before,
+    their first); only the latest of its ``purchase_days`` is looked at. The reason is the
+    first factor (consent, guide, referrals) whose value from ``before``, put back alone,
+    undoes the move; else the first that changed at all; then the rules, a lapse, and time
+    (purchases leaving a window)."""
+    if before is None:
+        return MoveReason.ENROLLED
+    factors = (
+        ("is_member", MoveReason.CONSENT),
+        ("has_guide", None),
+        ("referrals", MoveReason.REFERRAL),
+    )
+    changed = [
+        (name, why) for name, why in factors if getattr(before, name) != getattr(after, name)
+    ]
+
+    def named(name: str, why: MoveReason | None) -> MoveReason:
+        if why is not None:
+            return why
+        return MoveReason.GUIDE_ASSIGNED if after.has_guide else MoveReason.GUIDE_REMOVED
+
+    for name, why in changed:
+        undone = replace(after, **{name: getattr(before, name)})
+        if assess(undone, rules, today).rung == old:
+            return named(name, why)
+    bought = before.lifetime_spend_fen != after.lifetime_spend_fen or max(
+        before.purchase_days, default=None
+    ) != max(after.purchase_days, default=None)
+    if changed and not bought:
+        return named(*changed[0])
+    if bought:
+        return MoveReason.PURCHASES
+    if rules_changed:
+        return MoveReason.RULES
+    if new.level < old.level and "lapsed" in assess(after, rules, today).reasons:
+        return MoveReason.LAPSED
+    return MoveReason.PURCHASES

@@ -43,6 +43,7 @@ from posapp.hq.models import (
     MemberStore,
     Redemption,
     RuleSet,
+    RungChange,
     Staff,
     Store,
 )
@@ -532,6 +533,7 @@ def erase_member(
         update(MemberAlias).where(MemberAlias.member_id == member_id).values(member_code="")
     )
     session.execute(delete(Consent).where(Consent.member_id == member_id))
+    session.execute(delete(RungChange).where(RungChange.member_id == member_id))
     local_ids = sorted({member_id, *(a.local_id for a in aliases)})
     _scrub_history(session, member_id, local_ids, phone, stores)
     forget_code_references(session, codes)
@@ -556,7 +558,7 @@ def erase_member(
 
 
 ERASED_TABLES = ("member", "member_alias", "consent", "event", "change", "redemption",
-                 "wecom_link", "wecom_inbox", "wecom_transfer")  # fmt: skip
+                 "rung_change", "wecom_link", "wecom_inbox", "wecom_transfer")  # fmt: skip
 _SCRUBBED = {"phone_e164": "", "name": None, "birthday": None, "member_code": ""}
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from posapp.hq.db import bulk_insert, current_seq, take_seqs
@@ -29,12 +29,14 @@ from posapp.hq.models import (
     MemberAlias,
     MemberStore,
     RuleSet,
+    RungChange,
     Staff,
     Store,
 )
 from posapp.hq.wecom.links import REMOVED
 from posapp.hq.wecom.models import WeComGuide, WeComLink
 from posapp.protocol.changes import (
+    HISTORY_SENT,
     ChangeData,
     ChangeEnvelope,
     MemberChange,
@@ -42,6 +44,7 @@ from posapp.protocol.changes import (
     MemberView,
     MergedChange,
     RulesChange,
+    RungMove,
     StaffChange,
     StaffView,
     StoreAssigned,
@@ -133,7 +136,11 @@ class Contact(NamedTuple):
 
 
 def _view(
-    m: Any, consents: dict[str, bool], codes: list[str], contact: Contact | None = None
+    m: Any,
+    consents: dict[str, bool],
+    codes: list[str],
+    contact: Contact | None = None,
+    history: list[RungMove] | None = None,
 ) -> MemberView:
     # Validated although HQ built it from its own rows: pydantic's checks run in compiled
     # code, faster than model_construct, which runs in Python.
@@ -156,7 +163,35 @@ def _view(
         wecom_guide_id=contact.guide_id if contact else None,
         wecom_since=contact.since if contact else None,
         wecom_removed_at=contact.removed_at if contact else None,
+        rung_history=history or [],
     )
+
+
+def _histories(session: Session, *where: Any, joined: bool = False) -> dict[str, list[RungMove]]:
+    """Each member's latest ``HISTORY_SENT`` rung changes, oldest first: one query a page."""
+    latest = func.row_number().over(
+        partition_by=RungChange.member_id, order_by=RungChange.id.desc()
+    )
+    inner = select(
+        RungChange.member_id,
+        RungChange.id,
+        RungChange.at,
+        RungChange.from_rung,
+        RungChange.to_rung,
+        RungChange.reason,
+        latest.label("n"),
+    )
+    if joined:
+        inner = inner.join(MemberStore, MemberStore.member_id == RungChange.member_id)
+    ranked = inner.where(*where).subquery()
+    found: dict[str, list[RungMove]] = defaultdict(list)
+    for r in session.execute(
+        select(ranked).where(ranked.c.n <= HISTORY_SENT).order_by(ranked.c.member_id, ranked.c.id)
+    ):
+        found[r.member_id].append(
+            RungMove(at=r.at, from_rung=r.from_rung, to_rung=r.to_rung, reason=r.reason)
+        )
+    return found
 
 
 def _contacts(session: Session, *where: Any, joined: bool = False) -> dict[str, Contact]:
@@ -196,8 +231,11 @@ def member_views(session: Session, member_ids: Iterable[str]) -> dict[str, Membe
         ):
             codes[a.member_id].append(a.member_code)
         contacts = _contacts(session, WeComLink.member_id.in_(part))
+        histories = _histories(session, RungChange.member_id.in_(part))
         for m in session.execute(select(*_MEMBER_COLUMNS).where(Member.id.in_(part))):
-            views[m.id] = _view(m, consents[m.id], codes[m.id], contacts.get(m.id))
+            views[m.id] = _view(
+                m, consents[m.id], codes[m.id], contacts.get(m.id), histories.get(m.id)
+            )
     return views
 
 
@@ -240,7 +278,11 @@ def snapshot_views(session: Session, store_id: str, after: str, limit: int) -> l
     ):
         codes[a.member_id].append(a.member_code)
     contacts = _contacts(session, *in_range, joined=True)
-    return [_view(m, consents[m.id], codes[m.id], contacts.get(m.id)) for m in members]
+    histories = _histories(session, *in_range, joined=True)
+    return [
+        _view(m, consents[m.id], codes[m.id], contacts.get(m.id), histories.get(m.id))
+        for m in members
+    ]
 
 
 def member_changes(session: Session, member_ids: Iterable[str]) -> list[Pending]:

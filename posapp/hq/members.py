@@ -8,22 +8,54 @@ that holds the member receives the same, freshly derived member.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from posapp.domain.consent import Purpose
-from posapp.domain.ladder import CustomerStanding, LadderRules, assess
+from posapp.domain.ladder import CustomerStanding, LadderRules, Rung, assess, move_reason
+from posapp.hq.db import bulk_insert
 from posapp.hq.feed import Pending, chunks, emit, member_changes
-from posapp.hq.models import Consent, Event, InviteRecord, Member, RuleSet, Sale
+from posapp.hq.models import Consent, Event, InviteRecord, Member, RuleSet, RungChange, Sale
 
 
 def ladder_rules(session: Session) -> LadderRules:
     body = session.scalar(select(RuleSet.body).where(RuleSet.kind == "ladder"))
     return LadderRules.from_dict(json.loads(body)) if body else LadderRules()
+
+
+def _rules_key(rules: LadderRules) -> str:
+    return hashlib.sha256(json.dumps(rules.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def standing_text(standing: CustomerStanding, rules_key: str) -> str:
+    """What ``member.standing`` keeps of an assessment: the latest purchase day only."""
+    last = max(standing.purchase_days, default=None)
+    return json.dumps(
+        {"member": standing.is_member, "guide": standing.has_guide,
+         "referrals": standing.referrals, "spend": standing.lifetime_spend_fen,
+         "last": last.isoformat() if last else None, "rules": rules_key},
+        separators=(",", ":"), sort_keys=True,
+    )  # fmt: skip
+
+
+def standing_of(text: str | None) -> tuple[CustomerStanding | None, str | None]:
+    """``member.standing`` read back: the standing and the rules' fingerprint (None: none)."""
+    if not text:
+        return None, None
+    data = json.loads(text)
+    last = data.get("last")
+    return CustomerStanding(
+        is_member=bool(data["member"]),
+        purchase_days=(date.fromisoformat(last),) if last else (),
+        lifetime_spend_fen=int(data["spend"]),
+        referrals=int(data["referrals"]),
+        has_guide=bool(data["guide"]),
+    ), data.get("rules")
 
 
 def settle_members(
@@ -45,11 +77,15 @@ def settle_members(
 
 
 def recompute_members(session: Session, member_ids: set[str], *, now: datetime) -> None:
-    """Visits, spend, last visit and rung, derived again from all of each member's sales."""
+    """Visits, spend, last visit and rung, derived again from all of each member's sales;
+    each change of rung is recorded (``rung_change``) with the reason the ladder gives."""
     if not member_ids:
         return
     session.flush()
     rules = ladder_rules(session)
+    rules_key = _rules_key(rules)
+    today = now.date()
+    moves: list[dict[str, object]] = []
     since = now - timedelta(days=rules.longest_window_days)
     for part in chunks(sorted(member_ids)):
         totals = {
@@ -94,8 +130,20 @@ def recompute_members(session: Session, member_ids: set[str], *, now: datetime) 
                 referrals=member.referrals,
                 has_guide=member.guide_id is not None,
             )
-            member.rung = assess(standing, rules, now.date()).rung.value
+            new = assess(standing, rules, today).rung
+            before, before_rules = standing_of(member.standing)
+            old = Rung(member.rung) if before is not None else Rung.WALK_IN
+            if new != old and member.erased_at is None:  # an erased member's history is gone
+                why = move_reason(old, new, before, standing, rules, today,
+                                  rules_changed=before_rules != rules_key)  # fmt: skip
+                moves.append({"member_id": member.id, "at": now, "from_rung": old.value,
+                              "to_rung": new.value, "reason": why.value})  # fmt: skip
+            member.rung = new.value
+            member.standing = standing_text(standing, rules_key)
             member.updated_at = now
+    if moves:
+        session.flush()
+        bulk_insert(session, RungChange.__table__, moves)
 
 
 def credit_sale(session: Session, *, token: str, member_id: str) -> bool:

@@ -191,6 +191,23 @@ class Member(Base):
     wechat_unionid: Mapped[str | None] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # What the ladder last assessed the rung from (JSON, ``members.standing_text``): the next
+    # rung change says which of it moved them (hq0014). NULL: never assessed.
+    standing: Mapped[str | None] = mapped_column(Text)
+
+
+class RungChange(Base):
+    """A member's rung moved: when, from, to, and why (``domain.ladder.MoveReason``)."""
+
+    __tablename__ = "rung_change"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_rung: Mapped[str] = mapped_column(String(16))
+    to_rung: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_rung_change_member_id", "member_id", "id"),)
 
 
 class MemberAlias(Base):

@@ -35,6 +35,20 @@ def _adapter(kind: type[ChangeData]) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
+HISTORY_SENT = 20  # a member's latest rung changes that come down with them
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
+class RungMove:
+    """One change of a member's rung, as HQ recorded it: ``reason`` is a
+    ``domain.ladder.MoveReason`` (or a newer one this counter does not name)."""
+
+    at: datetime
+    from_rung: str
+    to_rung: str
+    reason: str = ""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, config=_DATA)
 class MemberView(ChangeData):
     """What a store keeps of a member: enough to recognise them offline, phone included.
@@ -63,6 +77,9 @@ class MemberView(ChangeData):
     wecom_since: datetime | None = None
     # Not a contact because the customer removed this guide then: the guide's win-back.
     wecom_removed_at: datetime | None = None
+    # HQ's record of the member's rung changes, oldest first: the latest ``HISTORY_SENT``
+    # (an older HQ sends none, and the counter keeps what it had).
+    rung_history: list[RungMove] | None = None
 
 
 @dataclass(

@@ -84,6 +84,16 @@ class FollowUpTask:
 
 
 @dataclass(frozen=True, slots=True)
+class RungStep:
+    """One change of a customer's rung, HQ's record: on the store's local day ``on``."""
+
+    on: date
+    from_rung: str
+    to_rung: str
+    reason: str  # a domain.ladder.MoveReason, or a newer HQ's word
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerRow:
     """One line of a guide's "My customers" table; the phone is already masked."""
 
@@ -101,6 +111,7 @@ class CustomerRow:
     due: tuple[FollowUpTask, ...]  # due today or overdue, oldest first
     upcoming: tuple[FollowUpTask, ...]  # open but not due yet, soonest first
     wecom: WeComContact | None = None  # the guide's WeCom contact (HQ's word), or not yet
+    rung_history: tuple[RungStep, ...] = ()  # oldest first, as HQ recorded it
 
     @property
     def overdue_count(self) -> int:
@@ -213,6 +224,20 @@ def _customers(lookup: Lookup, where: str, who: str) -> list[_Customer]:
     return found
 
 
+def _rung_histories(lookup: Lookup, where: str, who: str) -> dict[str, tuple[RungStep, ...]]:
+    """The rung changes HQ sent for the members matching ``where``: one statement."""
+    zone = store_zone(lookup)
+    found: dict[str, list[RungStep]] = defaultdict(list)
+    for member_id, at, from_rung, to_rung, reason in lookup.query(
+        "SELECT r.member_id, r.at, r.from_rung, r.to_rung, r.reason FROM rung_change r"
+        f" JOIN member m ON m.id = r.member_id WHERE {where} ORDER BY r.member_id, r.at, r.id",
+        {"who": who},
+    ):
+        on = local_day(datetime.fromisoformat(at), zone)
+        found[member_id].append(RungStep(on, from_rung, to_rung, reason))
+    return {member_id: tuple(steps) for member_id, steps in found.items()}
+
+
 def _view(member_id: str, task: Task, today: date) -> FollowUpTask:
     return FollowUpTask(
         task_id(member_id, task.kind, task.anchor_on),
@@ -232,6 +257,7 @@ def my_customers(
     rows = []
     customers = _customers(lookup, _GUIDES, guide_id)
     contacts = wecom_contacts(lookup, [c.id for c in customers])
+    histories = _rung_histories(lookup, _GUIDES, guide_id) if customers else {}
     for c in customers:
         tasks = [_view(c.id, t, today) for t in tasks_for(c.facts, rules, today)]
         rows.append(
@@ -250,6 +276,7 @@ def my_customers(
                 due=tuple(t for t in tasks if t.due_on <= today),
                 upcoming=tuple(t for t in tasks if t.due_on > today),
                 wecom=contacts.get(c.id),
+                rung_history=histories.get(c.id, ()),
             )
         )
     rows.sort(

@@ -43,6 +43,7 @@ from posapp.store.models import (
     OutboxEvent,
     Purchase,
     RuleSet,
+    RungChange,
     Staff,
     Store,
     SyncState,
@@ -211,6 +212,7 @@ def _members_in_bulk(session: Session, run: list[MemberChange]) -> None:
     conn.executemany(_UPSERT_MEMBER, rows)
     _other_codes(conn, [(c.key, c.data.other_codes) for c in run])
     _hq_consents(conn, [(c.key, c.data.consents) for c in bulk])
+    _rung_histories(conn, bulk)
     session.expire_all()  # the ORM may hold member rows this just rewrote
 
 
@@ -241,6 +243,7 @@ def _member(session: Session, change: MemberChange, *, staff: Container[str], no
     session.expire_all()
     _other_codes(conn, [(key, change.data.other_codes)])
     _hq_consents(conn, [(key, change.data.consents)])
+    _rung_histories(conn, [change])
 
 
 def _other_codes(conn: Any, members: list[tuple[str, list[str]]]) -> None:
@@ -256,6 +259,23 @@ def _other_codes(conn: Any, members: list[tuple[str, list[str]]]) -> None:
         "INSERT OR REPLACE INTO member_other_code (code, member_id) VALUES (?, ?)",
         [(code, member_id) for member_id, codes in members for code in codes],
     )
+
+
+def _rung_histories(conn: Any, run: Sequence[MemberChange]) -> None:
+    """HQ's record of each member's rung changes replaces ours (HQ owns the rung); a member
+    change without one (an older HQ) leaves ours as it was."""
+    said = list({c.key: c for c in run if c.data.rung_history is not None}.values())  # the last
+    ids = [c.key for c in said]
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        conn.execute(
+            f"DELETE FROM rung_change WHERE member_id IN ({','.join('?' * len(part))})", part
+        )
+    conn.executemany(
+        "INSERT INTO rung_change (member_id, at, from_rung, to_rung, reason) VALUES (?,?,?,?,?)",
+        [(c.key, to_text(m.at), m.from_rung, m.to_rung, m.reason[:16])
+         for c in said for m in c.data.rung_history or ()],
+    )  # fmt: skip
 
 
 _PURPOSES = frozenset(p.value for p in Purpose)
@@ -354,7 +374,7 @@ def _merge_ids(session: Session, source: str, target: str) -> None:
         copy.update(id=target, phone_e164=None, member_code=f"M{target[-12:]}")
         session.add(Member(**copy))
         session.flush()
-    for model in (Purchase, Invite, FollowUp):
+    for model in (Purchase, Invite, FollowUp, RungChange):
         session.execute(update(model).where(model.member_id == source).values(member_id=target))
     old_code = session.scalar(select(Member.member_code).where(Member.id == source))
     session.execute(
@@ -394,6 +414,7 @@ def erase_member(
             continue
         session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == erased))
         session.execute(delete(MemberOtherCode).where(MemberOtherCode.member_id == erased))
+        session.execute(delete(RungChange).where(RungChange.member_id == erased))
         session.execute(
             update(Member)
             .where(Member.id == erased)

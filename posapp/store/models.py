@@ -124,6 +124,19 @@ class MemberOtherCode(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
 
 
+class RungChange(Base):
+    """HQ's record of a member's rung changes (the latest it sends): replaced whole by each
+    member change from HQ, which owns the rung (0013)."""
+
+    __tablename__ = "rung_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_rung: Mapped[str] = mapped_column(String(16))
+    to_rung: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))
+
+
 class Purchase(Base):
     """One sale at this counter; ``member_id`` is empty for a walk-in."""
 

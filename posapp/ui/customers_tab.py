@@ -35,7 +35,13 @@ from posapp.domain.sale import format_fen
 from posapp.services.follow_ups import CustomerRow
 from posapp.ui.models import DUE_COLUMN, SORT_ROLE, CustomersModel
 from posapp.ui.panels.till import Till
-from posapp.ui.words import explain, kind_name, wecom_contact_text
+from posapp.ui.words import (
+    explain,
+    kind_name,
+    rung_history_title,
+    rung_step_text,
+    wecom_contact_text,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 CHANNEL_KEYS = {
@@ -253,6 +259,9 @@ class CustomersTab(QWidget):
         for task in c.due:
             mark = self.tr("overdue") if task.overdue else self.tr("due")
             lines.append(f"• {kind_name(task.kind)} {task.due_on:%Y-%m-%d} ({mark})")
+        if c.rung_history:
+            lines.append(rung_history_title())
+            lines.extend(f"  {rung_step_text(step)}" for step in reversed(c.rung_history))
         self.detail.setText("\n".join(lines))
 
     def _key(self, event: QKeyEvent) -> None:

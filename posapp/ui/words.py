@@ -10,9 +10,10 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from posapp.domain.errors import InvalidInput
 from posapp.domain.follow_up import Kind
-from posapp.domain.ladder import Channel, Rung
+from posapp.domain.ladder import Channel, MoveReason, Rung
 from posapp.domain.roles import Role
 from posapp.printing import PrintFailed
+from posapp.services.follow_ups import RungStep
 from posapp.services.wecom_contacts import WeComContact
 from posapp.store.db import StorageError
 
@@ -23,6 +24,18 @@ _RUNGS = {
     Rung.REGULAR: QT_TRANSLATE_NOOP("words", "regular"),
     Rung.SUPER_MEMBER: QT_TRANSLATE_NOOP("words", "super-member"),
 }
+# Why HQ moved a customer between rungs (its record, shown in My customers).
+_MOVE_REASONS = {
+    MoveReason.ENROLLED: QT_TRANSLATE_NOOP("words", "joined"),
+    MoveReason.CONSENT: QT_TRANSLATE_NOOP("words", "membership consent"),
+    MoveReason.GUIDE_ASSIGNED: QT_TRANSLATE_NOOP("words", "guide assigned"),
+    MoveReason.GUIDE_REMOVED: QT_TRANSLATE_NOOP("words", "guide removed"),
+    MoveReason.REFERRAL: QT_TRANSLATE_NOOP("words", "referral"),
+    MoveReason.PURCHASES: QT_TRANSLATE_NOOP("words", "purchases"),
+    MoveReason.LAPSED: QT_TRANSLATE_NOOP("words", "no visit for a long time"),
+    MoveReason.RULES: QT_TRANSLATE_NOOP("words", "ladder rules changed"),
+}
+_RUNG_HISTORY = QT_TRANSLATE_NOOP("words", "Rung history:")
 _CHANNELS = {
     Channel.MINI_PROGRAM: QT_TRANSLATE_NOOP("words", "mini-program"),
     Channel.MICRO_MALL: QT_TRANSLATE_NOOP("words", "micro-mall"),
@@ -156,6 +169,25 @@ def rung_name(rung: str) -> str:
         return _t("words", _RUNGS[Rung(rung)])
     except ValueError:
         return rung
+
+
+def move_reason_name(reason: str) -> str:
+    try:
+        return _t("words", _MOVE_REASONS[MoveReason(reason)])
+    except ValueError:
+        return reason  # a newer HQ's reason: its code, rather than nothing
+
+
+def rung_step_text(step: RungStep) -> str:
+    """One rung change: "2026-11-02 会员 → 老顾客 (消费)"."""
+    return (
+        f"{step.on:%Y-%m-%d} {rung_name(step.from_rung)} → {rung_name(step.to_rung)}"
+        f" ({move_reason_name(step.reason)})"
+    )
+
+
+def rung_history_title() -> str:
+    return _t("words", _RUNG_HISTORY)
 
 
 def channel_name(channel: Channel) -> str:

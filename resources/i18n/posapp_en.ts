@@ -433,7 +433,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+97"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+103"/>
         <source>Filter by name or member code</source>
         <translation type="unfinished"></translation>
     </message>
@@ -488,7 +488,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+14"/>
         <source>Not a WeCom contact yet: 2 phone or 3 in store.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1271,12 +1271,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+19"/>
+        <location filename="../../posapp/ui/words.py" line="+20"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+51"/>
         <source>Enter a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1490,7 +1490,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-123"/>
+        <location filename="../../posapp/ui/words.py" line="-135"/>
         <source>walk-in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1510,7 +1510,52 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
+        <source>joined</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>membership consent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>guide assigned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>guide removed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>referral</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>purchases</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no visit for a long time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ladder rules changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Rung history:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>mini-program</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1610,7 +1655,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+143"/>
+        <location line="+162"/>
         <source>WeCom contact of %1 since %2</source>
         <translation type="unfinished"></translation>
     </message>

@@ -433,7 +433,7 @@
 <context>
     <name>CustomersTab</name>
     <message>
-        <location filename="../../posapp/ui/customers_tab.py" line="+97"/>
+        <location filename="../../posapp/ui/customers_tab.py" line="+103"/>
         <source>Filter by name or member code</source>
         <translation>按姓名或会员码筛选</translation>
     </message>
@@ -488,7 +488,7 @@
         <translation>今日到期</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+14"/>
         <source>Not a WeCom contact yet: 2 phone or 3 in store.</source>
         <translation>还不是企业微信联系人：请用 2 电话或 3 到店。</translation>
     </message>
@@ -1269,12 +1269,12 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="+19"/>
+        <location filename="../../posapp/ui/words.py" line="+20"/>
         <source>Something went wrong; nothing was lost. Details: %1</source>
         <translation>出了点问题，数据没有丢失。详情：%1</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+51"/>
         <source>Enter a phone number.</source>
         <translation>请输入手机号。</translation>
     </message>
@@ -1488,7 +1488,7 @@
 <context>
     <name>words</name>
     <message>
-        <location filename="../../posapp/ui/words.py" line="-123"/>
+        <location filename="../../posapp/ui/words.py" line="-135"/>
         <source>walk-in</source>
         <translation>散客</translation>
     </message>
@@ -1508,7 +1508,52 @@
         <translation>超级会员</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
+        <source>joined</source>
+        <translation>入会</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>membership consent</source>
+        <translation>会员同意</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>guide assigned</source>
+        <translation>分配导购</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>guide removed</source>
+        <translation>取消导购</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>referral</source>
+        <translation>转介绍</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>purchases</source>
+        <translation>消费次数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no visit for a long time</source>
+        <translation>长期未到店</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ladder rules changed</source>
+        <translation>阶梯规则调整</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Rung history:</source>
+        <translation>阶梯变化：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>mini-program</source>
         <translation>小程序</translation>
     </message>
@@ -1608,7 +1653,7 @@
         <translation>流失挽回</translation>
     </message>
     <message>
-        <location line="+143"/>
+        <location line="+162"/>
         <source>WeCom contact of %1 since %2</source>
         <translation>自 %2 起为 %1 的企业微信好友</translation>
     </message>
