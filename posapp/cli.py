@@ -323,7 +323,7 @@ def _print_card(card: object) -> None:
 
 def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
     """Here first; a whole phone or code nobody here has is asked of HQ when registered."""
-    from posapp.services.hq_lookup import identify_in_brand, member_since
+    from posapp.services.hq_lookup import identify_in_brand
     from posapp.sync.lookup import hq_asker
 
     db = _open(settings)
@@ -331,12 +331,11 @@ def cmd_identify(args: argparse.Namespace, settings: Settings) -> int:
         ask = hq_asker(db, settings.data_dir, budget_s=settings.hq_lookup_seconds)
         looked = identify_in_brand(db, args.query, ask=ask, region=settings.region)
         found = looked.found
-        with db.read() as session:
-            since = member_since(session, found.card.id) if found.card else None
     finally:
         db.close()
     if found.card is not None:
         _print_card(found.card)
+        since = found.card.since
         if since is not None:
             _say(f"  member since {since.enrolled_at:%Y-%m-%d} at {since.store_name}")
     elif found.unverified_code is not None:

@@ -32,10 +32,8 @@ from posapp.services.follow_ups import (
 from posapp.services.hq_lookup import (
     Asker,
     HqAnswer,
-    MemberSince,
     ask_hq,
     keep_and_identify,
-    member_since,
 )
 from posapp.services.invites import IssuedInvite, invites_for_customer
 from posapp.services.members import (
@@ -129,10 +127,6 @@ class Counter:
     def keep_from_hq(self, asked: HqAnswer, text: str) -> Identification:
         """The member HQ answered kept here, then ``text`` identified again."""
         return keep_and_identify(self.db, asked, text, region=self.region)
-
-    def member_since(self, member_id: str) -> MemberSince | None:
-        with self.db.read() as session:
-            return member_since(session, member_id)
 
     def card(self, member_id: str) -> MemberCard:
         with self.db.lookup() as lookup:

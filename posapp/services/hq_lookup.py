@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from posapp.domain.lookup import CounterQuery, QueryKind
@@ -26,7 +24,7 @@ from posapp.protocol.sync import MemberLookupAnswer
 from posapp.services.members import Identification, identify
 from posapp.store.db import Database
 from posapp.store.hq_changes import apply_page
-from posapp.store.models import Member, Store, SyncState
+from posapp.store.models import Store
 
 log = logging.getLogger("posapp.lookup")
 
@@ -45,14 +43,6 @@ class HqAnswer:
     def member_id(self) -> str | None:
         member = self.answer.member if self.answer else None
         return member.member_id if member else None
-
-
-@dataclass(frozen=True, slots=True)
-class MemberSince:
-    """A member who joined at another store: "member since … at <store>"."""
-
-    enrolled_at: datetime
-    store_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +116,3 @@ def keep_member(session: Session, answer: MemberLookupAnswer) -> str | None:
         session.flush()
     apply_page(session, [MemberChange(seq=0, key=member.member_id, data=member)])
     return member.member_id
-
-
-def member_since(session: Session, member_id: str) -> MemberSince | None:
-    """Where and when a member of another store joined; ``None`` for this store's own."""
-    own = session.scalar(select(SyncState.store_id).where(SyncState.id == 1))
-    row = session.execute(
-        select(Member.enrolled_at, Member.enrolled_store_id, Store.name)
-        .outerjoin(Store, Store.id == Member.enrolled_store_id)
-        .where(Member.id == member_id, Member.erased_at.is_(None))
-    ).one_or_none()
-    if row is None or row.enrolled_store_id is None or row.enrolled_store_id == own:
-        return None
-    return MemberSince(row.enrolled_at, row.name or row.enrolled_store_id)

@@ -47,6 +47,14 @@ class MemberSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberSince:
+    """A member who joined at another store: "member since … at <store>"."""
+
+    enrolled_at: datetime
+    store_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class MemberCard:
     """What the cashier sees once a member is recognised."""
 
@@ -57,6 +65,7 @@ class MemberCard:
     consents: dict[Purpose, bool]
     assessment: Assessment
     wecom: WeComContact | None = None  # the guide's WeCom contact (HQ's word), or not yet
+    since: MemberSince | None = None  # joined at another store of the brand
 
     @property
     def id(self) -> str:
@@ -187,6 +196,11 @@ def _card(lookup: Lookup, row: MemberRow, summary: MemberSummary, *, today: date
         consents=consents,
         assessment=assessment,
         wecom=contact_of(row),
+        since=(
+            MemberSince(row.enrolled_at, row.joined_at_store)
+            if row.joined_at_store and row.enrolled_at
+            else None
+        ),
     )
 
 

@@ -21,9 +21,12 @@ from posapp.timefmt import from_text, to_text
 _MEMBER_COLS = (
     "m.id, m.member_code, m.phone_e164, m.name, m.rung, m.visit_count, m.lifetime_spend_fen,"
     " m.last_visit_at, m.birthday, m.guide_id, g.name, m.referrals,"
-    " m.wecom_guide_id, w.name, m.wecom_since"
+    " m.wecom_guide_id, w.name, m.wecom_since,"
+    " CASE WHEN m.enrolled_store_id IS NOT (SELECT store_id FROM sync_state WHERE id = 1)"
+    " THEN coalesce(e.name, m.enrolled_store_id) END, m.enrolled_at"
     " FROM member m LEFT JOIN staff g ON g.id = m.guide_id"
     " LEFT JOIN staff w ON w.id = m.wecom_guide_id"
+    " LEFT JOIN store e ON e.id = m.enrolled_store_id"
 )
 
 
@@ -49,6 +52,9 @@ class MemberRow:
     wecom_guide_id: str | None = None
     wecom_guide_name: str | None = None
     wecom_since: datetime | None = None
+    # Another store of the brand, where the member joined (None: here, or not known)
+    joined_at_store: str | None = None
+    enrolled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,8 @@ def _member(row: Sequence[Any]) -> MemberRow:
         row[12],
         row[13],
         from_text(row[14]),
+        row[15],
+        from_text(row[16]),
     )
 
 
@@ -119,7 +127,7 @@ class Lookup:
 
     def members_by_last4(self, last4: str, limit: int) -> list[MemberRow]:
         rows = self._conn.execute(
-            f"SELECT {_MEMBER_COLS.replace('member m', 'member m INDEXED BY ix_member_last4_recent')}"
+            f"SELECT {_MEMBER_COLS.replace('FROM member m', 'FROM member m INDEXED BY ix_member_last4_recent')}"
             " WHERE m.phone_last4 = ? AND m.erased_at IS NULL ORDER BY m.last_visit_at DESC LIMIT ?",
             (last4, limit),
         )

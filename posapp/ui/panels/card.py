@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 from posapp.domain.consent import Purpose
 from posapp.domain.phone import format_phone
 from posapp.domain.sale import format_fen
-from posapp.services.hq_lookup import MemberSince
 from posapp.services.members import MemberCard
 from posapp.services.staff import SignedIn
 from posapp.ui.panels.till import Till, mark
@@ -120,21 +119,13 @@ class CardPanel(QGroupBox):
         mark(self.wecom, "wecom", "yes" if card.wecom else "no")
         step = card.assessment.next_step
         self.next_step.setText(self.tr("Next step: %1").replace("%1", channel_name(step.channel)))
-        self.origin.clear()
-        member_id = card.id
-        self.till.tasks.run_db(
-            lambda: self.till.counter.member_since(member_id),
-            lambda since: self._show_since(member_id, since),
-        )
-
-    def _show_since(self, member_id: str, since: MemberSince | None) -> None:
-        """A member who joined at another store of the brand: where, and since when."""
-        if since is None or self.card is None or self.card.id != member_id:
-            return
+        since = card.since  # a member who joined at another store of the brand
         self.origin.setText(
             self.tr("Member since %1 at %2")
             .replace("%1", f"{since.enrolled_at:%Y-%m-%d}")
             .replace("%2", since.store_name)
+            if since is not None
+            else ""
         )
 
     def show_reference(self, code: str) -> None:
