@@ -163,7 +163,10 @@ def _view(
         wecom_guide_id=contact.guide_id if contact else None,
         wecom_since=contact.since if contact else None,
         wecom_removed_at=contact.removed_at if contact else None,
-        rung_history=history or [],
+        # None, not []: a member without a recorded move has nothing to replace at the
+        # counter (its history only ever comes from here), and a first download of a million
+        # such members then costs the counter no deletes.
+        rung_history=history or None,
     )
 
 
