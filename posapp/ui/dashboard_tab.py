@@ -202,7 +202,7 @@ class DashboardTab(QWidget):
         for index, value in enumerate(rates):
             series.append(index, value)
         chart.addSeries(series)
-        x = QCategoryAxis()  # week starts labelled, with a grid line each: the weekly rhythm
+        x = QCategoryAxis()  # week starts labelled, with a grid line each
         x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
         x.setRange(0, len(rates) - 1)
         for index, label in day_labels([date.fromisoformat(day.key) for day in d.capture_by_day]):
@@ -259,18 +259,21 @@ class DashboardTab(QWidget):
         )
 
 
-MAX_DAY_LABELS = 14  # a chart's width holds about this many "11-03" labels
+# A label is cut to the width between it and the one before: the chart (about 470 pixels
+# in the counter window) holds about eight "11-03" labels, or five "2026-11-03".
+MAX_DAY_LABELS = 8
+MAX_DATE_LABELS = 5
 
 
 def day_labels(days: list[date]) -> list[tuple[int, str]]:
-    """Which of the chart's ``days`` are labelled, and how: every day of a range of up to two
-    weeks; else Mondays (the week's start), every second or more of them when there are too
+    """Which of the chart's ``days`` are labelled, and how: every day of a range of up to
+    eight; else Mondays (the week's start), every second or more of them when there are too
     many; with the year on a range longer than a year (an axis's labels must differ)."""
-    form = "%m-%d" if len(days) <= 366 else "%Y-%m-%d"
     if len(days) <= MAX_DAY_LABELS:
-        return [(i, day.strftime(form)) for i, day in enumerate(days)]
+        return [(i, day.strftime("%m-%d")) for i, day in enumerate(days)]
+    form, most = ("%m-%d", MAX_DAY_LABELS) if len(days) <= 366 else ("%Y-%m-%d", MAX_DATE_LABELS)
     mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
-    step = math.ceil(len(mondays) / MAX_DAY_LABELS)
+    step = math.ceil(len(mondays) / most)
     return [(i, days[i].strftime(form)) for i in mondays[::step]]
 
 
