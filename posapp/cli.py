@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="add synthetic members, purchases and consents")
     seed.add_argument("--members", type=int, required=True)
     seed.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
+    seed.add_argument(
+        "--walk-ins",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add anonymous walk-in sales too, so the last 90 days' capture rate is about 45 %%",
+    )
 
     sub.add_parser("doctor", help="check the database and show where everything is")
 
@@ -201,23 +207,25 @@ def _find_member(
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from posapp.store.seed import seed_members
+    from posapp.store.seed import DEMO_CAPTURE, seed_store
 
     db = _open(settings)
     started = time.perf_counter()
     try:
-        result = seed_members(
+        result = seed_store(
             db,
             args.members,
             notice=current_notice(settings.language),
             now=datetime.now(UTC).replace(tzinfo=None),
             seed=args.seed,
+            capture=DEMO_CAPTURE if args.walk_ins else None,
             progress=lambda n: print(f"  {n:,} / {args.members:,}", file=sys.stderr),
         )
     finally:
         db.close()
+    walk_ins = f" ({result.walk_ins:,} of them walk-ins)" if args.walk_ins else ""
     _say(
-        f"seeded {result.members:,} members, {result.purchases:,} purchases, "
+        f"seeded {result.members:,} members, {result.purchases:,} purchases{walk_ins}, "
         f"{result.consents:,} consents in {time.perf_counter() - started:.1f} s"
     )
     return 0

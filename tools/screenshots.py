@@ -303,10 +303,10 @@ class Shooter:
         dash = win.dashboard_tab
         wait("the dashboard tab", lambda: win.tabs.currentWidget() is dash)
         dash.range.setCurrentIndex(dash.range.findData("custom"))
-        dash.first_day.setDate(dash.last_day.date().addDays(-29))
+        dash.first_day.setDate(dash.last_day.date().addDays(-89))  # a quarter: weeks labelled
         wait(
             "the dashboard",
-            lambda: dash.dashboard is not None and len(dash.dashboard.capture_by_day) == 30,
+            lambda: dash.dashboard is not None and len(dash.dashboard.capture_by_day) == 90,
         )
         dash.table_choice.setCurrentIndex(dash.table_choice.findData("capture_by_staff"))
         settle(300)

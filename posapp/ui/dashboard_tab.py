@@ -8,6 +8,7 @@ database thread; this tab only draws them.
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,20 +16,13 @@ from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
+    QCategoryAxis,
     QChart,
     QChartView,
-    QDateTimeAxis,
     QLineSeries,
     QValueAxis,
 )
-from PySide6.QtCore import (
-    QCoreApplication,
-    QDate,
-    QDateTime,
-    Qt,
-    QTime,
-    Signal,
-)
+from PySide6.QtCore import QCoreApplication, QDate, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -205,13 +199,14 @@ class DashboardTab(QWidget):
             self._draw_rate_bars(chart, [day.key[5:] for day in d.capture_by_day], rates)
             return
         series = QLineSeries()
-        for day, value in zip(d.capture_by_day, rates, strict=True):
-            moment = QDateTime(QDate.fromString(day.key, "yyyy-MM-dd"), QTime(0, 0))
-            series.append(moment.toMSecsSinceEpoch(), value)
+        for index, value in enumerate(rates):
+            series.append(index, value)
         chart.addSeries(series)
-        x = QDateTimeAxis()  # a few dated ticks, however many days the range holds
-        x.setFormat("MM-dd")
-        x.setTickCount(min(len(rates), 7))
+        x = QCategoryAxis()  # week starts labelled, with a grid line each
+        x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+        x.setRange(0, len(rates) - 1)
+        for index, label in day_labels([date.fromisoformat(day.key) for day in d.capture_by_day]):
+            x.append(label, index)
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         y = _rate_axis(chart)
         series.attachAxis(x)
@@ -262,6 +257,24 @@ class DashboardTab(QWidget):
             .replace("%1", str(len(written)))
             .replace("%2", str(folder))
         )
+
+
+# A label is cut to the width between it and the one before: the chart (about 470 pixels
+# in the counter window) holds about eight "11-03" labels, or five "2026-11-03".
+MAX_DAY_LABELS = 8
+MAX_DATE_LABELS = 5
+
+
+def day_labels(days: list[date]) -> list[tuple[int, str]]:
+    """Which of the chart's ``days`` are labelled, and how: every day of a range of up to
+    eight; else Mondays (the week's start), every second or more of them when there are too
+    many; with the year on a range longer than a year (an axis's labels must differ)."""
+    if len(days) <= MAX_DAY_LABELS:
+        return [(i, day.strftime("%m-%d")) for i, day in enumerate(days)]
+    form, most = ("%m-%d", MAX_DAY_LABELS) if len(days) <= 366 else ("%Y-%m-%d", MAX_DATE_LABELS)
+    mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
+    step = math.ceil(len(mondays) / most)
+    return [(i, days[i].strftime(form)) for i in mondays[::step]]
 
 
 def _cleared(chart: QChart) -> QChart:

@@ -511,7 +511,7 @@
 <context>
     <name>DashboardTab</name>
     <message>
-        <location filename="../../posapp/ui/dashboard_tab.py" line="+68"/>
+        <location filename="../../posapp/ui/dashboard_tab.py" line="+62"/>
         <source>Today</source>
         <translation type="unfinished"></translation>
     </message>
@@ -532,14 +532,14 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+143"/>
+        <location line="+144"/>
         <location filename="../../posapp/ui/dashboard_tables.py" line="+36"/>
         <location line="+16"/>
         <source>Capture rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-142"/>
+        <location line="-143"/>
         <location filename="../../posapp/ui/dashboard_tables.py" line="-18"/>
         <location line="+16"/>
         <source>Sales</source>
@@ -728,7 +728,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+80"/>
         <source>Export the dashboard to</source>
         <translation type="unfinished"></translation>
     </message>

@@ -3,6 +3,7 @@ drawn, tables export to CSV and back, and a cashier cannot open it (and is recor
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -23,7 +24,7 @@ from posapp.store.db import Database
 from posapp.store.seed import seed_members
 from posapp.timefmt import to_text, utcnow
 from posapp.ui.app import CounterApp, install_language
-from posapp.ui.dashboard_tab import DashboardTab, TableModel
+from posapp.ui.dashboard_tab import DashboardTab, TableModel, day_labels
 
 ZONE = "Asia/Shanghai"  # the test store's, until HQ names another
 
@@ -176,3 +177,78 @@ def test_the_dashboard_reads_as_a_manager_reads_in_both_languages(
         axis = next(a for a in tab.bar_chart.axes() if hasattr(a, "categories"))
         assert axis.categories() == ["刘洋"] and bars.barSets()[0].count() == 1
         install_language(QApplication.instance(), "en")  # type: ignore[arg-type]
+
+
+# ---- polish (issue 18): a readable day axis, every table in the manager's language -----------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _labelled_days(tab: DashboardTab, first: date, last: date) -> list[date]:
+    """The by-day chart's labelled days, read back from its axis's labels."""
+    (axis,) = tab.line_chart.axes(Qt.Orientation.Horizontal)
+    by_label = {}
+    day = first
+    while day <= last:
+        by_label[day.strftime("%m-%d")] = day
+        day += timedelta(days=1)
+    return [by_label[label] for label in axis.categoriesLabels()]  # type: ignore[attr-defined]
+
+
+def test_a_quarter_labels_its_week_starts_and_every_table_reads_in_chinese(
+    qtbot: QtBot, store: Database, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with counter_app(qtbot, store, db_path.parent) as made:
+        install_language(QApplication.instance(), "zh_CN")  # type: ignore[arg-type]
+        try:
+            sign_in(qtbot, made.window, MANAGER)
+            today = local_day(utcnow(), ZONE)
+            first = today - timedelta(days=89)
+            tab = _open_custom(qtbot, made, first, today)
+            days = _labelled_days(tab, first, today)
+            # Not 90 overlapping labels: every second Monday, each wide enough to be read.
+            assert 6 <= len(days) <= 8, days
+            assert all(d.weekday() == 0 for d in days)
+            assert all((b - a).days == 14 for a, b in itertools.pairwise(days))
+            (series,) = tab.line_chart.series()
+            assert series.count() == 90
+
+            # Every table's name and every column header is Chinese …
+            for i in range(tab.table_choice.count()):
+                tab.table_choice.setCurrentIndex(i)
+                assert CJK.search(tab.table_choice.itemText(i)), tab.table_choice.itemText(i)
+                model = tab.table_model
+                headers = [
+                    str(model.headerData(c, Qt.Orientation.Horizontal))
+                    for c in range(model.columnCount())
+                ]
+                assert headers and all(CJK.search(h) for h in headers), headers
+            # … while the CSV keeps its stable English identifiers.
+            monkeypatch.setattr(
+                DashboardTab, "ask_folder", classmethod(lambda cls, parent: tmp_path)
+            )
+            tab.export_button.click()
+            by_day = read_csv(tmp_path / "capture_by_day.csv")
+            assert by_day.columns == ("day", "label", "sales", "known", "capture_rate")
+            assert read_csv(tmp_path / "rungs.csv").columns == ("rung", "members")
+
+            # A month: its Mondays, a week apart; a week or less: every day.
+            first = today - timedelta(days=29)
+            tab = _open_custom(qtbot, made, first, today)
+            days = _labelled_days(tab, first, today)
+            assert 4 <= len(days) <= 5 and all(d.weekday() == 0 for d in days)
+            assert all((b - a).days == 7 for a, b in itertools.pairwise(days))
+            first = today - timedelta(days=6)
+            tab = _open_custom(qtbot, made, first, today)
+            assert len(_labelled_days(tab, first, today)) == 7
+        finally:
+            install_language(QApplication.instance(), "en")  # type: ignore[arg-type]
+
+
+def test_a_long_range_labels_at_most_five_days_each_with_its_year() -> None:
+    first = date(2024, 9, 1)
+    days = [first + timedelta(days=n) for n in range(801)]
+    labels = day_labels(days)
+    assert 4 <= len(labels) <= 5
+    assert all(days[i].weekday() == 0 and label == days[i].isoformat() for i, label in labels)
+    assert len({label for _, label in labels}) == len(labels)
