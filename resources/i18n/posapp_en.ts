@@ -118,7 +118,7 @@
 <context>
     <name>CardPanel</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="+100"/>
+        <location filename="../../posapp/ui/panels/card.py" line="+99"/>
         <source>Member</source>
         <translation type="unfinished"></translation>
     </message>
@@ -134,17 +134,17 @@
     </message>
     <message>
         <location line="+14"/>
-        <location line="+40"/>
+        <location line="+32"/>
         <source>Next step: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-27"/>
+        <location line="-29"/>
         <source>Member since %1 at %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Member of another store — not verified offline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -857,7 +857,7 @@
 <context>
     <name>GuidePicker</name>
     <message>
-        <location filename="../../posapp/ui/panels/card.py" line="-171"/>
+        <location filename="../../posapp/ui/panels/card.py" line="-163"/>
         <source>Another guide</source>
         <translation type="unfinished"></translation>
     </message>
