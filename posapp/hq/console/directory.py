@@ -8,7 +8,7 @@ full phone, and every time they do it is in the audit log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from posapp.hq import admin
 from posapp.hq.assignment import member_by_code
 from posapp.hq.console import audit
 from posapp.hq.console.users import Forbidden, Viewer
-from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, Sale
+from posapp.hq.models import Assignment, Member, MemberAlias, MemberStore, RungChange, Sale
 
 PAGE = 50
 HIDDEN = "•••"
@@ -164,6 +164,7 @@ class MemberPage:
     merged: list[MemberAlias]  # enrolments at other counters found to be this member
     transfers: int  # in WeCom's 90-day window: a third is refused
     next_transfer: datetime | None  # when one is allowed again, if not now
+    rung_moves: list[RungChange] = field(default_factory=list)  # newest first
 
 
 def member_page(
@@ -193,6 +194,10 @@ def member_page(
         select(MemberAlias).where(MemberAlias.member_id == member.id, MemberAlias.local_id != member.id)
         .order_by(MemberAlias.store_id, MemberAlias.local_id)
     ))  # fmt: skip
+    rung_moves = list(session.scalars(
+        select(RungChange).where(RungChange.member_id == member.id)
+        .order_by(RungChange.id.desc()).limit(PAGE)
+    ))  # fmt: skip
     return MemberPage(shown(viewer, member, reveal=reveal), birthday, stores_of(session, member.id),
                       consents, purchases, moves, erasure, merged, len(transfers_in_window(earlier, now)),
-                      next_transfer_allowed(earlier, now))  # fmt: skip
+                      next_transfer_allowed(earlier, now), rung_moves)  # fmt: skip

@@ -20,7 +20,7 @@ from posapp.domain.table_csv import BOM, from_csv
 from posapp.hq import admin
 from posapp.hq.api.routes import console_members, console_pages, console_stores, console_users
 from posapp.hq.console import report_pages
-from posapp.hq.models import AuditEntry, Base, ConsoleUser, Staff
+from posapp.hq.models import AuditEntry, Base, ConsoleUser, RungChange, Staff
 
 CONSOLE_TABLES = {"console_user", "console_user_store", "console_session", "audit_log"}
 API = {"capture": "capture", "enrolments": "enrolments", "rungs": "rungs",
@@ -211,3 +211,18 @@ def test_posapp_hq_user_add_bootstraps_the_first_admin(
         assert actor is not None and actor.startswith("cli:")
         assert session.scalar(select(ConsoleUser).where(ConsoleUser.username == "tiny")) is None
         assert session.scalar(select(func.count()).select_from(Staff)) == 0
+
+
+def test_a_members_page_shows_their_rung_history(world: World) -> None:
+    """HQ's record of the member's moves, newest first, in the page's words."""
+    page = world.person("admin").get(f"/console/members/{world.members['east']}").text
+    table = page.split('id="rung-history"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>",
+                      table)  # fmt: skip
+    assert rows, table
+    _when, was, now_, why = rows[-1]  # the oldest: joining
+    assert (was, now_, why) == ("散客", "会员", "入会"), rows
+    with world.hq.db.read() as session:
+        recorded = session.scalar(select(func.count()).select_from(RungChange)
+                                  .where(RungChange.member_id == world.members["east"]))  # fmt: skip
+    assert len(rows) == recorded
