@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -232,11 +232,19 @@ class Counter:
         with self.db.write() as session:
             return request_reassignment(session, member_id, to_guide_id, manager_id)
 
-    def dashboard(self, *, first: date, last: date) -> Dashboard:
-        """The store's figures for whole days ``first``..``last`` (the manager's view)."""
+    def dashboard(
+        self, *, first: date | None = None, last: date | None = None, span: str | None = None
+    ) -> Dashboard:
+        """The store's figures for whole days ``first``..``last`` (the manager's view), or for
+        ``span`` ("today", "week": up to today) on the store's calendar, not the PC's."""
         store_id = self.store().store_id
         with self.db.lookup() as lookup:
-            period = Period.days(first, last, store_zone(lookup))
+            zone = store_zone(lookup)
+            if span is not None:
+                last = store_today(lookup)
+                first = last if span == "today" else last - timedelta(days=last.weekday())
+            assert first is not None and last is not None, "days or a span"
+            period = Period.days(first, last, zone)
         if self._side is None:  # one thread for the counter's life: one more connection, kept
             self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard")
         return figures(self.db, period, store_id=store_id, side=self._side)

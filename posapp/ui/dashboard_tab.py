@@ -9,6 +9,7 @@ database thread; this tab only draws them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posapp.domain.local_day import local_day
 from posapp.domain.roles import Permission
 from posapp.services.dashboard import Dashboard, tables, write_csv
 from posapp.ui.dashboard_tables import TableModel, shown_table, table_title
@@ -140,14 +142,8 @@ class DashboardTab(QWidget):
     def ask(self) -> None:
         """Today and this week show their days in the date fields; custom days read them."""
         kind = self.range.currentData()
-        today = date.today()
-        if kind in ("today", "week"):
-            first = today if kind == "today" else today - timedelta(days=today.weekday())
-            for edit, day in ((self.first_day, first), (self.last_day, today)):
-                edit.blockSignals(True)
-                edit.setDate(QDate(day.year, day.month, day.day))
-                edit.blockSignals(False)
-            self.sig_period.emit(first, today)
+        if kind in ("today", "week"):  # the store's today, which the PC's clock may not be
+            self._count(lambda: self.till.counter.dashboard(span=kind), show_days=True)
         else:
             self.sig_period.emit(self.first_day.date().toPython(), self.last_day.date().toPython())
 
@@ -158,16 +154,27 @@ class DashboardTab(QWidget):
         self.ask()
 
     def refresh(self, first: date, last: date) -> None:
+        self._count(lambda: self.till.counter.dashboard(first=first, last=last))
+
+    def _count(self, work: Callable[[], Dashboard], *, show_days: bool = False) -> None:
         staff = self.till.staff
         if staff is None or not staff.may(Permission.VIEW_DASHBOARD):
             return
         self.message.setText(self.tr("Counting…"))
 
         def shown(dashboard: Dashboard) -> None:
+            if show_days:  # the span's days, as the store's calendar has them
+                last_moment = dashboard.period.until - timedelta(microseconds=1)
+                days = (local_day(dashboard.period.since, dashboard.zone),
+                        local_day(last_moment, dashboard.zone))  # fmt: skip
+                for edit, day in zip((self.first_day, self.last_day), days, strict=True):
+                    edit.blockSignals(True)
+                    edit.setDate(QDate(day.year, day.month, day.day))
+                    edit.blockSignals(False)
             self.show_dashboard(dashboard)
             self.message.clear()
 
-        self.till.tasks.run_db(lambda: self.till.counter.dashboard(first=first, last=last), shown)
+        self.till.tasks.run_db(work, shown)
 
     # ---- drawing -----------------------------------------------------------------------
 

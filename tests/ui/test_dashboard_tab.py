@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from roster import CASHIER, MANAGER
 
 from posapp.domain.consent import Notice
-from posapp.domain.local_day import day_start, local_day
+from posapp.domain.local_day import DEFAULT_ZONE, day_start, local_day
 from posapp.services.dashboard import read_csv, tables
 from posapp.services.sales import record_sale
 from posapp.store.db import Database
@@ -152,7 +152,9 @@ def test_the_dashboard_reads_as_a_manager_reads_in_both_languages(
         qtbot.waitUntil(lambda: tab.dashboard is not None)
         tab.range.setCurrentIndex(tab.range.findData("today"))
         settle(qtbot, window)
-        today = date.today()
+        # The store's today (Shanghai), whatever the PC's clock says: from 16:00 UTC the
+        # store is a day ahead of a PC kept in UTC, and the sales just made are its today's.
+        today = local_day(now, DEFAULT_ZONE)
         assert tab.first_day.date().toPython() == today == tab.last_day.date().toPython()
         tab.range.setCurrentIndex(tab.range.findData("week"))
         settle(qtbot, window)
